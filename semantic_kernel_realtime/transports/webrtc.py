@@ -1,0 +1,248 @@
+"""WebRTC transport on aiortc: JSON text over the ``oai-events`` data channel, audio as an Opus track.
+
+Rules:
+- One ``RTCPeerConnection`` with one sendrecv audio transceiver and the ``oai-events`` data channel.
+  ICE servers are whatever the caller configures; none by default (no public STUN is contacted).
+- ``open()``: offer -> local description (aiortc gathers every candidate there; we still wait for
+  gathering "complete" on its event) -> ``signalling.exchange`` -> remote description -> wait for the
+  channel's "open" event. Events are waited on, never polled.
+- Text received on the channel goes to an ``asyncio.Queue`` read by ``recv()``. When the channel or the
+  peer connection ends, whoever ended it, a sentinel follows the messages and ``recv()`` raises
+  :class:`ConnectionClosedError` from then on.
+- Outgoing audio: :class:`PcmAudioTrack` fed by ``send_audio()`` (or a caller-supplied track).
+  Incoming audio: one reader task converts the remote track's frames to PCM16 mono 24 kHz and hands
+  them to ``audio_receiver``; it ends when the track ends.
+- ``close()`` is idempotent: stops tracks, closes the peer connection and awaits the reader task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Sequence
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from semantic_kernel_realtime.transports.audio_tracks import Pcm16Converter, PcmAudioTrack
+from semantic_kernel_realtime.transports.base import AudioReceiver
+from semantic_kernel_realtime.transports.errors import (
+    ConnectionClosedError,
+    ConnectionFailedError,
+    TransportError,
+)
+from semantic_kernel_realtime.transports.signalling import Signalling
+
+__all__ = ["WebRTCTransport"]
+
+logger = logging.getLogger(__name__)
+
+_CLOSED = object()  # queue sentinel: the connection ended
+
+
+class WebRTCTransport:
+    """A :class:`~semantic_kernel_realtime.transports.base.Transport` over an aiortc peer connection.
+
+    Args:
+        signalling: delivers the SDP offer and returns the answer (see ``transports.signalling``).
+        audio_receiver: called with each chunk of received audio as PCM16 mono 24 kHz bytes
+            (sync or async). Runs on the reader task; keep it quick.
+        audio_track: an outgoing ``MediaStreamTrack`` (e.g. a microphone) used instead of the built-in
+            queue track; ``send_audio()``/``clear_audio()`` are then unavailable.
+        ice_servers: ``RTCIceServer`` list; default none.
+        channel_label: the data channel's label.
+        open_timeout: seconds ``open()`` waits for the data channel after signalling.
+        max_buffer_seconds: bound on queued outgoing audio (oldest dropped beyond it); ``None``: unbounded.
+    """
+
+    carries_audio = True
+
+    def __init__(
+        self,
+        signalling: Signalling,
+        *,
+        audio_receiver: AudioReceiver | None = None,
+        audio_track: MediaStreamTrack | None = None,
+        ice_servers: Sequence[RTCIceServer] | None = None,
+        channel_label: str = "oai-events",
+        open_timeout: float = 15.0,
+        max_buffer_seconds: float | None = None,
+    ) -> None:
+        self._signalling = signalling
+        self._audio_receiver = audio_receiver
+        self._ice_servers = list(ice_servers or [])
+        self._channel_label = channel_label
+        self._open_timeout = open_timeout
+        self._user_track = audio_track
+        self._track: MediaStreamTrack = audio_track or PcmAudioTrack(max_buffer_seconds=max_buffer_seconds)
+        self._pc: RTCPeerConnection | None = None
+        self._channel = None
+        self._incoming: asyncio.Queue[object] = asyncio.Queue()
+        self._channel_open = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._closed: ConnectionClosedError | None = None  # set once the connection has ended
+        self._close_started = False
+        self._close_done = asyncio.Event()
+
+    # -- introspection ------------------------------------------------------------------------------
+    @property
+    def peer_connection(self) -> RTCPeerConnection | None:
+        return self._pc
+
+    @property
+    def audio_track(self) -> MediaStreamTrack:
+        """The outgoing track (the built-in :class:`PcmAudioTrack` unless one was supplied)."""
+        return self._track
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def open(self) -> None:
+        if self._pc is not None:
+            raise TransportError("WebRTCTransport.open() called twice")
+        pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers))
+        pc.on("connectionstatechange", self._on_connection_state)
+        pc.on("track", self._on_track)
+        pc.addTransceiver(self._track, direction="sendrecv")
+        channel = self._channel = pc.createDataChannel(self._channel_label)
+        channel.on("open", self._channel_open.set)
+        channel.on("message", self._on_message)
+        channel.on("close", self._on_channel_close)
+        try:
+            gathered = asyncio.Event()
+            pc.on("icegatheringstatechange", lambda: pc.iceGatheringState == "complete" and gathered.set())
+            await pc.setLocalDescription(await pc.createOffer())
+            if pc.iceGatheringState != "complete":
+                await gathered.wait()
+            answer_sdp = await self._signalling.exchange(pc.localDescription.sdp)
+            if self._closed is not None:
+                raise self._closed
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+            except Exception as exc:  # aiortc raises ValueError/InvalidStateError/... on a bad answer
+                raise ConnectionFailedError(f"the SDP answer was rejected: {type(exc).__name__}: {exc}") from None
+            try:
+                await asyncio.wait_for(self._channel_open.wait(), self._open_timeout)
+            except asyncio.TimeoutError:
+                raise ConnectionFailedError(
+                    f"the data channel did not open within {self._open_timeout:g} s "
+                    f"(connection state: {pc.connectionState})"
+                ) from None
+            if channel.readyState != "open":  # the event was set by a failure, not by "open"
+                raise ConnectionFailedError(f"the connection ended while opening (state: {pc.connectionState})")
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        if self._close_started:
+            await self._close_done.wait()
+            return
+        self._close_started = True
+        try:
+            self._mark_closed("the connection was closed locally", clean=True)
+            self._track.stop()
+            if self._pc is not None:
+                await self._pc.close()
+            if self._reader is not None:
+                self._reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reader
+                self._reader = None
+        finally:
+            self._close_done.set()
+
+    # -- text ---------------------------------------------------------------------------------------
+    async def send_text(self, message: str) -> None:
+        if self._closed is not None:
+            raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
+        if self._channel is None or self._channel.readyState != "open":
+            raise TransportError("send_text() before open()")
+        try:
+            self._channel.send(message)
+        except Exception as exc:  # InvalidStateError when the channel closed under us
+            raise ConnectionClosedError(f"the data channel is closed ({type(exc).__name__})") from None
+
+    async def recv(self) -> str:
+        item = await self._incoming.get()
+        if item is _CLOSED:
+            self._incoming.put_nowait(_CLOSED)  # every later recv() raises too
+            assert self._closed is not None
+            raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
+        return item  # type: ignore[return-value]
+
+    # -- audio --------------------------------------------------------------------------------------
+    async def send_audio(self, pcm16: bytes) -> None:
+        """Queue PCM16 mono 24 kHz audio (any chunk size) on the outgoing track."""
+        self._queue_track().push(pcm16)
+
+    async def clear_audio(self) -> None:
+        """Drop queued outgoing audio that has not been sent yet (barge-in)."""
+        self._queue_track().clear()
+
+    def _queue_track(self) -> PcmAudioTrack:
+        if self._closed is not None:
+            raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
+        if self._user_track is not None:
+            raise TransportError("send_audio()/clear_audio() are unavailable: a caller-supplied audio track is used")
+        assert isinstance(self._track, PcmAudioTrack)
+        return self._track
+
+    # -- callbacks (run on the event loop, never block) ----------------------------------------------
+    def _on_message(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            try:
+                message = message.decode("utf-8")
+            except UnicodeDecodeError:
+                logger.warning("dropped a binary data-channel message that is not UTF-8 (%d bytes)", len(message))
+                return
+        self._incoming.put_nowait(message)
+
+    def _on_channel_close(self) -> None:
+        self._mark_closed("the data channel was closed", clean=True)
+
+    def _on_connection_state(self) -> None:
+        state = self._pc.connectionState if self._pc is not None else "closed"
+        if state == "failed":
+            self._mark_closed("the peer connection failed (ICE or DTLS)", clean=False)
+        elif state == "closed":
+            self._mark_closed("the peer connection was closed", clean=True)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind != "audio" or self._reader is not None:
+            return
+        self._reader = asyncio.get_running_loop().create_task(
+            self._read_audio(track), name="WebRTCTransport.read_audio"
+        )
+
+    def _mark_closed(self, why: str, *, clean: bool) -> None:
+        if self._closed is not None:
+            return
+        self._closed = ConnectionClosedError(why, clean=clean)
+        self._incoming.put_nowait(_CLOSED)
+        self._channel_open.set()  # wake open() if it is still waiting
+
+    # -- the one reader task ------------------------------------------------------------------------
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        converter = Pcm16Converter()
+        receiver = self._audio_receiver
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if receiver is None:
+                continue  # keep draining so aiortc's frame queue does not grow
+            pcm = converter.convert(frame)
+            if not pcm:
+                continue
+            try:
+                result = receiver(pcm)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                logger.exception("audio_receiver raised; the audio chunk is dropped")

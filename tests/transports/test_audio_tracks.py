@@ -1,0 +1,146 @@
+"""PcmAudioTrack (outgoing, paced 20 ms frames at 48 kHz) and Pcm16Converter (incoming to 24 kHz mono)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from aiortc.mediastreams import MediaStreamError
+
+from semantic_kernel_realtime.transports.audio_tracks import Pcm16Converter, PcmAudioTrack
+
+
+def tone(freq: float, seconds: float, rate: int = 24000, amplitude: float = 8000) -> bytes:
+    t = np.arange(int(seconds * rate)) / rate
+    return (np.sin(2 * np.pi * freq * t) * amplitude).astype(np.int16).tobytes()
+
+
+def peak_hz(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64) * np.hanning(len(samples))))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
+
+
+async def test_frames_are_20ms_960_samples_48k_with_monotonic_pts_and_silence_when_idle():
+    track = PcmAudioTrack()
+    frames = [await track.recv() for _ in range(5)]
+    for i, frame in enumerate(frames):
+        assert (frame.samples, frame.sample_rate, frame.format.name, frame.layout.name) == (960, 48000, "s16", "mono")
+        assert frame.time_base == Fraction(1, 48000)
+        assert frame.pts == i * 960
+        assert not frame.to_ndarray().any()  # silence
+    track.stop()
+
+
+async def test_pacing_follows_the_wall_clock_without_busy_waiting():
+    track = PcmAudioTrack()
+    await track.recv()  # the first frame is due at once
+    wall, cpu = time.monotonic(), time.process_time()
+    for _ in range(25):
+        await track.recv()
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    assert 0.48 <= wall < 0.56, wall  # 25 frames x 20 ms
+    assert cpu < 0.05, cpu  # sleeping, not spinning
+    track.stop()
+
+
+async def test_pushed_audio_is_resampled_to_48k_in_order():
+    track = PcmAudioTrack()
+    track.push(tone(440, 0.1) + tone(1000, 0.1))
+    assert track.buffered_seconds == pytest.approx(0.2, abs=0.002)
+    out = np.concatenate([(await track.recv()).to_ndarray()[0] for _ in range(12)])
+    first, second = out[480:4320], out[5280:9120]  # stay clear of the filter's edges
+    assert peak_hz(first, 48000) == pytest.approx(440, abs=15)
+    assert peak_hz(second, 48000) == pytest.approx(1000, abs=15)
+    assert np.abs(first).max() == pytest.approx(8000, rel=0.05)
+    # a padded tail, then silence again
+    assert not out[9700:].any()
+    assert track.buffered_seconds == 0
+    assert track.audio_frames_sent == 10
+    track.stop()
+
+
+async def test_any_chunk_size_including_odd_bytes_gives_the_same_audio():
+    pcm = tone(300, 0.25)
+    whole, pieces = PcmAudioTrack(), PcmAudioTrack()
+    whole.push(pcm)
+    for i in range(0, len(pcm), 77):  # odd sizes split samples across pushes
+        pieces.push(pcm[i : i + 77])
+    assert pieces.buffered_seconds == pytest.approx(whole.buffered_seconds, abs=0.001)
+    a = np.frombuffer(whole._buffer, dtype=np.int16).astype(int)
+    b = np.frombuffer(pieces._buffer, dtype=np.int16).astype(int)
+    n = min(len(a), len(b))
+    assert np.abs(a[:n] - b[:n]).max() <= 2
+
+
+async def test_clear_drops_queued_audio():
+    track = PcmAudioTrack()
+    track.push(tone(440, 2.0))
+    await track.recv()
+    track.clear()
+    assert track.buffered_seconds == 0
+    assert not (await track.recv()).to_ndarray().any()
+    track.stop()
+
+
+def test_max_buffer_drops_the_oldest_audio():
+    track = PcmAudioTrack(max_buffer_seconds=0.5)
+    track.push(tone(440, 2.0))
+    assert track.buffered_seconds == pytest.approx(0.5, abs=0.001)
+
+
+async def test_a_stalled_loop_does_not_burst_a_backlog():
+    track = PcmAudioTrack()
+    await track.recv()
+    time.sleep(0.3)  # the event loop is blocked for 15 frames' worth
+    first_pts = (await track.recv()).pts
+    started = time.monotonic()
+    frames = [await track.recv() for _ in range(3)]
+    assert time.monotonic() - started >= 0.05  # paced again, not 15 frames at once
+    pts = [first_pts] + [f.pts for f in frames]
+    assert pts == sorted(pts) and len(set(pts)) == 4
+    track.stop()
+
+
+async def test_stopped_track_raises_media_stream_error():
+    track = PcmAudioTrack()
+    await track.recv()
+    pending = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0)
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await pending
+    with pytest.raises(MediaStreamError):
+        await track.recv()
+
+
+@pytest.mark.parametrize("layout", ["stereo", "mono"])
+def test_converter_turns_48k_frames_into_24k_mono_pcm16(layout):
+    converter = Pcm16Converter()
+    channels = 2 if layout == "stereo" else 1
+    src = np.frombuffer(tone(700, 0.4, rate=48000), dtype=np.int16)
+    out = []
+    for i in range(0, len(src), 960):
+        block = np.repeat(src[i : i + 960], channels).reshape(1, -1)  # s16 is packed: L R L R ...
+        frame = av.AudioFrame.from_ndarray(block, format="s16", layout=layout)
+        frame.sample_rate = 48000
+        frame.pts = i * 7  # gaps or odd pts must not matter
+        out.append(converter.convert(frame))
+    assert all(len(chunk) % 2 == 0 for chunk in out)
+    assert sorted(len(c) for c in out)[len(out) // 2] == 960  # 480 samples per 20 ms
+    pcm = np.frombuffer(b"".join(out), dtype=np.int16)
+    assert len(pcm) == pytest.approx(0.4 * 24000, abs=64)
+    assert peak_hz(pcm[500:-500], 24000) == pytest.approx(700, abs=15)
+    assert np.abs(pcm[500:-500]).max() == pytest.approx(8000, rel=0.05)
+
+
+def test_converter_follows_a_change_of_input_format():
+    converter = Pcm16Converter()
+    for rate in (48000, 16000):
+        block = np.frombuffer(tone(400, 0.02, rate=rate), dtype=np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(block, format="s16", layout="mono")
+        frame.sample_rate = rate
+        assert converter.convert(frame) is not None
