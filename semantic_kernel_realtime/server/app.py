@@ -1,0 +1,195 @@
+"""``LocalRealtimeServer``: the embedded OpenAI Realtime GA server on aiohttp.
+
+Rules:
+- One aiohttp application, one port. Routes live in ``self.app`` (created in the constructor) so other
+  endpoints can be added before ``start()``: issue 6 adds ``POST /v1/realtime/client_secrets`` and
+  ``POST /v1/realtime/calls`` and runs :meth:`create_engine` for each call with its own sink.
+- The API-key check is a middleware on ``/v1/``: HTTP 401 before any WebSocket upgrade.
+- Speech engines and the responder are shared by all sessions; engines are picked once at ``start()``
+  (in a worker thread: loading a model must not block the loop) unless given explicitly.
+- ``stop()`` closes every live connection (WebSocket close 1001), waits for their handlers, then stops
+  the site; no task is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from semantic_kernel_realtime.server.auth import Credentials, request_token, unauthorized
+from semantic_kernel_realtime.server.engine import SessionEngine
+from semantic_kernel_realtime.server.responder import Responder, RuleResponder
+from semantic_kernel_realtime.server.sinks import AudioSink, Emit
+from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
+from semantic_kernel_realtime.server.speech.fallback import ToneSynthesizer
+from semantic_kernel_realtime.server.websocket import realtime_websocket
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT: Any = object()  # "pick the installed engine" marker
+SERVER_KEY = "sk_realtime_server"
+
+
+class LocalRealtimeServer:
+    """A real OpenAI Realtime GA server on ``host:port`` (loopback by default; port 0 = any free port).
+
+    Args:
+        api_key: when set, requests must present it (Bearer, ``api-key`` header or WS subprotocol).
+        responder: what the "model" says; default :class:`RuleResponder`.
+        transcriber / synthesizer: speech engines; default: the offline engines when installed
+            (PocketSphinx, eSpeak NG), else no transcriber and the tone stand-in. ``None`` as transcriber
+            means none.
+        speech: False skips engine discovery entirely (no transcriber, tone synthesizer): fast tests.
+        output_audio_pace: None streams response audio as fast as the socket takes it; 1.0 paces it in
+            real time (other values scale the speed).
+        session: session fields applied to every new session (merged like a ``session.update``).
+        model: the model name reported when the client does not pass ``?model=``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_key: str | None = None,
+        responder: Responder | None = None,
+        transcriber: Transcriber | None = _DEFAULT,
+        synthesizer: Synthesizer | None = _DEFAULT,
+        speech: bool = True,
+        output_audio_pace: float | None = None,
+        session: dict[str, Any] | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self.credentials = Credentials(api_key)
+        self.responder: Responder = responder or RuleResponder()
+        self._transcriber = transcriber if transcriber is not _DEFAULT or speech else None
+        self._synthesizer = synthesizer if synthesizer is not _DEFAULT or speech else ToneSynthesizer()
+        self.output_audio_pace = output_audio_pace
+        self.session_defaults = session
+        self.model = model
+        self.app = web.Application(middlewares=[self._auth_middleware])
+        self.app[SERVER_KEY] = self
+        self.app.router.add_get("/v1/realtime", realtime_websocket)
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._connections: dict[web.WebSocketResponse, asyncio.Task[Any] | None] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> LocalRealtimeServer:
+        if self._runner is not None:
+            return self
+        await self._pick_engines()
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        server = site._server  # aiohttp keeps the bound socket here
+        sockets = getattr(server, "sockets", None) or []
+        self._port = sockets[0].getsockname()[1] if sockets else self._requested_port
+        logger.info("realtime server listening on %s (api key %s)", self.base_url,
+                    "required" if self.credentials.required else "not required")
+        return self
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        connections = list(self._connections.items())
+        for ws, _ in connections:
+            await ws.close(code=1001, message=b"server shutting down")
+        handlers = [task for _, task in connections if task is not None and not task.done()]
+        if handlers:
+            _, pending = await asyncio.wait(handlers, timeout=5)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        await runner.cleanup()
+        self._port = None
+
+    async def __aenter__(self) -> LocalRealtimeServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _pick_engines(self) -> None:
+        if self._transcriber is _DEFAULT or self._synthesizer is _DEFAULT:
+            from semantic_kernel_realtime.server.speech import defaults
+
+            if self._transcriber is _DEFAULT:
+                self._transcriber = await asyncio.to_thread(defaults.default_transcriber)
+            if self._synthesizer is _DEFAULT:
+                self._synthesizer = await asyncio.to_thread(defaults.default_synthesizer)
+        logger.info("realtime server speech engines: transcriber=%s synthesizer=%s",
+                    getattr(self._transcriber, "name", None), getattr(self._synthesizer, "name", None))
+
+    # --- addresses ---------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the server is not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port/v1``: pass as ``AsyncOpenAI(base_url=...)``."""
+        return f"http://{self._url_host}:{self.port}/v1"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://host:port/v1/realtime`` (add ``?model=...``)."""
+        return f"ws://{self._url_host}:{self.port}/v1/realtime"
+
+    @property
+    def _url_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
+    def transcriber(self) -> Transcriber | None:
+        return None if self._transcriber is _DEFAULT else self._transcriber
+
+    @property
+    def synthesizer(self) -> Synthesizer:
+        return ToneSynthesizer() if self._synthesizer in (_DEFAULT, None) else self._synthesizer
+
+    @property
+    def session_count(self) -> int:
+        return len(self._connections)
+
+    # --- what transports use -----------------------------------------------------------------------
+
+    def create_engine(self, emit: Emit, *, sink: AudioSink | None = None, model: str | None = None) -> SessionEngine:
+        """A session engine configured like this server's; the caller feeds it and closes it."""
+        return SessionEngine(
+            emit, sink=sink, responder=self.responder, transcriber=self.transcriber, synthesizer=self.synthesizer,
+            model=model or self.model, session=self.session_defaults,
+        )
+
+    def register(self, connection: web.WebSocketResponse) -> None:
+        """Track a live connection so ``stop()`` can close it (its handler task is awaited)."""
+        self._connections[connection] = asyncio.current_task()
+
+    def unregister(self, connection: web.WebSocketResponse) -> None:
+        self._connections.pop(connection, None)
+
+    @web.middleware
+    async def _auth_middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.path.startswith("/v1/") and not self.credentials.accepts(request_token(request)):
+            return unauthorized()
+        return await handler(request)

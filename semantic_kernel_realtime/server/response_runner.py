@@ -1,0 +1,301 @@
+"""One response, from ``response.created`` to ``response.done``.
+
+Rules:
+- Events follow the GA order: ``response.created``, ``rate_limits.updated``, then per output item
+  ``response.output_item.added`` / ``conversation.item.added`` / ``response.content_part.added`` /
+  deltas / ``*.done`` / ``response.output_item.done`` / ``conversation.item.done``, then
+  ``response.done`` with ``usage``. Out-of-band responses (``conversation: "none"``) skip the
+  ``conversation.item.*`` events and leave the conversation alone.
+- Audio output: text is gathered into sentences, each sentence synthesised (in a worker thread), its
+  transcript deltas sent, then its audio written to the sink in 20 ms chunks. Text output: one
+  ``response.output_text.delta`` per responder chunk.
+- Cancelling the task with a ``cancel_reason`` set closes the open item as ``incomplete`` and ends with
+  ``status: cancelled``; cancelling without a reason (session closing) sends nothing more.
+- Usage figures are estimates: text tokens ~ characters / 4, audio tokens ~ 1 per 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from semantic_kernel_realtime.server import audio_formats, ids, speech_calls
+from semantic_kernel_realtime.server.responder import FunctionCall, ResponseRequest, TextDelta
+from semantic_kernel_realtime.server.sinks import AudioPart
+
+if TYPE_CHECKING:
+    from semantic_kernel_realtime.server.engine import SessionEngine
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = audio_formats.BYTES_PER_MS * 20
+_SENTENCE_END = re.compile(r"[.!?]['\")\]]*\s*$")
+RATE_LIMITS = {"requests": 10_000, "tokens": 2_000_000}
+
+
+@dataclass
+class ResponsePlan:
+    """What ``response.create`` (or VAD) asked for, resolved against the session."""
+
+    conversation: bool
+    input_items: list[dict[str, Any]] | None
+    instructions: str
+    tools: list[dict[str, Any]]
+    tool_choice: Any
+    output_modalities: list[str]
+    output_format: dict[str, Any]
+    voice: str | None
+    speed: float
+    max_output_tokens: int | str
+    metadata: dict[str, Any] | None
+
+
+@dataclass
+class _OpenMessage:
+    item: dict[str, Any]
+    output_index: int
+    audio: bool
+    text: str = ""
+    pcm: bytearray = field(default_factory=bytearray)
+    pending: list[str] = field(default_factory=list)  # chunks not yet spoken
+    part: AudioPart | None = None
+
+
+class ResponseRun:
+    """Runs one response as a task owned by the engine."""
+
+    def __init__(self, engine: SessionEngine, plan: ResponsePlan) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.id = ids.response_id()
+        self.cancel_reason: str | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.conversation_id = engine.conversation_id if plan.conversation else None
+        self._output: list[dict[str, Any]] = []
+        self._message: _OpenMessage | None = None
+        self._output_text_tokens = 0
+        self._output_audio_ms = 0
+        self._input_tokens = (0, 0)
+        self._incomplete = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, after: asyncio.Task[None] | None = None) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run(after), name=f"response {self.id}")
+
+    def cancel(self, reason: str) -> bool:
+        """Ask the running response to stop; False when it already finished."""
+        if self.task is None or self.task.done() or self.cancel_reason is not None:
+            return False
+        self.cancel_reason = reason
+        self.task.cancel()
+        return True
+
+    @property
+    def cancelling(self) -> bool:
+        return self.cancel_reason is not None
+
+    async def _run(self, after: asyncio.Task[None] | None) -> None:
+        if after is not None:
+            await asyncio.wait([after])
+        self._emit("response.created", response=self._resource("in_progress", None))
+        self._rate_limits()
+        status, details = "completed", None
+        try:
+            request = await self.engine.build_request(self.plan)
+            self._input_tokens = _estimate_input(request.items, request.instructions, self.engine.conversation)
+            await self._produce(request)
+            await self._close_message(interrupted=self._incomplete)
+            if self._incomplete:
+                status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
+        except asyncio.CancelledError:
+            if self.cancel_reason is None:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            await self._close_message(interrupted=True)
+            status, details = "cancelled", {"type": "cancelled", "reason": self.cancel_reason}
+        except Exception as exc:  # a responder or engine failure ends the response, not the session
+            logger.exception("response %s failed", self.id)
+            await self._close_message(interrupted=True)
+            status = "failed"
+            details = {"type": "failed", "error": {"type": "server_error", "code": "responder_error",
+                                                   "message": f"{type(exc).__name__}: {exc}"}}
+        self._emit("response.done", response=self._resource(status, details))
+        self.engine.response_finished(self)
+
+    # --- producing output ------------------------------------------------------------------------
+
+    async def _produce(self, request: ResponseRequest) -> None:
+        limit = self.plan.max_output_tokens
+        async for output in self.engine.responder.respond(request):
+            if isinstance(output, FunctionCall):
+                await self._close_message(interrupted=False)
+                self._function_call(output)
+                continue
+            if not isinstance(output, TextDelta) or not output.text:
+                continue
+            if isinstance(limit, int) and self._output_text_tokens >= limit:
+                self._incomplete = True
+                return
+            self._output_text_tokens += 1
+            await self._text(output.text)
+
+    def _open_message(self) -> _OpenMessage:
+        audio = "audio" in self.plan.output_modalities
+        item = {"id": ids.item_id(), "object": "realtime.item", "type": "message", "status": "in_progress",
+                "role": "assistant", "content": []}
+        message = _OpenMessage(item=item, output_index=len(self._output), audio=audio)
+        self._output.append(item)
+        self._item_added(item, message.output_index)
+        part = {"type": "audio", "transcript": ""} if audio else {"type": "text", "text": ""}
+        self._emit("response.content_part.added", **self._where(message), part=part)
+        if audio:
+            message.part = AudioPart(self.id, item["id"], message.output_index, 0, self.plan.output_format)
+        self._message = message
+        return message
+
+    async def _text(self, chunk: str) -> None:
+        message = self._message or self._open_message()
+        if not message.audio:
+            message.text += chunk
+            self._emit("response.output_text.delta", **self._where(message), delta=chunk)
+            return
+        message.pending.append(chunk)
+        if _SENTENCE_END.search(chunk):
+            await self._speak(message)
+
+    async def _speak(self, message: _OpenMessage) -> None:
+        """Synthesise the pending sentence, send its transcript deltas, then its audio."""
+        if not message.pending:
+            return
+        sentence = "".join(message.pending)
+        pcm = await speech_calls.synthesize(
+            self.engine.synthesizer, sentence.strip(), voice=self.plan.voice, speed=self.plan.speed
+        )
+        for chunk in message.pending:
+            message.text += chunk
+            self._emit("response.output_audio_transcript.delta", **self._where(message), delta=chunk)
+        message.pending.clear()
+        self.engine.audio_started = True
+        assert message.part is not None
+        for offset in range(0, len(pcm), CHUNK_BYTES):
+            chunk_pcm = pcm[offset : offset + CHUNK_BYTES]
+            await self.engine.sink.write(message.part, chunk_pcm)
+            message.pcm += chunk_pcm
+            self._output_audio_ms += audio_formats.duration_ms(len(chunk_pcm))
+
+    async def _close_message(self, *, interrupted: bool) -> None:
+        message, self._message = self._message, None
+        if message is None:
+            return
+        if message.audio and not interrupted:
+            await self._speak(message)
+        where = self._where(message)
+        if message.audio:
+            assert message.part is not None
+            await self.engine.sink.end(message.part, interrupted=interrupted)
+            self._emit("response.output_audio.done", **where)
+            self._emit("response.output_audio_transcript.done", **where, transcript=message.text)
+            self._emit("response.content_part.done", **where, part={"type": "audio", "transcript": message.text})
+            message.item["content"] = [{"type": "output_audio", "transcript": message.text}]
+            if self.plan.conversation:
+                self.engine.conversation.set_audio(message.item["id"], bytes(message.pcm))
+        else:
+            self._emit("response.output_text.done", **where, text=message.text)
+            self._emit("response.content_part.done", **where, part={"type": "text", "text": message.text})
+            message.item["content"] = [{"type": "output_text", "text": message.text}]
+        message.item["status"] = "incomplete" if interrupted else "completed"
+        self._item_done(message.item, message.output_index)
+
+    def _function_call(self, call: FunctionCall) -> None:
+        call_id = ids.call_id()
+        item = {"id": ids.item_id(), "object": "realtime.item", "type": "function_call", "status": "in_progress",
+                "name": call.name, "call_id": call_id, "arguments": ""}
+        output_index = len(self._output)
+        self._output.append(item)
+        self._item_added(item, output_index)
+        where = {"response_id": self.id, "item_id": item["id"], "output_index": output_index, "call_id": call_id}
+        self._emit("response.function_call_arguments.delta", **where, delta=call.arguments)
+        self._emit("response.function_call_arguments.done", **where, name=call.name, arguments=call.arguments)
+        self._output_text_tokens += max(1, len(call.arguments) // 4)
+        item.update(arguments=call.arguments, status="completed")
+        self._item_done(item, output_index)
+
+    # --- event helpers ---------------------------------------------------------------------------
+
+    def _emit(self, kind: str, **fields: Any) -> None:
+        self.engine.emit({"type": kind, "event_id": ids.event_id(), **fields})
+
+    def _where(self, message: _OpenMessage) -> dict[str, Any]:
+        return {"response_id": self.id, "item_id": message.item["id"], "output_index": message.output_index,
+                "content_index": 0}
+
+    def _item_added(self, item: dict[str, Any], output_index: int) -> None:
+        self._emit("response.output_item.added", response_id=self.id, output_index=output_index, item=dict(item))
+        if self.plan.conversation:
+            previous = self.engine.conversation.insert(item)
+            self._emit("conversation.item.added", previous_item_id=previous, item=dict(item))
+
+    def _item_done(self, item: dict[str, Any], output_index: int) -> None:
+        self._emit("response.output_item.done", response_id=self.id, output_index=output_index, item=dict(item))
+        if self.plan.conversation and item["id"] in self.engine.conversation:
+            self._emit("conversation.item.done", previous_item_id=self.engine.previous_id(item["id"]),
+                       item=dict(item))
+
+    def _rate_limits(self) -> None:
+        used = self.engine.tokens_used
+        self._emit("rate_limits.updated", rate_limits=[
+            {"name": "requests", "limit": RATE_LIMITS["requests"],
+             "remaining": max(0, RATE_LIMITS["requests"] - self.engine.responses_started), "reset_seconds": 60.0},
+            {"name": "tokens", "limit": RATE_LIMITS["tokens"],
+             "remaining": max(0, RATE_LIMITS["tokens"] - used), "reset_seconds": 60.0},
+        ])
+
+    def _resource(self, status: str, details: dict[str, Any] | None) -> dict[str, Any]:
+        done = status != "in_progress"
+        return {
+            "object": "realtime.response",
+            "id": self.id,
+            "status": status,
+            "status_details": details,
+            "output": [dict(item) for item in self._output] if done else [],
+            "conversation_id": self.conversation_id,
+            "output_modalities": list(self.plan.output_modalities),
+            "max_output_tokens": self.plan.max_output_tokens,
+            "audio": {"output": {"format": dict(self.plan.output_format), "voice": self.plan.voice}},
+            "usage": self._usage() if done else None,
+            "metadata": self.plan.metadata,
+        }
+
+    def _usage(self) -> dict[str, Any]:
+        text_in, audio_in = self._input_tokens
+        audio_out = math.ceil(self._output_audio_ms / 50)
+        text_out = self._output_text_tokens
+        total = text_in + audio_in + text_out + audio_out
+        self.engine.tokens_used += total
+        return {
+            "total_tokens": total,
+            "input_tokens": text_in + audio_in,
+            "output_tokens": text_out + audio_out,
+            "input_token_details": {"text_tokens": text_in, "audio_tokens": audio_in, "image_tokens": 0,
+                                    "cached_tokens": 0,
+                                    "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0}},
+            "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
+        }
+
+
+def _estimate_input(items: Any, instructions: str, conversation: Any) -> tuple[int, int]:
+    chars = len(instructions)
+    audio_ms = 0
+    for item in items:
+        for content in item.get("content") or ():
+            chars += len(content.get("text") or content.get("transcript") or "")
+        audio_ms += audio_formats.duration_ms(len(conversation.audio(item.get("id", "")) or b""))
+        chars += len(item.get("arguments") or "") + len(item.get("output") or "")
+    return math.ceil(chars / 4), math.ceil(audio_ms / 50)

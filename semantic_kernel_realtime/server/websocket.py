@@ -1,0 +1,111 @@
+"""The WebSocket endpoint ``GET /v1/realtime?model=...``: one engine per connection.
+
+Rules: the peer only moves text. Events from the engine go into an ordered outbox drained by one writer
+task (JSON via orjson); the audio sink awaits :meth:`WebSocketPeer.drained` so a slow reader slows the
+response rather than growing the outbox. Incoming text frames go straight to the engine; binary frames
+are answered with an ``invalid_json`` error. When either side closes, the engine is closed and the
+writer stopped: nothing is left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from semantic_kernel_realtime.server import ids
+from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
+
+if TYPE_CHECKING:
+    from semantic_kernel_realtime.server.app import LocalRealtimeServer
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+HIGH_WATER = 256  # queued events before the audio sink waits
+LOW_WATER = 64
+
+
+class WebSocketPeer:
+    """Ordered, backpressured sending of events over one aiohttp WebSocket."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self._ws = ws
+        self._outbox: deque[dict[str, Any]] = deque()
+        self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._closed = False
+        self._writer = asyncio.get_running_loop().create_task(self._write(), name="realtime ws writer")
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        if self._closed:
+            return
+        self._outbox.append(event)
+        self._wakeup.set()
+        if len(self._outbox) >= HIGH_WATER:
+            self._drained.clear()
+
+    async def drained(self) -> None:
+        await self._drained.wait()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self._outbox:
+                    event = self._outbox.popleft()
+                    if len(self._outbox) <= LOW_WATER:
+                        self._drained.set()
+                    await self._ws.send_str(orjson.dumps(event).decode())
+                self._drained.set()
+        except (ConnectionResetError, RuntimeError) as exc:  # peer went away mid-send
+            logger.debug("websocket writer stopped: %s", exc)
+        finally:
+            self._closed = True
+            self._drained.set()
+
+    async def close(self) -> None:
+        """Stop the writer; events still queued are dropped (the connection is ending)."""
+        self._closed = True
+        self._writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._writer
+
+
+async def realtime_websocket(request: web.Request) -> web.StreamResponse:
+    server: LocalRealtimeServer = request.app["sk_realtime_server"]
+    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=("realtime",), heartbeat=None)
+    if not ws.can_prepare(request).ok:
+        raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
+    await ws.prepare(request)
+    peer = WebSocketPeer(ws)
+    sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=server.output_audio_pace)
+    engine = server.create_engine(peer.send_event, sink=sink, model=request.query.get("model"))
+    server.register(ws)
+    try:
+        engine.start()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                engine.receive_text(message.data)
+            elif message.type == WSMsgType.BINARY:
+                peer.send_event({"type": "error", "event_id": ids.event_id(), "error": {
+                    "type": "invalid_request_error", "code": "invalid_json",
+                    "message": "Binary frames are not supported; send JSON text events.", "param": None,
+                    "event_id": None}})
+            elif message.type == WSMsgType.ERROR:
+                logger.debug("websocket error: %s", ws.exception())
+                break
+    finally:
+        await engine.close()
+        await peer.close()
+        server.unregister(ws)
+        if not ws.closed:
+            await ws.close()
+    return ws
