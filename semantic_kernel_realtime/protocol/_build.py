@@ -1,0 +1,127 @@
+"""Fast construction of Semantic Kernel content models on the decode hot path.
+
+Rules: decode builds SK models from values it has already checked (the few fields it reads), so
+re-running pydantic validation per event would only burn CPU. :func:`builder` precomputes a model's
+defaults once and returns a constructor that fills the instance slots directly, exactly what
+``model_construct`` does minus its per-call introspection. Only pass values of the declared types.
+
+Output audio stays base64 until someone reads it (:func:`lazy_audio_content`): the ``AudioContent``
+is a real one whose private ``_data_uri`` is materialised, once, on first access.
+"""
+
+from __future__ import annotations
+
+import binascii
+import copy
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+from semantic_kernel.contents.audio_content import AudioContent
+from semantic_kernel.contents.utils.data_uri import DataUri
+
+M = TypeVar("M", bound=BaseModel)
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def builder(cls: type[M], **fixed: Any) -> Callable[..., M]:
+    """Return ``build(**fields) -> cls`` that creates an instance without validation.
+
+    ``fixed`` are constant field values shared by every instance (immutable values only). Fields with
+    a default factory get a fresh value per instance unless passed; required fields must be passed.
+    """
+    template: dict[str, Any] = {}
+    factories: list[tuple[str, Callable[[], Any]]] = []
+    for name, field in cls.model_fields.items():
+        if field.default_factory is not None:
+            factories.append((name, field.default_factory))  # type: ignore[arg-type]
+        elif field.default is not PydanticUndefined:
+            template[name] = field.default
+    template.update(fixed)
+    private_defaults = (
+        {name: attr.get_default() for name, attr in cls.__private_attributes__.items()}  # type: ignore[union-attr]
+        if cls.__private_attributes__
+        else None
+    )
+
+    def build(**fields: Any) -> M:
+        obj = _new(cls)
+        values = template.copy()
+        for name, factory in factories:
+            if name not in fields:
+                values[name] = factory()
+        values.update(fields)
+        _set(obj, "__dict__", values)
+        _set(obj, "__pydantic_fields_set__", set(fields))
+        _set(obj, "__pydantic_extra__", None)
+        _set(obj, "__pydantic_private__", None if private_defaults is None else private_defaults.copy())
+        return obj
+
+    return build
+
+
+_data_uri = builder(DataUri, data_format="base64")
+
+
+class _LazyAudioPrivate(dict):
+    """``AudioContent.__pydantic_private__`` whose ``_data_uri`` is decoded from base64 on first read."""
+
+    __slots__ = ("b64", "mime_type")
+
+    def __missing__(self, key: str) -> Any:
+        if key != "_data_uri":
+            raise KeyError(key)
+        uri = _data_uri(data_bytes=binascii.a2b_base64(self.b64), mime_type=self.mime_type, parameters={})
+        self["_data_uri"] = uri
+        return uri
+
+    def _materialised(self) -> dict[str, Any]:
+        if not dict.__contains__(self, "_data_uri"):
+            self["_data_uri"]  # noqa: B018 - triggers __missing__ once
+        return dict(dict.items(self))
+
+    # Anything that looks at the whole mapping (pydantic's copy, equality, pickling) sees the decoded value.
+    def items(self):  # type: ignore[override]
+        return self._materialised().items()
+
+    def keys(self):  # type: ignore[override]
+        return self._materialised().keys()
+
+    def values(self):  # type: ignore[override]
+        return self._materialised().values()
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(self._materialised())
+
+    def __len__(self) -> int:
+        return len(self._materialised())
+
+    def __reduce__(self):  # type: ignore[override]
+        return (dict, (self._materialised(),))
+
+    def __eq__(self, other: object) -> bool:
+        return self._materialised() == (other._materialised() if isinstance(other, _LazyAudioPrivate) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> dict[str, Any]:
+        return self._materialised()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(self._materialised(), memo)
+
+
+_audio_content = builder(AudioContent)
+
+
+def lazy_audio_content(b64: str, mime_type: str) -> AudioContent:
+    """An ``AudioContent`` for base64 audio that is decoded only when its data is first read."""
+    content = _audio_content()
+    private = _LazyAudioPrivate()
+    private.b64 = b64
+    private.mime_type = mime_type
+    _set(content, "__pydantic_private__", private)
+    return content

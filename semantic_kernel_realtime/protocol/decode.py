@@ -1,0 +1,247 @@
+"""Decode: one wire server event (a dict) -> the Semantic Kernel realtime events it means.
+
+Rules:
+- Dispatch is one dict lookup on the ``type`` string (``_HANDLERS``); beta names share the GA handler.
+- Every decoded event keeps ``service_type`` (the wire type, as received) and ``service_event`` (the
+  raw dict). Text and transcript deltas become ``RealtimeTextEvent``; output audio ``RealtimeAudioEvent``
+  (base64 kept until read); function-call argument deltas and completed calls ``RealtimeFunctionCallEvent``;
+  everything else, unknown types included, a plain ``RealtimeEvent``.
+- Decoding is tolerant: ``null`` where the spec has none, unknown statuses and extra fields are fine.
+  A missing or mistyped field that a handler needs, a non-object, or bad JSON yields a
+  :class:`MalformedServerEvent` that says what is wrong; no exception ever escapes ``decode``.
+- The whole event is never validated against the 40-model union: handlers read the few fields they use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from semantic_kernel.contents.function_call_content import FunctionCallContent
+from semantic_kernel.contents.realtime_events import (
+    RealtimeAudioEvent,
+    RealtimeEvent,
+    RealtimeEvents,
+    RealtimeFunctionCallEvent,
+    RealtimeTextEvent,
+)
+from semantic_kernel.contents.streaming_text_content import StreamingTextContent
+
+from semantic_kernel_realtime.protocol._build import builder, lazy_audio_content
+from semantic_kernel_realtime.protocol.event_types import BETA_TO_GA
+from semantic_kernel_realtime.protocol.state import ConversationState
+
+
+class MalformedServerEvent(RealtimeEvent):
+    """A server event that could not be decoded as its type requires; ``problem`` says why."""
+
+    problem: str
+
+
+class _Bad(Exception):
+    """A field a handler needs is missing or has the wrong type."""
+
+
+_event = builder(RealtimeEvent)
+_text_event = builder(RealtimeTextEvent)
+_audio_event = builder(RealtimeAudioEvent)
+_call_event = builder(RealtimeFunctionCallEvent)
+_text = builder(StreamingTextContent, choice_index=0)
+_call = builder(FunctionCallContent)
+
+#: MIME type of decoded output audio for each GA/legacy output format.
+AUDIO_MIME_TYPES = {"audio/pcm": "audio/pcm", "audio/pcmu": "audio/pcmu", "audio/pcma": "audio/pcma",
+                    "pcm16": "audio/pcm", "g711_ulaw": "audio/pcmu", "g711_alaw": "audio/pcma"}
+
+
+def _str(event: dict, key: str) -> str:
+    value = event.get(key)
+    if type(value) is not str:
+        raise _Bad(f"field '{key}' must be a string, got {type(value).__name__}")
+    return value
+
+
+def _opt_str(event: dict, key: str) -> str | None:
+    value = event.get(key)
+    return value if type(value) is str else None
+
+
+def split_function_name(wire_name: str) -> tuple[str | None, str]:
+    """``plugin-function`` -> (plugin, function); a name without a dash has no plugin."""
+    plugin, sep, function = wire_name.partition("-")
+    return (plugin, function) if sep else (None, wire_name)
+
+
+class Decoder:
+    """Turns server events into SK events, keeping a :class:`ConversationState` up to date."""
+
+    __slots__ = ("state", "audio_mime_type")
+
+    def __init__(self, state: ConversationState | None = None) -> None:
+        self.state = state if state is not None else ConversationState()
+        self.audio_mime_type = "audio/pcm"
+
+    def decode_message(self, message: str | bytes) -> list[RealtimeEvents]:
+        """Parse one JSON text message and decode it. Bad JSON gives a MalformedServerEvent."""
+        try:
+            event = orjson.loads(message)
+        except orjson.JSONDecodeError as exc:
+            return [_malformed(None, message, f"invalid JSON: {exc}")]
+        return self.decode(event)
+
+    def decode(self, event: Any) -> list[RealtimeEvents]:
+        """Decode one server event (a dict parsed from JSON)."""
+        if type(event) is not dict:
+            return [_malformed(None, event, "a server event must be a JSON object with a 'type'")]
+        etype = event.get("type")
+        if type(etype) is not str:
+            problem = "field 'type' must be a string" if "type" in event else "a server event must have a 'type'"
+            return [_malformed(None, event, problem)]
+        handler = _HANDLERS.get(etype) or _HANDLERS.get(etype.strip(), _passthrough)
+        try:
+            return handler(self, event, etype)
+        except _Bad as exc:
+            return [_malformed(etype, event, str(exc))]
+        except Exception as exc:  # tolerant by contract: report, never raise
+            return [_malformed(etype, event, f"{type(exc).__name__}: {exc}")]
+
+    # -- handlers: (self, event, wire_type) -> events -------------------------------------------------
+
+    def _text_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        delta = _str(event, "delta")
+        metadata = {"item_id": event.get("item_id"), "role": "assistant"}
+        return [_text_event(service_type=etype, service_event=event, text=_text(text=delta, metadata=metadata))]
+
+    def _input_transcript_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        delta = _str(event, "delta")
+        metadata = {"item_id": event.get("item_id"), "role": "user"}
+        return [_text_event(service_type=etype, service_event=event, text=_text(text=delta, metadata=metadata))]
+
+    def _audio_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        delta = _str(event, "delta")
+        if len(delta) % 4:
+            raise _Bad("field 'delta' is not valid base64 (length is not a multiple of 4)")
+        item_id = event.get("item_id")
+        if type(item_id) is str:
+            self.state.add_audio(item_id, len(delta))
+        audio = lazy_audio_content(delta, self.audio_mime_type)
+        return [_audio_event(service_type=etype, service_event=event, audio=audio)]
+
+    def _call_arguments_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        delta = _str(event, "delta")
+        call_id = _str(event, "call_id")
+        return [self._call_event(event, etype, call_id, self.state.call_names.get(call_id, ""), delta)]
+
+    def _call_arguments_done(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        arguments = _str(event, "arguments")
+        call_id = _str(event, "call_id")
+        name = _opt_str(event, "name") or self.state.call_names.get(call_id)
+        if not name:
+            raise _Bad(f"no function name for call_id '{call_id}' (neither in the event nor in an earlier item)")
+        self.state.call_names[call_id] = name
+        return [self._call_event(event, etype, call_id, name, arguments)]
+
+    def _call_event(self, event: dict, etype: str, call_id: str, name: str, arguments: str) -> RealtimeEvents:
+        plugin, function = split_function_name(name)
+        index = event.get("output_index")
+        item_id = _opt_str(event, "item_id")
+        call = _call(
+            id=item_id,
+            call_id=call_id,
+            index=index if type(index) is int else None,
+            name=name,
+            plugin_name=plugin,
+            function_name=function,
+            arguments=arguments,
+            metadata={"call_id": call_id, "item_id": item_id, "response_id": event.get("response_id")},
+        )
+        return _call_event(service_type=etype, service_event=event, function_call=call)
+
+    def _item_added(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        item = event.get("item")
+        if isinstance(item, dict):
+            previous = event.get("previous_item_id")
+            self.state.add_item(item, previous if type(previous) is str else None)
+        return [_event(service_type=etype, service_event=event)]
+
+    def _item_deleted(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        self.state.remove_item(_str(event, "item_id"))
+        return [_event(service_type=etype, service_event=event)]
+
+    def _response_created(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        response = event.get("response")
+        if isinstance(response, dict) and type(response.get("id")) is str:
+            self.state.active_response_id = response["id"]
+        return [_event(service_type=etype, service_event=event)]
+
+    def _response_done(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        response = event.get("response")
+        response_id = response.get("id") if isinstance(response, dict) else None
+        if response_id is None or response_id == self.state.active_response_id:
+            self.state.active_response_id = None
+        return [_event(service_type=etype, service_event=event)]
+
+    def _session(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        session = event.get("session")
+        if not isinstance(session, dict):
+            raise _Bad("field 'session' must be an object")
+        self.state.session = session
+        self.audio_mime_type = _output_mime_type(session, self.audio_mime_type)
+        return [_event(service_type=etype, service_event=event)]
+
+
+def _output_mime_type(session: dict, current: str) -> str:
+    audio = session.get("audio")
+    fmt: Any = None
+    if isinstance(audio, dict) and isinstance(audio.get("output"), dict):
+        fmt = audio["output"].get("format")
+        fmt = fmt.get("type") if isinstance(fmt, dict) else fmt
+    elif "output_audio_format" in session:  # beta session object
+        fmt = session.get("output_audio_format")
+    return AUDIO_MIME_TYPES.get(fmt, current) if isinstance(fmt, str) else current
+
+
+def _passthrough(decoder: Decoder, event: dict, etype: str) -> list[RealtimeEvents]:
+    return [_event(service_type=etype, service_event=event)]
+
+
+_malformed_event = builder(MalformedServerEvent)
+
+
+def _malformed(etype: Any, event: Any, problem: str) -> MalformedServerEvent:
+    return _malformed_event(
+        service_type=etype if type(etype) is str else None, service_event=event, problem=problem
+    )
+
+
+Handler = Callable[[Decoder, dict, str], list[RealtimeEvents]]
+
+_GA_HANDLERS: dict[str, Handler] = {
+    "response.output_text.delta": Decoder._text_delta,
+    "response.output_audio_transcript.delta": Decoder._text_delta,
+    "conversation.item.input_audio_transcription.delta": Decoder._input_transcript_delta,
+    "response.output_audio.delta": Decoder._audio_delta,
+    "response.function_call_arguments.delta": Decoder._call_arguments_delta,
+    "response.function_call_arguments.done": Decoder._call_arguments_done,
+    "response.output_item.added": Decoder._item_added,
+    "response.output_item.done": Decoder._item_added,
+    "conversation.item.added": Decoder._item_added,
+    "conversation.item.done": Decoder._item_added,
+    "conversation.item.retrieved": Decoder._item_added,
+    "conversation.item.deleted": Decoder._item_deleted,
+    "response.created": Decoder._response_created,
+    "response.done": Decoder._response_done,
+    "session.created": Decoder._session,
+    "session.updated": Decoder._session,
+}
+
+_HANDLERS: dict[str, Handler] = {
+    **_GA_HANDLERS,
+    **{beta: _GA_HANDLERS[ga] for beta, ga in BETA_TO_GA.items() if ga in _GA_HANDLERS},
+}
+
+
+def decode_event(event: Any, state: ConversationState | None = None) -> list[RealtimeEvents]:
+    """Decode one event with a throwaway state (convenience for one-off use and tests)."""
+    return Decoder(state).decode(event)

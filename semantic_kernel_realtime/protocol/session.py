@@ -1,0 +1,139 @@
+"""Execution settings -> a GA ``session.update`` client event.
+
+Rules:
+- Only fields the user set are sent; a field set explicitly to ``None`` where GA gives ``null`` a
+  meaning (``turn_detection`` = manual turns, ``transcription`` / ``noise_reduction`` = off) is sent
+  as ``null``.
+- Legacy literals map to GA: ``pcm16`` -> ``{"type": "audio/pcm", "rate": 24000}``, ``g711_ulaw`` ->
+  ``audio/pcmu``, ``g711_alaw`` -> ``audio/pcma``; ``modalities`` -> ``output_modalities`` (GA allows
+  one modality: audio, which includes its transcript, wins over text); flat ``voice``/``speed`` ->
+  ``audio.output``; ``input_audio_*`` -> ``audio.input``.
+- Turn detection keeps only the fields its ``type`` defines, so the event validates strictly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
+
+from semantic_kernel_realtime.protocol.errors import EncodeError
+from semantic_kernel_realtime.protocol.settings import RealtimeExecutionSettings
+
+_FORMATS: dict[str, dict[str, Any]] = {
+    "audio/pcm": {"type": "audio/pcm", "rate": 24000},
+    "pcm16": {"type": "audio/pcm", "rate": 24000},
+    "audio/pcmu": {"type": "audio/pcmu"},
+    "g711_ulaw": {"type": "audio/pcmu"},
+    "audio/pcma": {"type": "audio/pcma"},
+    "g711_alaw": {"type": "audio/pcma"},
+}
+_TURN_DETECTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "server_vad": (
+        "type", "create_response", "idle_timeout_ms", "interrupt_response",
+        "prefix_padding_ms", "silence_duration_ms", "threshold",
+    ),
+    "semantic_vad": ("type", "create_response", "eagerness", "interrupt_response"),
+}
+_TRANSCRIPTION_FIELDS = ("model", "language", "prompt", "languages", "keywords", "delay")
+
+
+def as_realtime_settings(settings: PromptExecutionSettings | None) -> RealtimeExecutionSettings:
+    """Our settings class from any SK settings object (SK's own realtime settings included)."""
+    if settings is None:
+        return RealtimeExecutionSettings()
+    if isinstance(settings, RealtimeExecutionSettings):
+        return settings
+    fields = RealtimeExecutionSettings.model_fields
+    values: dict[str, Any] = {}
+    for name in settings.model_fields_set:
+        if name in fields and name != "extension_data":
+            value = getattr(settings, name)
+            values[name] = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else value
+    for name, value in settings.extension_data.items():
+        if name in fields and name not in values:
+            values[name] = value
+    values["function_choice_behavior"] = settings.function_choice_behavior
+    return RealtimeExecutionSettings(**values)
+
+
+def session_config(settings: PromptExecutionSettings | None, *, model: str | None = None) -> dict[str, Any]:
+    """The GA session object (``type: realtime``) for ``settings``."""
+    s = as_realtime_settings(settings)
+    # SK settings keep constructor kwargs in extension_data (None included); assignments mark fields_set.
+    explicit = s.model_fields_set | set(s.extension_data)
+    session: dict[str, Any] = {"type": "realtime"}
+    if model or s.ai_model_id:
+        session["model"] = s.ai_model_id or model
+    modalities = s.output_modalities or s.modalities
+    if modalities:
+        session["output_modalities"] = ["audio"] if "audio" in modalities else ["text"]
+    if s.instructions is not None:
+        session["instructions"] = s.instructions
+    if s.max_output_tokens is not None:
+        session["max_output_tokens"] = s.max_output_tokens
+    if s.tools is not None:
+        session["tools"] = list(s.tools)
+    if s.tool_choice is not None:
+        session["tool_choice"] = dict(s.tool_choice) if isinstance(s.tool_choice, Mapping) else s.tool_choice
+
+    audio_in: dict[str, Any] = {}
+    audio_out: dict[str, Any] = {}
+    if s.input_audio_format is not None:
+        audio_in["format"] = _format(s.input_audio_format, "input_audio_format")
+    if s.input_audio_transcription is not None:
+        audio_in["transcription"] = _pick(s.input_audio_transcription, _TRANSCRIPTION_FIELDS)
+    elif "input_audio_transcription" in explicit:
+        audio_in["transcription"] = None
+    if s.turn_detection is not None:
+        audio_in["turn_detection"] = _turn_detection(s.turn_detection)
+    elif "turn_detection" in explicit:
+        audio_in["turn_detection"] = None
+    if s.input_audio_noise_reduction is not None:
+        audio_in["noise_reduction"] = _pick(s.input_audio_noise_reduction, ("type",))
+    elif "input_audio_noise_reduction" in explicit:
+        audio_in["noise_reduction"] = None
+    if s.output_audio_format is not None:
+        audio_out["format"] = _format(s.output_audio_format, "output_audio_format")
+    if s.voice is not None:
+        audio_out["voice"] = dict(s.voice) if isinstance(s.voice, Mapping) else s.voice
+    if s.speed is not None:
+        audio_out["speed"] = s.speed
+    if audio_in or audio_out:
+        session["audio"] = {k: v for k, v in (("input", audio_in), ("output", audio_out)) if v}
+    return session
+
+
+def session_update_event(settings: PromptExecutionSettings | None, *, model: str | None = None) -> dict[str, Any]:
+    """The ``session.update`` client event for ``settings``."""
+    return {"type": "session.update", "session": session_config(settings, model=model)}
+
+
+def _format(value: Any, field: str) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            return dict(_FORMATS[value])
+        except KeyError:
+            raise EncodeError(f"{field}: unknown audio format {value!r}; use one of {sorted(_FORMATS)}") from None
+    if isinstance(value, Mapping) and value.get("type") in _FORMATS:
+        fmt = dict(_FORMATS[value["type"]])
+        if fmt["type"] == "audio/pcm" and value.get("rate", 24000) != 24000:
+            raise EncodeError(f"{field}: audio/pcm is 24000 Hz only, got rate {value.get('rate')!r}")
+        return fmt
+    raise EncodeError(f"{field}: expected a format name or {{'type': 'audio/pcm'|...}}, got {value!r}")
+
+
+def _pick(value: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    data = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else dict(value)
+    return {k: data[k] for k in keys if data.get(k) is not None}
+
+
+def _turn_detection(value: Any) -> dict[str, Any]:
+    data = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else dict(value)
+    kind = data.get("type", "server_vad")
+    if kind not in _TURN_DETECTION_FIELDS:
+        raise EncodeError(f"turn_detection: unknown type {kind!r}; use 'server_vad' or 'semantic_vad'")
+    data["type"] = kind
+    return {k: data[k] for k in _TURN_DETECTION_FIELDS[kind] if data.get(k) is not None}

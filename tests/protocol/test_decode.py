@@ -1,0 +1,234 @@
+"""Decode against real recordings, the GA spec examples, and arbitrary JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from semantic_kernel.contents.audio_content import AudioContent
+from semantic_kernel.contents.realtime_events import (
+    RealtimeAudioEvent,
+    RealtimeEvent,
+    RealtimeFunctionCallEvent,
+    RealtimeTextEvent,
+)
+
+from semantic_kernel_realtime.protocol import BETA_TO_GA, Decoder, MalformedServerEvent
+from tests.openai_schema import FIXTURES
+
+OPENAI_FIXTURES = sorted((FIXTURES / "openai").glob("*.jsonl"))
+
+
+def _lines(path):
+    return [line for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_fixtures_are_present():
+    assert len(OPENAI_FIXTURES) >= 5, f"expected the shared fixtures beside the repo: {FIXTURES}"
+
+
+@pytest.mark.parametrize("path", OPENAI_FIXTURES, ids=lambda p: p.name)
+def test_every_recorded_line_decodes_without_exception(path):
+    decoder = Decoder()
+    for line in _lines(path):
+        events = decoder.decode_message(line)
+        assert events, line
+        for event in events:
+            assert isinstance(event, RealtimeEvent)
+            raw = json.loads(line)
+            if isinstance(raw, dict) and isinstance(raw.get("type"), str):
+                assert event.service_type == raw["type"]
+                assert event.service_event == raw
+
+
+@pytest.mark.parametrize(
+    "name", ["live-beta-voice-session.sk-adr-0065.jsonl", "live-beta-text-response.liusida.jsonl"]
+)
+def test_live_recording_deltas_assemble_to_done_text(name):
+    decoder = Decoder()
+    assembled: dict[str, str] = defaultdict(str)
+    done: dict[str, str] = {}
+    for line in _lines(FIXTURES / "openai" / name):
+        raw = json.loads(line)
+        for event in decoder.decode(raw):
+            if isinstance(event, RealtimeTextEvent):
+                assembled[event.text.metadata["item_id"]] += event.text.text
+        if raw["type"].endswith(("transcript.done", "text.done")):
+            done[raw["item_id"]] = raw.get("transcript", raw.get("text"))
+    assert done, "the recording has finished texts"
+    for item_id, text in done.items():
+        assert assembled[item_id] == text, item_id
+
+
+def test_live_voice_session_has_three_transcribed_turns():
+    decoder = Decoder()
+    events = [e for line in _lines(FIXTURES / "openai/live-beta-voice-session.sk-adr-0065.jsonl")
+              for e in decoder.decode_message(line)]
+    texts = [e for e in events if isinstance(e, RealtimeTextEvent)]
+    assert len(texts) == 48
+    assert all(e.text.metadata["role"] == "assistant" for e in texts)
+    assert not [e for e in events if isinstance(e, MalformedServerEvent)]
+    assert decoder.state.active_response_id is None  # every response.created was followed by response.done
+
+
+def test_spec_examples_map_to_the_right_sk_events():
+    kinds: dict[str, set[type]] = defaultdict(set)
+    for line in _lines(FIXTURES / "openai/spec-ga-server-event-examples.openapi.jsonl"):
+        raw = json.loads(line)
+        for event in Decoder().decode(raw):
+            kinds[raw["type"]].add(type(event))
+    assert kinds["response.output_text.delta"] == {RealtimeTextEvent}
+    assert kinds["response.output_audio_transcript.delta"] == {RealtimeTextEvent}
+    assert kinds["conversation.item.input_audio_transcription.delta"] == {RealtimeTextEvent}
+    # the spec's audio example carries the placeholder "Base64EncodedAudioDelta", not base64
+    assert kinds["response.output_audio.delta"] == {MalformedServerEvent}
+    assert kinds["response.function_call_arguments.delta"] == {RealtimeFunctionCallEvent}
+    assert kinds["response.function_call_arguments.done"] == {RealtimeFunctionCallEvent}
+    assert kinds["session.created"] == {RealtimeEvent}
+    assert kinds[" input_audio_buffer.dtmf_event_received"] == {RealtimeEvent}  # leading space: spec bug
+
+
+def _audio_event(wire_type: str, pcm: bytes) -> dict:
+    return {"type": wire_type, "event_id": "event_1", "response_id": "resp_1", "item_id": "item_1",
+            "output_index": 0, "content_index": 0, "delta": base64.b64encode(pcm).decode()}
+
+
+@pytest.mark.parametrize("wire_type", ["response.output_audio.delta", "response.audio.delta"])
+def test_audio_delta_decodes_to_audio_event_with_the_bytes(wire_type):
+    pcm = np.arange(-240, 240, dtype="<i2").tobytes()  # 480 samples = 20 ms at 24 kHz
+    decoder = Decoder()
+    (event,) = decoder.decode(_audio_event(wire_type, pcm))
+    assert isinstance(event, RealtimeAudioEvent)
+    assert event.service_type == wire_type
+    assert event.audio.data == pcm
+    assert event.audio.mime_type == "audio/pcm"
+    assert event.audio == AudioContent(data=pcm, data_format="base64", mime_type="audio/pcm")
+    assert decoder.state.audio_ms("item_1") == 20
+
+
+def test_lazy_audio_survives_copy_and_dump():
+    pcm = b"\x01\x00" * 480
+    (event,) = Decoder().decode(_audio_event("response.output_audio.delta", pcm))
+    copied = event.model_copy(deep=True)
+    assert copied.audio.data == pcm
+    dumped = event.model_dump()
+    assert dumped["audio"]["data_uri"].endswith(base64.b64encode(pcm).decode())
+    assert RealtimeAudioEvent.model_validate_json(event.model_dump_json()).audio.data == pcm
+
+
+def test_output_audio_mime_type_follows_the_session_format():
+    decoder = Decoder()
+    decoder.decode({"type": "session.updated", "session": {"type": "realtime",
+                    "audio": {"output": {"format": {"type": "audio/pcmu"}}}}})
+    (event,) = decoder.decode(_audio_event("response.output_audio.delta", b"\xff" * 160))
+    assert event.audio.mime_type == "audio/pcmu"
+
+
+@pytest.mark.parametrize("beta, ga", sorted(BETA_TO_GA.items()))
+def test_beta_names_decode_like_their_ga_names(beta, ga):
+    payload = {"delta": "AAAA", "item_id": "item_1", "response_id": "r", "output_index": 0, "content_index": 0,
+               "item": {"id": "item_1", "type": "message", "role": "assistant", "content": []}}
+    (from_beta,) = Decoder().decode({**payload, "type": beta})
+    (from_ga,) = Decoder().decode({**payload, "type": ga})
+    assert type(from_beta) is type(from_ga)
+    assert from_beta.service_type == beta
+
+
+def test_function_call_deltas_and_done_carry_names_and_call_id():
+    decoder = Decoder()
+    decoder.decode({"type": "response.output_item.added", "response_id": "r", "output_index": 0,
+                    "item": {"id": "item_9", "type": "function_call", "call_id": "call_1",
+                             "name": "weather-get_weather", "arguments": ""}})
+    (delta,) = decoder.decode({"type": "response.function_call_arguments.delta", "response_id": "r",
+                               "item_id": "item_9", "output_index": 0, "call_id": "call_1", "delta": '{"loc'})
+    assert isinstance(delta, RealtimeFunctionCallEvent)
+    assert delta.function_call.plugin_name == "weather"
+    assert delta.function_call.function_name == "get_weather"
+    assert delta.function_call.arguments == '{"loc'
+    (done,) = decoder.decode({"type": "response.function_call_arguments.done", "response_id": "r",
+                              "item_id": "item_9", "output_index": 0, "call_id": "call_1",
+                              "arguments": '{"location": "Paris"}'})
+    call = done.function_call
+    assert (call.call_id, call.id, call.name) == ("call_1", "item_9", "weather-get_weather")
+    assert call.parse_arguments() == {"location": "Paris"}
+    assert call.metadata["call_id"] == "call_1"
+
+
+def test_done_without_any_known_name_is_malformed_not_raised():
+    (event,) = Decoder().decode({"type": "response.function_call_arguments.done", "call_id": "c",
+                                 "arguments": "{}", "item_id": "i"})
+    assert isinstance(event, MalformedServerEvent)
+    assert "function name" in event.problem
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        ("{not json", "invalid JSON"),
+        ("[1, 2]", "JSON object"),
+        ('{"no_type": 1}', "must have a 'type'"),
+        ('{"type": 5}', "'type' must be a string"),
+        ('{"type": ["x"]}', "'type' must be a string"),
+        ('{"type": "response.output_text.delta", "delta": null}', "'delta' must be a string"),
+        ('{"type": "response.output_audio.delta", "delta": "abc"}', "base64"),
+        ('{"type": "session.created", "session": "[Object truncated by util.inspect]"}', "'session'"),
+    ],
+)
+def test_bad_input_yields_a_malformed_event_that_says_why(raw, problem):
+    (event,) = Decoder().decode_message(raw)
+    assert isinstance(event, MalformedServerEvent)
+    assert problem in event.problem
+
+
+def test_nulls_where_the_spec_has_none_are_tolerated():
+    decoder = Decoder()
+    events = [
+        {"type": "conversation.item.added", "previous_item_id": None,
+         "item": {"id": "item_1", "type": "message", "role": "user", "status": "in_progress", "content": []}},
+        {"type": "response.created", "response": {"id": "resp_1", "status": "in_progress", "usage": None}},
+        {"type": "response.output_audio_transcript.done", "item_id": "item_2", "transcript": None},
+        {"type": "session.created", "session": {"type": "realtime", "audio": {"input": {"transcription": None}}}},
+    ]
+    for raw in events:
+        (event,) = decoder.decode(raw)
+        assert not isinstance(event, MalformedServerEvent), raw
+    assert decoder.state.item_order == ["item_1"]
+    assert decoder.state.active_response_id == "resp_1"
+
+
+def test_unknown_types_are_plain_events():
+    (event,) = Decoder().decode({"type": "brand.new.event", "x": 1})
+    assert type(event) is RealtimeEvent
+    assert event.service_type == "brand.new.event"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=12,
+)
+known_types = st.sampled_from(
+    ["response.output_audio.delta", "response.function_call_arguments.done", "response.output_item.added",
+     "conversation.item.deleted", "response.done", "session.updated", "response.output_text.delta",
+     "response.audio.delta", "conversation.item.created", "error"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6), known_types)
+def test_any_json_object_decodes_without_exception(payload, wire_type):
+    decoder = Decoder()
+    for event in decoder.decode({**payload, "type": wire_type}) + decoder.decode(payload):
+        assert isinstance(event, RealtimeEvent)
+
+
+@settings(max_examples=100, deadline=None)
+@given(json_values)
+def test_any_json_value_decodes_without_exception(value):
+    for event in Decoder().decode_message(json.dumps(value)):
+        assert isinstance(event, RealtimeEvent)
