@@ -31,7 +31,7 @@ from semantic_kernel_realtime.server.websocket import realtime_websocket
 logger = logging.getLogger(__name__)
 
 _DEFAULT: Any = object()  # "pick the installed engine" marker
-SERVER_KEY = "sk_realtime_server"
+SERVER_KEY: web.AppKey[LocalRealtimeServer] = web.AppKey("sk_realtime_server")
 
 
 class LocalRealtimeServer:

@@ -191,15 +191,17 @@ class ResponseRun:
             self._output_audio_ms += audio_formats.duration_ms(len(chunk_pcm))
 
     async def _close_message(self, *, interrupted: bool) -> None:
-        message, self._message = self._message, None
+        message = self._message
         if message is None:
             return
-        if message.audio and not interrupted:
-            await self._speak(message)
-        where = self._where(message)
         if message.audio:
+            if not interrupted:
+                await self._speak(message)
             assert message.part is not None
             await self.engine.sink.end(message.part, interrupted=interrupted)
+        self._message = None  # from here on nothing awaits: the item is closed exactly once
+        where = self._where(message)
+        if message.audio:
             self._emit("response.output_audio.done", **where)
             self._emit("response.output_audio_transcript.done", **where, transcript=message.text)
             self._emit("response.content_part.done", **where, part={"type": "audio", "transcript": message.text})

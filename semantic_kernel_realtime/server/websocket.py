@@ -80,7 +80,9 @@ class WebSocketPeer:
 
 
 async def realtime_websocket(request: web.Request) -> web.StreamResponse:
-    server: LocalRealtimeServer = request.app["sk_realtime_server"]
+    from semantic_kernel_realtime.server.app import SERVER_KEY
+
+    server: LocalRealtimeServer = request.app[SERVER_KEY]
     ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=("realtime",), heartbeat=None)
     if not ws.can_prepare(request).ok:
         raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
