@@ -62,7 +62,8 @@ class PocketSphinxTranscriber:
         for key, path in paths.items():
             if not os.path.exists(path):
                 raise SpeechEngineUnavailable(f"PocketSphinx model file missing ({key}): {path}")
-        options: dict[str, Any] = {"loglevel": "FATAL", "samprate": float(_MODEL_RATE)}
+        # dither: digital silence (runs of exact zeros) otherwise decodes to spurious words such as "f".
+        options: dict[str, Any] = {"loglevel": "FATAL", "samprate": float(_MODEL_RATE), "dither": True}
         options.update({key: os.fspath(path) for key, path in paths.items()})
         options.update(decoder_options or {})
         try:

@@ -1,0 +1,106 @@
+"""PocketSphinxTranscriber on the shared recorded fixtures (issue 7 acceptance) and its contract."""
+
+from __future__ import annotations
+
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pocketsphinx", reason="PocketSphinx not installed (pip install '.[speech]')")
+
+from semantic_kernel_realtime.server.speech.base import SpeechEngineUnavailable, Transcriber  # noqa: E402
+from semantic_kernel_realtime.server.speech.pocketsphinx_asr import PocketSphinxTranscriber  # noqa: E402
+
+AUDIO = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "audio"
+
+
+def load_fixture(name: str) -> bytes:
+    path = AUDIO / name
+    if not path.exists():
+        pytest.skip(f"shared audio fixture not found: {path}")
+    with wave.open(str(path)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (24_000, 1, 2)
+        return w.readframes(w.getnframes())
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> PocketSphinxTranscriber:
+    return PocketSphinxTranscriber()
+
+
+def test_is_a_transcriber(transcriber: PocketSphinxTranscriber) -> None:
+    assert isinstance(transcriber, Transcriber)
+    assert transcriber.name == "pocketsphinx"
+
+
+def test_weather_in_paris(transcriber: PocketSphinxTranscriber) -> None:
+    text = transcriber.transcribe(load_fixture("weather-in-paris.pcm16-24k.wav")).lower()
+    assert "weather" in text and "paris" in text, text
+
+
+def test_whats_the_weather_in_california(transcriber: PocketSphinxTranscriber) -> None:
+    text = transcriber.transcribe(load_fixture("whats-the-weather.pcm16-24k.wav"), language="en").lower()
+    assert "weather" in text and "california" in text, text
+
+
+def test_silence_and_tiny_inputs_give_empty_text(transcriber: PocketSphinxTranscriber) -> None:
+    assert transcriber.transcribe(b"") == ""
+    assert transcriber.transcribe(b"\x00" * 2001) == ""  # < 100 ms, odd length
+    assert transcriber.transcribe(bytes(2 * 24_000)) == ""  # 1 s of digital silence
+
+
+def test_odd_length_input_is_accepted(transcriber: PocketSphinxTranscriber) -> None:
+    text = transcriber.transcribe(load_fixture("hello-world.pcm16-24k.wav") + b"\x01")
+    assert "hello" in text, text
+
+
+def test_non_english_language_is_refused(transcriber: PocketSphinxTranscriber) -> None:
+    pcm = load_fixture("hello-world.pcm16-24k.wav")
+    with pytest.raises(ValueError, match="English"):
+        transcriber.transcribe(pcm, language="fr")
+    assert "hello" in transcriber.transcribe(pcm, language="en-US")
+
+
+def test_transcript_does_not_depend_on_earlier_calls(transcriber: PocketSphinxTranscriber) -> None:
+    pcm = load_fixture("weather-in-paris.pcm16-24k.wav")
+    first = transcriber.transcribe(pcm)
+    noise = (np.random.default_rng(7).normal(0, 3000, 24_000)).astype(np.int16).tobytes()
+    transcriber.transcribe(noise)
+    transcriber.transcribe(load_fixture("whats-the-weather.pcm16-24k.wav"))
+    assert transcriber.transcribe(pcm) == first
+
+
+def test_two_threads_share_one_transcriber(transcriber: PocketSphinxTranscriber) -> None:
+    clips = {
+        name: load_fixture(f"{name}.pcm16-24k.wav") for name in ("weather-in-paris", "hello-world", "whats-the-weather")
+    }
+    expected = {name: transcriber.transcribe(pcm) for name, pcm in clips.items()}
+    results: dict[str, list[str]] = {name: [] for name in clips}
+    errors: list[BaseException] = []
+
+    def work(names: list[str]) -> None:
+        try:
+            for name in names:
+                results[name].append(transcriber.transcribe(clips[name]))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=work, args=(["weather-in-paris", "hello-world"],)),
+        threading.Thread(target=work, args=(["whats-the-weather", "hello-world"],)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors
+    for name, got in results.items():
+        assert got and all(text == expected[name] for text in got), (name, got, expected[name])
+
+
+def test_missing_model_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(SpeechEngineUnavailable, match="missing"):
+        PocketSphinxTranscriber(lm=tmp_path / "no-such.lm.bin")
