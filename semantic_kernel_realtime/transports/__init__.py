@@ -5,7 +5,7 @@ message"; it never imports ``semantic_kernel_realtime.protocol`` or the client. 
 typed errors in :mod:`semantic_kernel_realtime.transports.errors`.
 """
 
-from semantic_kernel_realtime.transports.base import Transport
+from semantic_kernel_realtime.transports.base import MediaTransport, Transport
 from semantic_kernel_realtime.transports.errors import (
     AuthenticationError,
     ConnectionClosedError,
@@ -17,6 +17,7 @@ __all__ = [
     "AuthenticationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
+    "MediaTransport",
     "Transport",
     "TransportError",
 ]

@@ -38,3 +38,16 @@ class Transport(Protocol):
     async def close(self) -> None:
         """Close (idempotent); a pending ``recv()`` then raises ConnectionClosedError(clean=True)."""
         ...
+
+
+@runtime_checkable
+class MediaTransport(Transport, Protocol):
+    """A transport that also carries audio as media (``carries_audio`` is True): WebRTC."""
+
+    async def send_audio(self, pcm16: bytes) -> None:
+        """Queue PCM16 mono 24 kHz audio (any chunk size) for the outgoing track."""
+        ...
+
+    async def clear_audio(self) -> None:
+        """Drop queued outgoing audio (barge-in)."""
+        ...

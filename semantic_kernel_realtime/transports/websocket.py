@@ -1,0 +1,152 @@
+"""WebSocket transport on the ``websockets`` library (asyncio implementation).
+
+Rules:
+- ``open()`` connects with the given headers; HTTP 401/403 become :class:`AuthenticationError`, any
+  other refusal or network failure :class:`ConnectionFailedError`. Header values (keys, tokens) never
+  appear in messages or logs.
+- ``recv()`` returns text frames as ``str`` straight from the library's reader (no extra queue hop on
+  the hot path); binary frames are decoded as UTF-8 JSON text. When the connection ends, whoever ended
+  it, ``recv()`` raises :class:`ConnectionClosedError` carrying the close code and whether it was clean.
+- ``send_text()`` writes one text frame; sends are serialised by the library.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from semantic_kernel_realtime.transports.errors import (
+    AuthenticationError,
+    ConnectionClosedError,
+    ConnectionFailedError,
+)
+
+__all__ = ["WebSocketTransport"]
+
+logger = logging.getLogger(__name__)
+
+_CLEAN_CODES = (1000, 1001)
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-organization", "openai-project", "cookie"})
+
+
+class _RedactingLogger(logging.LoggerAdapter):
+    """The ``websockets`` library logs handshake headers at DEBUG, credentials included; hide their values."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in _SECRET_HEADERS:
+            args = (args[0], "[redacted]")
+        super().log(level, msg, *args, **kwargs)  # type: ignore[arg-type]
+
+    def debug(self, msg: object, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        if self.isEnabledFor(logging.DEBUG):
+            self.log(logging.DEBUG, msg, *args, **kwargs)
+
+
+_ws_logger = _RedactingLogger(logging.getLogger("websockets.client"), {})
+
+
+def _closed_error(exc: ConnectionClosed | None, who: str = "") -> ConnectionClosedError:
+    frame = None
+    if exc is not None:
+        frame = exc.rcvd or exc.sent
+    code = frame.code if frame else 1006
+    reason = frame.reason if frame else ""
+    clean = code in _CLEAN_CODES
+    what = "closed" if clean else "lost"
+    detail = f" ({reason})" if reason else ""
+    return ConnectionClosedError(f"websocket connection {what}{who}: code {code}{detail}", code=code,
+                                 reason=reason, clean=clean)
+
+
+class WebSocketTransport:
+    """A :class:`~semantic_kernel_realtime.transports.base.Transport` over one WebSocket connection.
+
+    Args:
+        url: ``ws://`` or ``wss://`` URL of the realtime endpoint (query included, e.g. ``?model=``).
+        headers: extra HTTP headers for the handshake (authentication). Never logged.
+        open_timeout: seconds to wait for the handshake.
+        max_size: largest accepted message in bytes (``None``: unlimited).
+    """
+
+    carries_audio = False
+
+    def __init__(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        open_timeout: float = 10.0,
+        max_size: int | None = 16 * 2**20,
+        ping_interval: float | None = 20.0,
+    ) -> None:
+        self.url = url
+        self._headers = dict(headers or {})
+        self._open_timeout = open_timeout
+        self._max_size = max_size
+        self._ping_interval = ping_interval
+        self._ws: ClientConnection | None = None
+        self._closed_by_us = False
+
+    def __repr__(self) -> str:
+        return f"WebSocketTransport(url={self.url.split('?')[0]!r})"
+
+    @property
+    def connection(self) -> ClientConnection | None:
+        return self._ws
+
+    async def open(self) -> None:
+        try:
+            self._ws = await connect(
+                self.url,
+                additional_headers=self._headers,
+                open_timeout=self._open_timeout,
+                max_size=self._max_size,
+                ping_interval=self._ping_interval,
+                compression=None,  # realtime audio is base64 noise: deflate costs CPU and saves little
+                logger=_ws_logger,
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            where = self.url.split("?")[0]
+            if status in (401, 403):
+                raise AuthenticationError(
+                    f"the realtime service at {where} refused the credentials (HTTP {status}); "
+                    "check the API key, token or deployment", status=status) from None
+            raise ConnectionFailedError(f"the realtime service at {where} answered HTTP {status}",
+                                        status=status) from None
+        except InvalidURI as exc:
+            raise ConnectionFailedError(f"invalid websocket URL: {exc}") from None
+        except (OSError, InvalidHandshake, TimeoutError) as exc:
+            raise ConnectionFailedError(
+                f"could not connect to {self.url.split('?')[0]}: {type(exc).__name__}: {exc}") from None
+
+    async def send_text(self, message: str) -> None:
+        ws = self._require()
+        try:
+            await ws.send(message)
+        except ConnectionClosed as exc:
+            raise _closed_error(exc) from None
+
+    async def recv(self) -> str:
+        ws = self._require()
+        try:
+            message = await ws.recv()
+        except ConnectionClosed as exc:
+            raise _closed_error(exc, " by this client" if self._closed_by_us else "") from None
+        return message if isinstance(message, str) else message.decode("utf-8", errors="replace")
+
+    async def close(self) -> None:
+        if self._ws is None:
+            return
+        self._closed_by_us = True
+        await self._ws.close()
+
+    def _require(self) -> ClientConnection:
+        if self._ws is None:
+            raise ConnectionClosedError("websocket transport is not open", clean=False)
+        return self._ws
+
+
