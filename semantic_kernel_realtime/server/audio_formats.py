@@ -39,24 +39,18 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
 # --- G.711 ---------------------------------------------------------------------------------------------
 
 _MULAW_BIAS = 0x84
-_CLIP = 32635
-
-
-def _segment(magnitude: np.ndarray) -> np.ndarray:
-    """Index of the highest set bit above bit 7 (0..7): the G.711 segment (chord)."""
-    seg = np.zeros(magnitude.shape, dtype=np.int32)
-    for bit in range(7):
-        seg += (magnitude >= (0x100 << bit)).astype(np.int32)
-    return seg
+_MULAW_CLIP = 8159  # in the 14-bit domain G.711 mu-law works in
+_MULAW_SEGMENT_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
 
 
 def mulaw_encode(pcm: np.ndarray) -> bytes:
-    x = pcm.astype(np.int32)
-    sign = np.where(x < 0, 0x80, 0)
-    magnitude = np.minimum(np.abs(x), _CLIP) + _MULAW_BIAS
-    seg = _segment(magnitude)
-    mantissa = (magnitude >> (seg + 3)) & 0x0F
-    return (~(sign | (seg << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+    x = pcm.astype(np.int32) >> 2  # 14-bit, rounding toward minus infinity like the reference coder
+    mask = np.where(x < 0, 0x7F, 0xFF)
+    magnitude = np.minimum(np.abs(x), _MULAW_CLIP) + (_MULAW_BIAS >> 2)
+    seg = np.searchsorted(_MULAW_SEGMENT_ENDS, magnitude, side="left")
+    mantissa = (magnitude >> (np.minimum(seg, 7) + 1)) & 0x0F
+    code = np.where(seg >= 8, 0x7F, (seg << 4) | mantissa)  # past the last segment: the largest code
+    return (code ^ mask).astype(np.uint8).tobytes()
 
 
 def mulaw_decode(data: bytes) -> np.ndarray:

@@ -8,7 +8,7 @@ maps items to a ``ChatHistory``, tools to function definitions, and streams the 
 
 :class:`RuleResponder` rules (documented in docs/server.md):
 1. If function outputs follow the latest user message, answer with them:
-   ``"Here is the result of <name>: <output>"`` (one sentence per output).
+   ``"Here is what I found: <output> [<output> ...]"``.
 2. Otherwise take the latest user message's words (text, or the audio transcript). Without words
    (audio and no transcriber) say so in a fixed sentence; never call a tool on a guess.
 3. A function tool matches when a word of its name (split on ``-``/``_``/camelCase) appears in the
@@ -185,11 +185,7 @@ class RuleResponder:
         after = items[last_user + 1:] if last_user is not None else items
         outputs = [it for it in after if it.get("type") == "function_call_output"]
         if outputs:
-            names = {it.get("call_id"): it.get("name") for it in items if it.get("type") == "function_call"}
-            reply = " ".join(
-                f"Here is the result of {names.get(o.get('call_id')) or 'the function'}: {o.get('output', '')}"
-                for o in outputs
-            )
+            reply = "Here is what I found: " + " ".join(str(o.get("output", "")).strip() for o in outputs)
             return [TextDelta(c) for c in stream_words(reply)]
         if last_user is None:
             return [TextDelta(c) for c in stream_words(GREETING)]

@@ -1,0 +1,28 @@
+"""Where the shared fixtures live (read in place, never copied into the repo)."""
+
+import wave
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+FIXTURES = SHARED / "fixtures"
+AUDIO = FIXTURES / "audio"
+
+
+def read_wav(name: str) -> bytes:
+    with wave.open(str(AUDIO / name)) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (24000, 1, 2)
+        return wav.readframes(wav.getnframes())
+
+
+def read_alaw_wav(name: str) -> bytes:
+    """The data chunk of a WAVE_FORMAT_ALAW file (the wave module reads PCM only)."""
+    data = (AUDIO / name).read_bytes()
+    offset = 12
+    while offset < len(data):
+        chunk_id, size = data[offset : offset + 4], int.from_bytes(data[offset + 4 : offset + 8], "little")
+        if chunk_id == b"fmt ":
+            assert int.from_bytes(data[offset + 8 : offset + 10], "little") == 6  # A-law
+        if chunk_id == b"data":
+            return data[offset + 8 : offset + 8 + size]
+        offset += 8 + size + size % 2
+    raise ValueError("no data chunk")

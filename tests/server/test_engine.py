@@ -1,0 +1,199 @@
+"""engine.py driven directly (no sockets): the engine is transport-agnostic, events go to a callback."""
+
+import asyncio
+import base64
+import json
+
+from semantic_kernel_realtime.server.engine import SessionEngine
+from semantic_kernel_realtime.server.validation import validate_server_event
+from tests.server.fixtures import read_wav
+
+WEATHER = {"type": "function", "name": "weather-get_weather", "description": "Get the current weather for a location",
+           "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]}}
+
+
+class Recorder:
+    """Collects emitted events (validating each) and lets a test wait for one."""
+
+    def __init__(self):
+        self.events = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event):
+        validate_server_event(json.loads(json.dumps(event)))
+        self.events.append(event)
+        self._changed.set()
+
+    def of(self, kind):
+        return [e for e in self.events if e["type"] == kind]
+
+    async def wait_for(self, kind, count=1):
+        async with asyncio.timeout(5):
+            while len(self.of(kind)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.of(kind)[count - 1]
+
+
+class FixedTranscriber:
+    name = "fixed"
+
+    def __init__(self, text="what is the weather in paris", fail=False):
+        self.text, self.fail, self.calls = text, fail, 0
+
+    def transcribe(self, pcm16, *, language=None, prompt=None):
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("no")
+        return self.text
+
+
+def make(**kwargs):
+    recorder = Recorder()
+    engine = SessionEngine(recorder, **kwargs)
+    engine.start()
+    return engine, recorder
+
+
+def update(engine, **session):
+    engine.receive({"type": "session.update", "session": {"type": "realtime", **session}})
+
+
+async def test_created_first_then_text_response():
+    engine, rec = make()
+    assert rec.events[0]["type"] == "session.created"
+    update(engine, output_modalities=["text"])
+    engine.receive({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}})
+    engine.receive({"type": "response.create"})
+    done = await rec.wait_for("response.done")
+    assert done["response"]["output"][0]["content"][0]["text"] == "You said: hi"
+    await engine.close()
+
+
+async def test_manual_commit_with_turn_detection_off():
+    engine, rec = make(session={"type": "realtime", "audio": {"input": {"turn_detection": None}}})
+    engine.push_audio(read_wav("weather-in-paris.pcm16-24k.wav") + bytes(48_000))
+    assert not rec.of("input_audio_buffer.speech_started")
+    engine.receive({"type": "input_audio_buffer.commit"})
+    committed = rec.of("input_audio_buffer.committed")[0]
+    assert rec.of("conversation.item.added")[-1]["item"]["id"] == committed["item_id"]
+    assert not rec.of("response.created")  # manual mode: no automatic response
+    engine.receive({"type": "input_audio_buffer.clear"})
+    assert rec.of("input_audio_buffer.cleared")
+    await engine.close()
+
+
+async def test_spoken_question_with_transcriber_calls_the_tool():
+    transcriber = FixedTranscriber()
+    engine, rec = make(transcriber=transcriber)
+    update(engine, tools=[WEATHER], audio={"input": {"transcription": {"model": "whisper-1"}}})
+    pcm = read_wav("weather-in-paris.pcm16-24k.wav") + bytes(48_000)
+    for offset in range(0, len(pcm), 960):
+        chunk = base64.b64encode(pcm[offset : offset + 960]).decode()
+        engine.receive({"type": "input_audio_buffer.append", "audio": chunk})
+    completed = await rec.wait_for("conversation.item.input_audio_transcription.completed")
+    assert completed["transcript"] == "what is the weather in paris"
+    assert rec.of("conversation.item.input_audio_transcription.delta")[0]["delta"] == completed["transcript"]
+    call = await rec.wait_for("response.function_call_arguments.done")
+    assert json.loads(call["arguments"]) == {"location": "paris"}
+    assert transcriber.calls == 1
+    await engine.close()
+
+
+async def test_transcription_failures():
+    engine, rec = make()  # transcription on, no transcriber
+    update(engine, output_modalities=["text"], audio={"input": {"transcription": {"model": "whisper-1"},
+                                                                "turn_detection": None}})
+    engine.push_audio(bytes(48 * 200))
+    engine.receive({"type": "input_audio_buffer.commit"})
+    assert rec.of("conversation.item.input_audio_transcription.failed")[0]["error"]["code"] == "transcriber_unavailable"
+    await engine.close()
+
+    engine, rec = make(transcriber=FixedTranscriber(fail=True))
+    update(engine, audio={"input": {"transcription": {"model": "whisper-1"}, "turn_detection": None}})
+    engine.push_audio(bytes(48 * 200))
+    engine.receive({"type": "input_audio_buffer.commit"})
+    failed = await rec.wait_for("conversation.item.input_audio_transcription.failed")
+    assert failed["error"]["code"] == "audio_unintelligible"
+    await engine.close()
+
+
+async def test_pcma_input_is_decoded_for_vad():
+    import numpy as np
+
+    from semantic_kernel_realtime.server import audio_formats
+    from tests.server.fixtures import read_alaw_wav
+    from tests.server.test_vad import energy_bounds
+
+    engine, rec = make(session={"type": "realtime", "output_modalities": ["text"],
+                                "audio": {"input": {"format": {"type": "audio/pcma"}}}})
+    speech = read_alaw_wav("whats-the-weather.g711-alaw-8k.wav")
+    start_ms, _ = energy_bounds(audio_formats.decode(speech, {"type": "audio/pcma"}))
+    alaw = speech + audio_formats.alaw_encode(np.zeros(8000, dtype=np.int16))
+    for offset in range(0, len(alaw), 160):  # 20 ms of 8 kHz A-law
+        chunk = base64.b64encode(alaw[offset : offset + 160]).decode()
+        engine.receive({"type": "input_audio_buffer.append", "audio": chunk})
+    started = rec.of("input_audio_buffer.speech_started")
+    assert started and abs(started[0]["audio_start_ms"] - start_ms) <= 200
+    await rec.wait_for("response.done")
+    await engine.close()
+
+
+async def test_voice_cannot_change_after_audio_and_output_clear_is_webrtc_only():
+    engine, rec = make()
+    engine.receive({"type": "response.create"})
+    await rec.wait_for("response.done")
+    engine.receive({"type": "session.update", "event_id": "e1",
+                    "session": {"type": "realtime", "audio": {"output": {"voice": "echo"}}}})
+    assert rec.of("error")[-1]["error"]["code"] == "cannot_update_voice"
+    engine.receive({"type": "output_audio_buffer.clear"})
+    assert rec.of("error")[-1]["error"]["code"] == "unsupported_for_transport"
+    await engine.close()
+
+
+async def test_out_of_band_response_leaves_the_conversation_alone():
+    engine, rec = make()
+    engine.receive({"type": "response.create", "response": {
+        "conversation": "none", "output_modalities": ["text"], "metadata": {"topic": "x"},
+        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "side"}]}]}})
+    done = await rec.wait_for("response.done")
+    assert done["response"]["conversation_id"] is None and done["response"]["metadata"] == {"topic": "x"}
+    assert done["response"]["output"][0]["content"][0]["text"] == "You said: side"
+    assert not rec.of("conversation.item.added") and len(engine.conversation) == 0
+    await engine.close()
+
+
+async def test_max_output_tokens_makes_the_response_incomplete():
+    engine, rec = make()
+    engine.receive({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "one two three four"}]}})
+    engine.receive({"type": "response.create", "response": {"max_output_tokens": 2, "output_modalities": ["text"]}})
+    done = await rec.wait_for("response.done")
+    assert done["response"]["status"] == "incomplete"
+    assert done["response"]["status_details"]["reason"] == "max_output_tokens"
+    assert done["response"]["output"][0]["content"][0]["text"] == "You said:"
+    await engine.close()
+
+
+async def test_close_cancels_everything_and_emits_nothing_more():
+    class SlowSink:
+        def __init__(self):
+            self.gate = asyncio.Event()
+
+        async def write(self, part, pcm16):
+            await self.gate.wait()  # never opens: the response stays active
+
+        async def end(self, part, *, interrupted):
+            pass
+
+        def clear(self):
+            return True
+
+    engine, rec = make(sink=SlowSink())
+    engine.receive({"type": "response.create"})
+    await rec.wait_for("response.content_part.added")
+    count = len(rec.events)
+    await engine.close()
+    assert len(rec.events) == count
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith(("response ", "transcribe "))]
