@@ -78,7 +78,7 @@ class LocalRealtimeServer:
         self.app.router.add_get("/v1/realtime", realtime_websocket)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
-        self._connections: dict[web.WebSocketResponse, asyncio.Task[Any] | None] = {}
+        self._connections: dict[Any, asyncio.Task[Any] | None] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -107,8 +107,11 @@ class LocalRealtimeServer:
         if runner is None:
             return
         connections = list(self._connections.items())
-        for ws, _ in connections:
-            await ws.close(code=1001, message=b"server shutting down")
+        for connection, _ in connections:
+            if isinstance(connection, web.WebSocketResponse):
+                await connection.close(code=1001, message=b"server shutting down")
+            else:
+                await connection.close()
         handlers = [task for _, task in connections if task is not None and not task.done()]
         if handlers:
             _, pending = await asyncio.wait(handlers, timeout=5)
@@ -179,11 +182,15 @@ class LocalRealtimeServer:
             model=model or self.model, session=self.session_defaults,
         )
 
-    def register(self, connection: web.WebSocketResponse) -> None:
-        """Track a live connection so ``stop()`` can close it (its handler task is awaited)."""
+    def register(self, connection: Any) -> None:
+        """Track a live connection so ``stop()`` can close it, then await the task that registered it.
+
+        ``connection`` is an aiohttp ``WebSocketResponse`` (closed with 1001) or any object with an
+        ``async close()`` (e.g. a WebRTC call); the registering task must end once it is closed.
+        """
         self._connections[connection] = asyncio.current_task()
 
-    def unregister(self, connection: web.WebSocketResponse) -> None:
+    def unregister(self, connection: Any) -> None:
         self._connections.pop(connection, None)
 
     @web.middleware

@@ -256,6 +256,10 @@ async def test_barge_in_cancels_with_turn_detected(paced_server):
         assert response["status"] == "cancelled" and response["status_details"]["reason"] == "turn_detected"
         follow_up = await peer.until("response.created")
         assert of_type(follow_up, "input_audio_buffer.committed")
+        # stop the (real-time paced) follow-up answer and read to its end, so closing is not held up by
+        # unread events in the SDK's receive queue
+        await connection.response.cancel()
+        assert (await peer.until("response.done"))[-1]["response"]["status"] == "cancelled"
 
 
 @pytest.mark.parametrize(
