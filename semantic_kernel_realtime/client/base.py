@@ -34,10 +34,15 @@ from semantic_kernel.connectors.ai.function_calling_utils import prepare_setting
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.connectors.ai.realtime_client_base import RealtimeClientBase as SKRealtimeClientBase
 from semantic_kernel.contents.chat_history import ChatHistory
+from semantic_kernel.contents.chat_message_content import ChatMessageContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvent, RealtimeEvents
+from semantic_kernel.contents.streaming_chat_message_content import StreamingChatMessageContent
 from semantic_kernel.kernel import Kernel
 
+from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.events import SendFailedEvent, SessionEndedEvent
+from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
+from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol import (
     Decoder,
     EncodeError,
@@ -83,6 +88,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     send_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
     receive_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
     close_timeout: float = Field(default=2.0, description="Seconds close_session() waits to flush and close.")
+    function_timeout: float | None = Field(default=30.0, description="Seconds a kernel function may run.")
 
     _transport: Transport | None = PrivateAttr(default=None)
     _decoder: Decoder | None = PrivateAttr(default=None)
@@ -91,6 +97,9 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _observers: list[EventObserver] = PrivateAttr(default_factory=list)
     _session_settings: RealtimeExecutionSettings | None = PrivateAttr(default=None)
     _unsent: RealtimeEvents | None = PrivateAttr(default=None)
+    _session_observers: list[EventObserver] = PrivateAttr(default_factory=list)
+    _functions: AutoFunctionCalling | None = PrivateAttr(default=None)
+    _history: LiveChatHistory | None = PrivateAttr(default=None)
 
     # -- to implement ------------------------------------------------------------------------------
 
@@ -122,6 +131,16 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     def session_settings(self) -> RealtimeExecutionSettings | None:
         """The settings last sent in a ``session.update`` (tools filled in from the kernel)."""
         return self._session_settings
+
+    @property
+    def chat_history(self) -> ChatHistory:
+        """The live conversation so far as a ``ChatHistory`` (roles kept, ``item_id`` in metadata)."""
+        return self._history.chat_history if self._history is not None else ChatHistory()
+
+    @property
+    def function_calling(self) -> AutoFunctionCalling | None:
+        """The session's auto function calling (present when the session has a kernel)."""
+        return self._functions
 
     def add_observer(self, observer: EventObserver) -> None:
         """Call ``observer(event)`` for every received event before it is queued (must not block)."""
@@ -242,7 +261,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         transport = self._require_transport()
         decode = self._require_decoder().decode_message
         put = self.receive_buffer.put_nowait
-        observers = self._observers
+        observers = [*self._session_observers, *self._observers]
         while True:
             message = await transport.recv()
             for event in decode(message):
@@ -252,13 +271,50 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
                     observer(event)
                 put(event)
 
+    # -- chat-completion onramp (SK's ChatCompletionClientBase API) ---------------------------------
+
+    async def _inner_get_chat_message_contents(
+        self, chat_history: ChatHistory, settings: PromptExecutionSettings
+    ) -> list[ChatMessageContent]:
+        return [await onramp.chat_message(self, chat_history, settings)]
+
+    async def _inner_get_streaming_chat_message_contents(  # type: ignore[override]
+        self, chat_history: ChatHistory, settings: PromptExecutionSettings, function_invoke_attempt: int = 0
+    ) -> AsyncGenerator[list[StreamingChatMessageContent], Any]:
+        async for messages in onramp.streaming_chat_messages(self, chat_history, settings, function_invoke_attempt):
+            yield messages
+
+    def get_prompt_execution_settings_class(self) -> type[PromptExecutionSettings]:
+        return RealtimeExecutionSettings
+
+    def _update_function_choice_settings_callback(self) -> Callable[..., None]:
+        return update_settings_from_function_choice
+
+    def _reset_function_choice_settings(self, settings: PromptExecutionSettings) -> None:
+        if hasattr(settings, "tool_choice"):
+            settings.tool_choice = None
+        if hasattr(settings, "tools"):
+            settings.tools = None
+
     # -- internals -----------------------------------------------------------------------------------
 
     async def _on_session_start(self) -> None:
-        """Hook for subclasses and layers (function calling) once the connection is open."""
+        """Once the connection is open: attach the history mirror and, with a kernel, function calling."""
+        decoder = self._require_decoder()
+        self._history = LiveChatHistory(lambda: decoder.state.item_order)
+        self._session_observers = [self._history.observe]
+        self._functions = None
+        if self._kernel is not None:
+            self._functions = AutoFunctionCalling(
+                self._kernel, lambda: self._session_settings, send=self.send_buffer.put_nowait,
+                emit=self.receive_buffer.put_nowait, timeout=self.function_timeout,
+            )
+            self._session_observers.append(self._functions.observe)
 
     async def _on_session_end(self) -> None:
-        """Hook called by the supervisor after both loops stopped, before the end marker is queued."""
+        """Called by the supervisor after both loops stopped, before the end marker is queued."""
+        if self._functions is not None:
+            await self._functions.aclose()
 
     async def _send_one(self, transport: Transport, event: RealtimeEvents) -> None:
         if transport.carries_audio and type(event) is RealtimeAudioEvent:
