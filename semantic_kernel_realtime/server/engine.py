@@ -150,6 +150,11 @@ class SessionEngine:
             handler(self, model, raw)
         except (SessionUpdateError, ConversationError, _RequestError) as exc:
             self._error(exc.code, exc.message, exc.param, raw.get("event_id"))
+        except Exception as exc:  # a server bug must not end the session; report it like the service does
+            logger.exception("handling %s failed", raw["type"])
+            self.emit({"type": "error", "event_id": ids.event_id(), "error": {
+                "type": "server_error", "code": "internal_error", "message": f"{type(exc).__name__}: {exc}",
+                "param": None, "event_id": raw.get("event_id")}})
 
     def _error(self, code: str, message: str, param: str | None = None, event_id: str | None = None) -> None:
         self.emit({"type": "error", "event_id": ids.event_id(), "error": {

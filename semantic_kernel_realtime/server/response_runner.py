@@ -81,6 +81,7 @@ class ResponseRun:
         self._output_audio_ms = 0
         self._input_tokens = (0, 0)
         self._incomplete = False
+        self._started = False
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -92,7 +93,8 @@ class ResponseRun:
         if self.task is None or self.task.done() or self.cancel_reason is not None:
             return False
         self.cancel_reason = reason
-        self.task.cancel()
+        if self._started:  # a task cancelled before its first step would never run its own cleanup
+            self.task.cancel()
         return True
 
     @property
@@ -100,12 +102,17 @@ class ResponseRun:
         return self.cancel_reason is not None
 
     async def _run(self, after: asyncio.Task[None] | None) -> None:
-        if after is not None:
-            await asyncio.wait([after])
-        self._emit("response.created", response=self._resource("in_progress", None))
-        self._rate_limits()
+        self._started = True
         status, details = "completed", None
+        created = False
         try:
+            if after is not None:  # the previous response is being cancelled: let it finish first
+                await asyncio.wait([after])
+            if self.cancel_reason is not None:  # cancelled before it began
+                raise asyncio.CancelledError
+            self._emit("response.created", response=self._resource("in_progress", None))
+            self._rate_limits()
+            created = True
             request = await self.engine.build_request(self.plan)
             self._input_tokens = _estimate_input(request.items, request.instructions, self.engine.conversation)
             await self._produce(request)
@@ -116,8 +123,10 @@ class ResponseRun:
             if self.cancel_reason is None:
                 raise
             current = asyncio.current_task()
-            if current is not None:
+            if current is not None and current.cancelling():
                 current.uncancel()
+            if not created:
+                self._emit("response.created", response=self._resource("in_progress", None))
             await self._close_message(interrupted=True)
             status, details = "cancelled", {"type": "cancelled", "reason": self.cancel_reason}
         except Exception as exc:  # a responder or engine failure ends the response, not the session

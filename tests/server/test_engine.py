@@ -197,3 +197,34 @@ async def test_close_cancels_everything_and_emits_nothing_more():
     await engine.close()
     assert len(rec.events) == count
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith(("response ", "transcribe "))]
+
+
+async def test_create_right_after_cancel_waits_for_the_cancelled_response():
+    from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
+
+    recorder = Recorder()
+    engine = SessionEngine(recorder, sink=WebSocketAudioSink(recorder, pace=1.0))
+    engine.start()
+    engine.receive({"type": "response.create"})
+    await recorder.wait_for("response.output_audio.delta")
+    engine.receive({"type": "response.cancel"})
+    engine.receive({"type": "response.create"})  # accepted: the active one is already being cancelled
+    engine.receive({"type": "response.cancel"})  # cancels the queued one before it starts
+    second = await recorder.wait_for("response.done", 2)
+    first = recorder.of("response.done")[0]
+    assert first["response"]["status"] == second["response"]["status"] == "cancelled"
+    created = [e["response"]["id"] for e in recorder.of("response.created")]
+    assert created == [first["response"]["id"], second["response"]["id"]]
+    assert not recorder.of("error")
+    await engine.close()
+
+
+async def test_a_handler_bug_is_reported_and_the_session_goes_on():
+    engine, rec = make()
+    engine._buffer = None  # break the input buffer: input_audio_buffer.clear now fails inside the engine
+    engine.receive({"type": "input_audio_buffer.clear", "event_id": "e1"})
+    error = rec.of("error")[-1]["error"]
+    assert error["type"] == "server_error" and error["event_id"] == "e1"
+    engine.receive({"type": "response.create", "response": {"output_modalities": ["text"]}})
+    assert (await rec.wait_for("response.done"))["response"]["status"] == "completed"
+    await engine.close()
