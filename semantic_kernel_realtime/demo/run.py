@@ -1,0 +1,241 @@
+"""The demo: one spoken question, answered by a Semantic Kernel agent through a realtime session.
+
+Flow: start the embedded server (or use the real service), open a realtime client registered as a
+kernel service with the demo plugin, stream the WAV into the send queue at real-time pace in 20 ms
+chunks (then 1 s of silence so server VAD ends the turn), and consume the receive queue: print the
+transcript, collect the answer's audio, and stop after the answer's ``response.done``. Everything
+that crossed the wire goes to ``session.jsonl``; the timing table is computed from that log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from semantic_kernel import Kernel
+from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
+from semantic_kernel.contents.audio_content import AudioContent
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
+
+from semantic_kernel_realtime.demo.agent import INSTRUCTIONS, PLUGIN_NAME, DemoPlugin
+from semantic_kernel_realtime.demo.audio import CHUNK_BYTES, CHUNK_MS, AudioFileError, chunks, read_wav_24k, write_wav
+from semantic_kernel_realtime.demo.session_log import SessionLog, read_log, recording
+from semantic_kernel_realtime.demo.timing import format_timing
+from semantic_kernel_realtime.demo.transcript import TranscriptPrinter
+from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
+
+DEFAULT_INPUT = Path("..") / "shared" / "fixtures" / "audio" / "whats-the-weather.pcm16-24k.wav"
+TRAILING_SILENCE_S = 1.0
+WEBRTC_MISSING = "WebRTC connectors are not available in this build"
+
+
+class DemoError(Exception):
+    """An expected failure, reported as one line without a traceback."""
+
+
+@dataclass
+class DemoResult:
+    transcript: list[str]
+    answer_wav: Path
+    session_log: Path
+    timing: str
+    tool_results: list[str] = field(default_factory=list)
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--service", choices=("local", "openai", "azure"), default="local",
+                        help="local: the embedded offline server (default); openai / azure: the real service "
+                             "(OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID / AZURE_OPENAI_ENDPOINT, "
+                             "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME, AZURE_OPENAI_API_KEY)")
+    parser.add_argument("--transport", choices=("websocket", "webrtc"), default="websocket",
+                        help="how the client talks to the service (default: websocket)")
+    parser.add_argument("--input", type=Path, default=None, metavar="WAV",
+                        help=f"the spoken question, any WAV (PCM, float, G.711), resampled to 24 kHz "
+                             f"(default: {DEFAULT_INPUT})")
+    parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
+                        help="where answer.wav and session.jsonl go (default: out/)")
+    parser.add_argument("--voice", default="marin", help="the assistant's voice (default: marin)")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                        help="give up when the answer is not done after S seconds (default: 30)")
+    return parser
+
+
+def default_input() -> Path:
+    """The fixture next to the repository (``../shared``), from the current directory or the package."""
+    candidates = [Path.cwd() / DEFAULT_INPUT, Path(__file__).resolve().parents[2] / DEFAULT_INPUT]
+    return next((p for p in candidates if p.is_file()), candidates[0])
+
+
+def session_settings(voice: str) -> RealtimeExecutionSettings:
+    return RealtimeExecutionSettings(
+        instructions=INSTRUCTIONS,
+        voice=voice,
+        input_audio_transcription={"model": "whisper-1"},
+        turn_detection={"type": "server_vad", "silence_duration_ms": 500, "prefix_padding_ms": 300,
+                        "create_response": True, "interrupt_response": True},
+        function_choice_behavior=FunctionChoiceBehavior.Auto(),
+    )
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise DemoError(f"{name} is not set (needed for this --service)")
+    return value
+
+
+def make_client(service: str, transport: str, base_url: str | None = None) -> Any:
+    """A recording-capable realtime client for ``service`` over ``transport``."""
+    if transport == "webrtc":
+        try:
+            if service == "azure":
+                from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC as cls
+            else:
+                from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC as cls
+        except ImportError:
+            raise DemoError(f"{WEBRTC_MISSING}; use --transport websocket") from None
+    elif service == "azure":
+        from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebsocket as cls
+    else:
+        from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebsocket as cls
+    client_cls = recording(cls)
+    if service == "local":
+        return client_cls(api_key="offline-demo", base_url=base_url)
+    if service == "openai":
+        return client_cls(api_key=_env("OPENAI_API_KEY"), ai_model_id=os.environ.get("OPENAI_REALTIME_MODEL_ID"))
+    from semantic_kernel.exceptions import ServiceInitializationError
+
+    _env("AZURE_OPENAI_ENDPOINT")
+    _env("AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME")
+    try:
+        return client_cls()
+    except ServiceInitializationError as exc:
+        raise DemoError(str(exc)) from None
+
+
+async def _stream_audio(client: Any, pcm16: bytes) -> None:
+    """Put the audio on the send queue in 20 ms chunks at real-time pace, then trailing silence."""
+    silence = b"\0" * (CHUNK_BYTES * int(TRAILING_SILENCE_S * 1000 / CHUNK_MS))
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for i, chunk in enumerate(chunks(pcm16 + silence)):
+        delay = start + i * CHUNK_MS / 1000 - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await client.send(RealtimeAudioEvent(audio=AudioContent(data=chunk, mime_type="audio/pcm")))
+
+
+def _is_final(event: Any) -> bool:
+    """A ``response.done`` that completed without asking for a tool: the answer."""
+    response = (event.service_event or {}).get("response") or {}
+    if response.get("status") not in (None, "completed"):
+        return response.get("status") in ("failed", "incomplete")
+    return not any(item.get("type") == "function_call" for item in response.get("output") or [])
+
+
+async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, printer: TranscriptPrinter,
+                    tool_results: list[str]) -> bytes:
+    answer = bytearray()
+    async with client(settings=settings, kernel=kernel):
+        sender = asyncio.create_task(_stream_audio(client, pcm16), name="demo.audio_in")
+        try:
+            async for event in client.receive():
+                printer.handle(event)
+                etype = event.service_type
+                if isinstance(event, RealtimeAudioEvent):
+                    answer += event.audio.data or b""
+                elif etype == "client.session_ended":
+                    raise DemoError(f"the session ended early: {event.reason}")
+                elif type(event).__name__ == "RealtimeFunctionResultEvent":
+                    tool_results.append(str(event.function_result.result))
+                elif etype == "response.done" and _is_final(event):
+                    status = ((event.service_event or {}).get("response") or {}).get("status")
+                    if status not in (None, "completed"):
+                        raise DemoError(f"the answer ended with status {status!r}")
+                    break
+            else:
+                raise DemoError("the session ended before the answer was done")
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+    printer.finish()
+    return bytes(answer)
+
+
+async def run_demo(args: argparse.Namespace) -> DemoResult:
+    started = time.monotonic()
+    input_path = args.input if args.input is not None else default_input()
+    try:
+        pcm16, info = read_wav_24k(input_path)
+    except AudioFileError as exc:
+        hint = " (the default input lives in ../shared next to the repository; pass --input WAV)"
+        raise DemoError(f"{exc}{hint if args.input is None else ''}") from None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log_path, wav_path = out / "session.jsonl", out / "answer.wav"
+
+    async with contextlib.AsyncExitStack() as stack:
+        base_url = None
+        if args.service == "local":
+            from semantic_kernel_realtime.server import LocalRealtimeServer
+
+            server = await stack.enter_async_context(LocalRealtimeServer(speech=True))
+            base_url = server.base_url
+            where = (f"embedded server at {server.ws_url} (offline; transcriber: "
+                     f"{getattr(server.transcriber, 'name', 'none')}, voice: {server.synthesizer.name})")
+        else:
+            where = f"{args.service} service"
+        client = make_client(args.service, args.transport, base_url)
+        print(f"sk-realtime demo: {where}, {args.transport}")
+        print(f"input: {input_path.resolve()} ({len(pcm16) / 48000:.1f} s, {info.encoding} {info.rate} Hz"
+              f"{', resampled to 24 kHz' if info.rate != 24000 else ''})\n")
+        kernel = Kernel()
+        kernel.add_service(client)
+        kernel.add_plugin(DemoPlugin(), PLUGIN_NAME)
+        log = stack.enter_context(SessionLog(log_path, {
+            "service": args.service, "transport": args.transport, "input": str(input_path),
+            "model": client.ai_model_id, "started_at": time.time(),
+        }))
+        client.record_to(log)
+        printer = TranscriptPrinter()
+        tool_results: list[str] = []
+        remaining = max(1.0, args.timeout - (time.monotonic() - started))
+        try:
+            answer = await asyncio.wait_for(
+                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results), remaining)
+        except asyncio.TimeoutError:
+            printer.finish()
+            raise DemoError(f"no complete answer within {args.timeout:.0f} s (log so far: {log_path})") from None
+        log.flush()
+    write_wav(wav_path, answer)
+    timing = format_timing(read_log(log_path))
+    return DemoResult(printer.lines, wav_path, log_path, timing, tool_results)
+
+
+def demo_main(args: argparse.Namespace) -> int:
+    from semantic_kernel_realtime.transports.errors import TransportError
+
+    try:
+        result = asyncio.run(run_demo(args))
+    except DemoError as exc:
+        print(f"sk-realtime demo: error: {exc}", file=sys.stderr)
+        return 1
+    except TransportError as exc:
+        print(f"sk-realtime demo: connection error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sk-realtime demo: interrupted", file=sys.stderr)
+        return 130
+    print()
+    print(result.timing)
+    print(f"\nanswer audio: {result.answer_wav}\nsession log:  {result.session_log}"
+          f"  (sk-realtime replay {result.session_log} --plot timeline.png)")
+    return 0
