@@ -145,6 +145,8 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
     answer = bytearray()
     async with client(settings=settings, kernel=kernel):
         sender = asyncio.create_task(_stream_audio(client, pcm16), name="demo.audio_in")
+        media = bool(getattr(client.transport, "carries_audio", False))
+        answered = False
         try:
             async for event in client.receive():
                 printer.handle(event)
@@ -159,6 +161,10 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
                     status = ((event.service_event or {}).get("response") or {}).get("status")
                     if status not in (None, "completed"):
                         raise DemoError(f"the answer ended with status {status!r}")
+                    if not media:
+                        break
+                    answered = True  # WebRTC: the audio track still plays; wait for its end
+                elif etype == "output_audio_buffer.stopped" and answered:
                     break
             else:
                 raise DemoError("the session ended before the answer was done")
