@@ -48,6 +48,7 @@ from semantic_kernel_realtime.protocol import (
     EncodeError,
     RealtimeExecutionSettings,
     as_realtime_settings,
+    audio_bytes,
     encode_event,
     item_create,
     session_update_event,
@@ -324,7 +325,8 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
 
     async def _play(self, event: RealtimeAudioEvent) -> None:
         try:
-            result = self.audio_output_callback(np.frombuffer(event.audio.data, dtype=np.int16))  # type: ignore[misc]
+            pcm = np.frombuffer(audio_bytes(event.audio), dtype=np.int16)
+            result = self.audio_output_callback(pcm)  # type: ignore[misc]
             if inspect.isawaitable(result):
                 await result
         except Exception:

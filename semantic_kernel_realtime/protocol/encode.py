@@ -31,6 +31,7 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 
+from semantic_kernel_realtime.protocol._build import audio_bytes
 from semantic_kernel_realtime.protocol.errors import EncodeError
 from semantic_kernel_realtime.protocol.event_types import CLIENT_EVENT_TYPES
 from semantic_kernel_realtime.protocol.session import session_update_event
@@ -103,7 +104,7 @@ def item_create(item: dict[str, Any]) -> ClientEvent:
 
 
 def _audio(event: RealtimeAudioEvent, model: str | None) -> ClientEvent:
-    data = event.audio.data
+    data = audio_bytes(event.audio)
     if not data:
         raise EncodeError("RealtimeAudioEvent has no audio data to append")
     return {"type": "input_audio_buffer.append", "audio": base64.b64encode(data).decode("ascii")}
