@@ -1,6 +1,7 @@
-"""Azure OpenAI realtime connectors (GA protocol): WebSocket.
+"""Azure OpenAI realtime connectors (GA protocol): WebSocket and WebRTC.
 
-GA endpoint: ``wss://<resource>/openai/v1/realtime?model=<deployment>``. Authentication with an API key
+GA endpoints: ``wss://<resource>/openai/v1/realtime?model=<deployment>``; WebRTC:
+``POST /openai/v1/realtime/client_secrets`` then ``POST /openai/v1/realtime/calls``. Authentication with an API key
 (``api-key`` header) or Microsoft Entra ID: an ``ad_token_provider`` (sync or async callable) or an
 Azure ``credential`` whose token is fetched on **every connect**, so a long-running app never uses an
 expired token. Environment variables as in Semantic Kernel (``AZURE_OPENAI_ENDPOINT``,
@@ -13,12 +14,18 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.exceptions import ServiceInitializationError
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
-from semantic_kernel_realtime.connectors._common import USER_AGENT, resolve_token, websocket_url
+from semantic_kernel_realtime.connectors._common import USER_AGENT, http_url, resolve_token, websocket_url
+from semantic_kernel_realtime.connectors.webrtc import (
+    audio_receiver,
+    mint_client_secret,
+    session_for_secret,
+    webrtc_transport,
+)
 from semantic_kernel_realtime.protocol import AzureRealtimeExecutionSettings
 from semantic_kernel_realtime.transports.base import Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
@@ -92,3 +99,44 @@ class AzureRealtimeWebsocket(_AzureConfigured):
     async def _create_transport(self) -> Transport:
         url = websocket_url(self.endpoint, "/openai/v1/realtime", {"model": self.deployment_name})
         return WebSocketTransport(url, await self._auth_headers())
+
+
+class AzureRealtimeWebRTC(_AzureConfigured):
+    """Azure OpenAI Realtime over WebRTC (GA): audio as an Opus track, events on the ``oai-events`` channel.
+
+    Per session: ``POST {endpoint}/openai/v1/realtime/client_secrets`` (``api-key`` header, or an Entra
+    bearer token fetched on every connect) with the full session config (``model`` = the deployment)
+    mints an ephemeral secret; ``POST {endpoint}/openai/v1/realtime/calls`` carries the SDP offer with it.
+    ``audio_track``, ``ice_servers`` (none by default), ``client_secret`` and ``client_secret_expires_after``
+    as in :class:`~semantic_kernel_realtime.connectors.openai.OpenAIRealtimeWebRTC`.
+    """
+
+    audio_track: Any | None = Field(default=None, exclude=True)
+    ice_servers: list[Any] | None = Field(default=None, exclude=True)
+    client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
+    client_secret_expires_after: int | None = None
+
+    _pending_settings: Any = PrivateAttr(default=None)
+
+    def __init__(self, *, client_secret: str | None = None, **kwargs: Any) -> None:
+        if client_secret and not (kwargs.get("api_key") or kwargs.get("ad_token_provider") or kwargs.get("credential")):
+            kwargs["api_key"] = "unused: a client secret was given"  # nothing is minted with it
+        super().__init__(client_secret=SecretStr(client_secret) if client_secret else None, **kwargs)
+
+    async def create_session(self, chat_history: Any = None, settings: Any = None, **kwargs: Any) -> None:
+        self._pending_settings = settings if settings is not None else self._settings
+        await super().create_session(chat_history, settings, **kwargs)
+
+    async def _create_transport(self) -> Transport:
+        if self.client_secret is not None:
+            secret = self.client_secret.get_secret_value()
+        else:
+            secret = await mint_client_secret(
+                http_url(self.endpoint, "/openai/v1/realtime/client_secrets"), await self._auth_headers(),
+                session_for_secret(self, self._pending_settings),
+                expires_after_seconds=self.client_secret_expires_after,
+            )
+        return webrtc_transport(
+            http_url(self.endpoint, "/openai/v1/realtime/calls"), secret, audio_receiver=audio_receiver(self),
+            audio_track=self.audio_track, ice_servers=self.ice_servers, extra_headers={"User-Agent": USER_AGENT},
+        )

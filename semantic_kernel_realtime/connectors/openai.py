@@ -1,4 +1,4 @@
-"""OpenAI realtime connectors (GA protocol): WebSocket.
+"""OpenAI realtime connectors (GA protocol): WebSocket and WebRTC.
 
 Configuration comes from explicit arguments, an ``AsyncOpenAI`` client (its base URL and key), or the
 same environment variables as Semantic Kernel (``OPENAI_API_KEY``, ``OPENAI_REALTIME_MODEL_ID``) read
@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import OpenAISettings
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
-from semantic_kernel_realtime.connectors._common import USER_AGENT, websocket_url
+from semantic_kernel_realtime.connectors._common import USER_AGENT, http_url, websocket_url
+from semantic_kernel_realtime.connectors.webrtc import (
+    audio_receiver,
+    mint_client_secret,
+    session_for_secret,
+    webrtc_transport,
+)
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
 from semantic_kernel_realtime.transports.base import Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
@@ -84,3 +90,50 @@ class OpenAIRealtimeWebsocket(_OpenAIConfigured):
     async def _create_transport(self) -> Transport:
         url = websocket_url(self.websocket_base_url or self.base_url, "/realtime", {"model": self.ai_model_id})
         return WebSocketTransport(url, self._auth_headers())
+
+
+class OpenAIRealtimeWebRTC(_OpenAIConfigured):
+    """OpenAI Realtime over WebRTC: audio as an Opus track, JSON events on the ``oai-events`` data channel.
+
+    Per session: ``POST {base_url}/realtime/client_secrets`` with the API key and the full session config
+    mints an ephemeral ``ek_…`` secret, then ``POST {base_url}/realtime/calls`` carries the SDP offer with
+    that secret (see ``connectors/webrtc.py``). Pass ``client_secret`` instead of an API key when a backend
+    mints secrets for this client (the minting step is then skipped; the session still gets the full
+    ``session.update`` over the data channel).
+
+    Args (besides the OpenAI ones): ``audio_track``: an outgoing ``MediaStreamTrack`` (e.g. a microphone)
+    used instead of ``RealtimeAudioEvent``s from the send queue (one session: closing stops it);
+    ``ice_servers``: ``RTCIceServer`` list, none by default; ``client_secret_expires_after``: seconds the
+    minted secret stays valid (the service's default, 600, when None).
+    Received audio: ``RealtimeAudioEvent``s of PCM16 24 kHz mono, as over WebSocket.
+    """
+
+    audio_track: Any | None = Field(default=None, exclude=True)
+    ice_servers: list[Any] | None = Field(default=None, exclude=True)
+    client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
+    client_secret_expires_after: int | None = None
+
+    _pending_settings: Any = PrivateAttr(default=None)
+
+    def __init__(self, *, client_secret: str | None = None, **kwargs: Any) -> None:
+        super().__init__(client_secret=SecretStr(client_secret) if client_secret else None, **kwargs)
+
+    async def create_session(self, chat_history: Any = None, settings: Any = None, **kwargs: Any) -> None:
+        self._pending_settings = settings if settings is not None else self._settings
+        await super().create_session(chat_history, settings, **kwargs)
+
+    async def _create_transport(self) -> Transport:
+        headers = self._auth_headers()
+        if self.client_secret is not None:
+            secret = self.client_secret.get_secret_value()
+        else:
+            secret = await mint_client_secret(
+                http_url(self.base_url, "/realtime/client_secrets"), headers,
+                session_for_secret(self, self._pending_settings),
+                expires_after_seconds=self.client_secret_expires_after,
+            )
+        extra = {k: v for k, v in headers.items() if k != "Authorization"}
+        return webrtc_transport(
+            http_url(self.base_url, "/realtime/calls"), secret, audio_receiver=audio_receiver(self),
+            audio_track=self.audio_track, ice_servers=self.ice_servers, extra_headers=extra,
+        )

@@ -1,0 +1,171 @@
+"""The WebRTC part of the OpenAI and Azure connectors, shared by composition.
+
+Rules:
+- Opening a WebRTC session is two HTTP steps: :func:`mint_client_secret` POSTs the **full** GA session
+  config (``{"session": ...}``: turn detection, voice, transcription, tools, nothing stripped) to
+  ``.../realtime/client_secrets`` with the long-lived credential and returns the ephemeral ``ek_…``
+  value; :func:`webrtc_transport` builds a :class:`WebRTCTransport` whose signalling POSTs the SDP offer
+  to ``.../realtime/calls`` with ``Authorization: Bearer ek_…``. The client then still sends the same
+  full ``session.update`` over the data channel, as over WebSocket.
+- HTTP 401/403 becomes :class:`AuthenticationError` naming the step and the service's cause; other
+  failures :class:`ConnectionFailedError`. Keys, tokens and secrets never appear in messages or logs.
+- Received track audio becomes :func:`track_audio_event` events: ``RealtimeAudioEvent`` with PCM16 24 kHz
+  mono bytes in ``AudioContent(data_format="base64", mime_type="audio/pcm")``, the same content as the
+  WebSocket connector's ``response.output_audio.delta`` events. Their ``service_type`` is
+  :data:`OUTPUT_AUDIO_TRACK`, a local name (not a wire event: the audio came as media, with no item or
+  response id). Match on the class, ``RealtimeAudioEvent``, to handle audio from either transport.
+- :func:`audio_receiver` hands each chunk to ``audio_output_callback`` (numpy int16) first, then puts
+  the event on ``receive_buffer``, exactly as the client base does for WebSocket audio. It runs on the
+  transport's reader task and never blocks beyond the user's callback. Observers are not called for
+  track audio (function calling and the history mirror have nothing to do with it).
+- ICE servers: none by default (host candidates only); pass ``ice_servers`` for NAT traversal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import orjson
+from semantic_kernel.contents.audio_content import AudioContent
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
+
+from semantic_kernel_realtime.protocol.session import session_config
+from semantic_kernel_realtime.transports.errors import AuthenticationError, ConnectionFailedError
+from semantic_kernel_realtime.transports.signalling import HttpSdpSignalling
+from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
+
+if TYPE_CHECKING:
+    from aiortc import RTCIceServer
+    from aiortc.mediastreams import MediaStreamTrack
+
+    from semantic_kernel_realtime.client.base import RealtimeClientBase
+
+__all__ = [
+    "OUTPUT_AUDIO_TRACK",
+    "audio_receiver",
+    "mint_client_secret",
+    "session_for_secret",
+    "track_audio_event",
+    "webrtc_transport",
+]
+
+#: ``service_type`` of the ``RealtimeAudioEvent``s made from the remote audio track (not a wire event).
+OUTPUT_AUDIO_TRACK = "output_audio.track"
+
+_SECRET_LIKE = re.compile(r"\b(?:sk|ek|rk|sess)[-_][A-Za-z0-9_\-*.]{4,}|\bBearer\s+\S+", re.IGNORECASE)
+
+
+def session_for_secret(client: RealtimeClientBase, settings: Any) -> dict[str, Any]:
+    """The full GA session for the client secret: what the data-channel ``session.update`` will carry
+    (tools filled in from the kernel), with the model named."""
+    if settings is not None or client.kernel is not None:
+        session = client._session_update(settings)["session"]  # the very object sent as session.update
+    else:
+        session = session_config(None, model=client.ai_model_id)
+    session.setdefault("model", client.ai_model_id)
+    return session
+
+
+async def mint_client_secret(
+    url: str,
+    headers: Mapping[str, str],
+    session: dict[str, Any],
+    *,
+    expires_after_seconds: int | None = None,
+    timeout: float = 15.0,
+) -> str:
+    """POST ``{"session": session}`` to ``url`` (``.../realtime/client_secrets``); return the ``ek_…`` value."""
+    body: dict[str, Any] = {"session": session}
+    if expires_after_seconds is not None:
+        body["expires_after"] = {"anchor": "created_at", "seconds": expires_after_seconds}
+    safe_url = url.partition("?")[0]
+    try:
+        async with aiohttp.ClientSession() as http, http.post(
+            url, data=orjson.dumps(body), headers={**headers, "Content-Type": "application/json"},
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as resp:
+            text = await resp.text(errors="replace")
+            status, reason = resp.status, resp.reason
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise ConnectionFailedError(f"minting a client secret at {safe_url} failed: {type(exc).__name__}") from None
+    if status == 200:
+        try:
+            value = orjson.loads(text)["value"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            value = None
+        if not isinstance(value, str) or not value:
+            raise ConnectionFailedError(f"minting a client secret at {safe_url}: the answer has no 'value'")
+        return value
+    detail = _scrub(_error_detail(text), headers)
+    message = f"minting a client secret at {safe_url} answered HTTP {status} {reason or ''}".rstrip()
+    if status in (401, 403):
+        raise AuthenticationError(
+            f"{message}: the API key or token was refused (missing, wrong or expired){detail}", status=status
+        )
+    raise ConnectionFailedError(f"{message}{detail}", status=status)
+
+
+def webrtc_transport(
+    calls_url: str,
+    client_secret: str,
+    *,
+    audio_receiver: Callable[[bytes], Awaitable[None] | None] | None,
+    audio_track: MediaStreamTrack | None = None,
+    ice_servers: Sequence[RTCIceServer] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> WebRTCTransport:
+    """A WebRTC transport whose SDP offer goes to ``calls_url`` with the ephemeral secret as bearer."""
+    headers = {**(extra_headers or {}), "Authorization": f"Bearer {client_secret}"}
+    return WebRTCTransport(
+        HttpSdpSignalling(calls_url, headers),
+        audio_receiver=audio_receiver,
+        audio_track=audio_track,
+        ice_servers=ice_servers,
+    )
+
+
+def track_audio_event(pcm16: bytes) -> RealtimeAudioEvent:
+    """A received chunk of track audio (PCM16 24 kHz mono) as the event WebSocket audio also becomes."""
+    return RealtimeAudioEvent(
+        service_type=OUTPUT_AUDIO_TRACK,
+        audio=AudioContent(data=pcm16, data_format="base64", mime_type="audio/pcm"),
+    )
+
+
+def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], Awaitable[None]]:
+    """The transport's ``audio_receiver`` for ``client``: callback first, then the receive queue."""
+
+    async def receive(pcm16: bytes) -> None:
+        event = track_audio_event(pcm16)
+        if client.audio_output_callback is not None:
+            await client._play(event)  # numpy int16; errors are logged, the event is still queued
+        client.receive_buffer.put_nowait(event)
+
+    return receive
+
+
+def _error_detail(body: str) -> str:
+    try:
+        err = orjson.loads(body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        err = None
+    if isinstance(err, dict):
+        text = " / ".join(str(err[k]) for k in ("code", "type", "message") if err.get(k))
+    elif isinstance(err, str):
+        text = err
+    else:
+        text = body.strip()
+    text = " ".join(text.split())[:300]
+    return f" ({text})" if text else ""
+
+
+def _scrub(text: str, headers: Mapping[str, str]) -> str:
+    for value in headers.values():
+        for secret in {value, value.partition(" ")[2]}:
+            if len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+    return _SECRET_LIKE.sub("[redacted]", text)
