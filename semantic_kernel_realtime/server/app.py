@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from semantic_kernel_realtime.server import client_secrets, webrtc
 from semantic_kernel_realtime.server.auth import Credentials, request_token, unauthorized
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.responder import Responder, RuleResponder
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 _DEFAULT: Any = object()  # "pick the installed engine" marker
 SERVER_KEY: web.AppKey[LocalRealtimeServer] = web.AppKey("sk_realtime_server")
+#: paths whose handler checks credentials itself (a WebRTC call accepts only a valid ek_ secret or the key)
+_SELF_AUTHENTICATED = frozenset({webrtc.PATH})
 
 
 class LocalRealtimeServer:
@@ -76,6 +79,9 @@ class LocalRealtimeServer:
         self.app = web.Application(middlewares=[self._auth_middleware])
         self.app[SERVER_KEY] = self
         self.app.router.add_get("/v1/realtime", realtime_websocket)
+        self.client_secrets = client_secrets.ClientSecretStore(self.credentials)
+        client_secrets.add_routes(self.app)  # POST /v1/realtime/client_secrets
+        webrtc.add_routes(self.app)  # POST /v1/realtime/calls (WebRTC), .../{call_id}/hangup
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}
@@ -175,11 +181,17 @@ class LocalRealtimeServer:
 
     # --- what transports use -----------------------------------------------------------------------
 
-    def create_engine(self, emit: Emit, *, sink: AudioSink | None = None, model: str | None = None) -> SessionEngine:
-        """A session engine configured like this server's; the caller feeds it and closes it."""
+    def create_engine(
+        self, emit: Emit, *, sink: AudioSink | None = None, model: str | None = None,
+        session: dict[str, Any] | None = None,
+    ) -> SessionEngine:
+        """A session engine configured like this server's; the caller feeds it and closes it.
+
+        ``session``: the session fields to start with instead of the server's defaults (a client
+        secret's session, which already includes them)."""
         return SessionEngine(
             emit, sink=sink, responder=self.responder, transcriber=self.transcriber, synthesizer=self.synthesizer,
-            model=model or self.model, session=self.session_defaults,
+            model=model or self.model, session=self.session_defaults if session is None else session,
         )
 
     def register(self, connection: Any) -> None:
@@ -197,6 +209,7 @@ class LocalRealtimeServer:
     async def _auth_middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if request.path.startswith("/v1/") and not self.credentials.accepts(request_token(request)):
+        if request.path.startswith("/v1/") and request.path not in _SELF_AUTHENTICATED \
+                and not self.credentials.accepts(request_token(request)):
             return unauthorized()
         return await handler(request)

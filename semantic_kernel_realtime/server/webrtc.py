@@ -1,0 +1,405 @@
+"""``POST /v1/realtime/calls``: a WebRTC call answered with aiortc, running the same session engine.
+
+Rules:
+- Auth: the bearer is a valid, unexpired ``ek_…`` client secret (the call starts with the session it was
+  minted with) or the API key (any key when none is configured; the session then comes from a multipart
+  ``session`` field or the server's defaults). Anything else: HTTP 401 with the service's error shape
+  saying why (``invalid_client_secret``, ``client_secret_expired``, ``invalid_api_key``).
+- Body: the SDP offer as ``application/sdp`` (or multipart ``sdp`` + optional ``session`` JSON). The answer
+  is ``201`` with ``application/sdp`` and ``Location: /v1/realtime/calls/<call_id>``. No ICE servers:
+  host candidates only (loopback and LAN).
+- Events: JSON text over the ``oai-events`` data channel both ways; events the engine emits before the
+  channel opens wait in order. Input audio: the remote track's frames, resampled to PCM16 24 kHz mono,
+  go to ``engine.push_audio`` (the same VAD as WebSocket). Output audio: :class:`WebRTCAudioSink` feeds
+  :class:`OutputTrack`, which plays it in real time and emits the WebRTC-only
+  ``output_audio_buffer.started`` / ``stopped`` / ``cleared`` events.
+- Lifetime: each call runs one task that waits for the end (data channel or peer connection closed,
+  ``POST /v1/realtime/calls/<id>/hangup``, :meth:`WebRTCCall.close`, server ``stop()``), then closes the
+  engine, stops the tracks, closes the peer connection and awaits the audio reader: nothing is left.
+- This module uses aiortc and av directly (the server never imports our transports); the audio-frame
+  code here is the minimum the server needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import logging
+import secrets
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import av
+import orjson
+from aiohttp import web
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from semantic_kernel_realtime.server import ids
+from semantic_kernel_realtime.server.auth import request_token
+from semantic_kernel_realtime.server.client_secrets import SecretRefused, bad_request, merged_session, validate_session
+from semantic_kernel_realtime.server.session_config import SessionUpdateError
+from semantic_kernel_realtime.server.sinks import AudioPart, Emit
+from semantic_kernel_realtime.server.validation import EventValidationError
+
+if TYPE_CHECKING:
+    from semantic_kernel_realtime.server.app import LocalRealtimeServer
+
+logger = logging.getLogger(__name__)
+
+PATH = "/v1/realtime/calls"
+CALLS_KEY: web.AppKey[dict[str, WebRTCCall]] = web.AppKey("sk_realtime_webrtc_calls")
+
+RATE = 24_000
+FRAME_SAMPLES = 480  # 20 ms at 24 kHz; aiortc's Opus encoder resamples to 48 kHz itself
+_FRAME_BYTES = FRAME_SAMPLES * 2
+_TIME_BASE = fractions.Fraction(1, RATE)
+_SILENCE = bytes(_FRAME_BYTES)
+_MAX_LAG = 0.1
+#: the sink waits while more than this much response audio is queued on the track (real-time playout)
+HIGH_WATER_S = 5.0
+
+
+# --- output audio ------------------------------------------------------------------------------------
+
+
+class OutputTrack(MediaStreamTrack):
+    """Outgoing track: PCM16 24 kHz mono pushed in any chunk size, played as timed 20 ms frames.
+
+    Silence when nothing is queued. ``on_drained`` is called (on the loop) when queued audio has all been
+    handed to the encoder; ``wait_below(seconds)`` is the sink's backpressure.
+    """
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buffer = bytearray()
+        self._start: float | None = None
+        self._pts = 0
+        self._room = asyncio.Event()
+        self._room.set()
+        self._limit_bytes = int(HIGH_WATER_S * RATE) * 2
+        self.on_drained: Callable[[], None] | None = None
+
+    @property
+    def buffered_seconds(self) -> float:
+        return len(self._buffer) / (2 * RATE)
+
+    def push(self, pcm16: bytes) -> None:
+        self._buffer += pcm16[: len(pcm16) // 2 * 2]
+        if len(self._buffer) > self._limit_bytes:
+            self._room.clear()
+
+    def clear(self) -> int:
+        """Drop queued audio; returns the bytes dropped."""
+        dropped = len(self._buffer)
+        self._buffer = bytearray()
+        self._room.set()
+        return dropped
+
+    async def wait_for_room(self) -> None:
+        await self._room.wait()
+
+    def stop(self) -> None:
+        super().stop()
+        self._room.set()  # release a waiting sink
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        loop = asyncio.get_running_loop()
+        if self._start is None:
+            self._start = loop.time()
+        else:
+            self._pts += FRAME_SAMPLES
+            delay = self._start + self._pts / RATE - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                if self.readyState != "live":
+                    raise MediaStreamError
+            elif delay < -_MAX_LAG:
+                self._start -= delay  # the loop stalled: re-anchor instead of bursting frames
+        if self._buffer:
+            chunk = bytes(self._buffer[:_FRAME_BYTES]).ljust(_FRAME_BYTES, b"\0")
+            del self._buffer[:_FRAME_BYTES]
+            if len(self._buffer) <= self._limit_bytes:
+                self._room.set()
+            if not self._buffer and self.on_drained is not None:
+                self.on_drained()
+        else:
+            chunk = _SILENCE
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+        frame.planes[0].update(chunk)
+        frame.sample_rate = RATE
+        frame.time_base = _TIME_BASE
+        frame.pts = self._pts
+        return frame
+
+
+class WebRTCAudioSink:
+    """An :class:`~semantic_kernel_realtime.server.sinks.AudioSink` that plays response audio on a track.
+
+    Emits ``output_audio_buffer.started`` with a response's first chunk, ``stopped`` once its audio has
+    all been played after the response's audio ended, ``cleared`` when it is cut off (barge-in or
+    ``output_audio_buffer.clear``); audio still written for a cleared response is dropped.
+    """
+
+    def __init__(self, emit: Emit, track: OutputTrack) -> None:
+        self._emit = emit
+        self._track = track
+        self._playing: str | None = None  # response id whose audio is on the track
+        self._complete = False  # its audio has ended: stop when the track drains
+        self._cleared: str | None = None
+        track.on_drained = self._on_drained
+
+    async def write(self, part: AudioPart, pcm16: bytes) -> None:
+        if part.response_id == self._cleared or self._track.readyState != "live":
+            return
+        if self._playing != part.response_id:
+            if self._playing is not None:
+                self._event("output_audio_buffer.stopped", self._playing)
+            self._playing, self._complete = part.response_id, False
+            self._event("output_audio_buffer.started", part.response_id)
+        self._track.push(pcm16)
+        await self._track.wait_for_room()
+
+    async def end(self, part: AudioPart, *, interrupted: bool) -> None:
+        if self._playing != part.response_id:
+            return
+        if interrupted:
+            self._cut_off()
+        else:
+            self._complete = True
+            if not self._track.buffered_seconds:
+                self._on_drained()
+
+    def clear(self) -> bool:
+        self._cut_off()
+        return True
+
+    def _cut_off(self) -> None:
+        self._track.clear()
+        if self._playing is not None:
+            self._cleared = self._playing
+            self._event("output_audio_buffer.cleared", self._playing)
+            self._playing = None
+
+    def _on_drained(self) -> None:
+        if self._playing is not None and self._complete:
+            self._event("output_audio_buffer.stopped", self._playing)
+            self._playing = None
+
+    def _event(self, kind: str, response_id: str) -> None:
+        self._emit({"type": kind, "event_id": ids.event_id(), "response_id": response_id})
+
+
+# --- the call ----------------------------------------------------------------------------------------
+
+
+class WebRTCCall:
+    """One answered call: a peer connection, its data channel and tracks, and a session engine."""
+
+    def __init__(self, server: LocalRealtimeServer, *, session: dict[str, Any] | None, model: str | None) -> None:
+        self.id = "rtc_" + secrets.token_hex(12)
+        self._server = server
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.track = OutputTrack()
+        self.sink = WebRTCAudioSink(self._send, self.track)
+        overrides = None if session is None else {k: v for k, v in session.items()
+                                                   if k not in ("id", "object", "expires_at")}
+        self.engine = server.create_engine(self._send, sink=self.sink, model=model, session=overrides)
+        self._channel: Any = None
+        self._pending: list[str] = []
+        self._ended = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+
+    async def answer(self, offer_sdp: str) -> str:
+        pc = self.pc
+        pc.on("datachannel", self._on_datachannel)
+        pc.on("track", self._on_track)
+        pc.on("connectionstatechange", self._on_state)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        for transceiver in pc.getTransceivers():
+            if transceiver.kind == "audio":
+                transceiver.sender.replaceTrack(self.track)
+                transceiver.direction = "sendrecv"
+        await pc.setLocalDescription(await pc.createAnswer())
+        return pc.localDescription.sdp
+
+    def run(self) -> None:
+        """Start the call's task (it registers the call with the server and ends when the call does)."""
+        self._task = asyncio.get_running_loop().create_task(self._lifetime(), name=f"webrtc call {self.id}")
+
+    async def close(self) -> None:
+        """End the call (idempotent): returns once everything is closed."""
+        self._ended.set()
+        task = self._task
+        if task is None:
+            await self._cleanup()
+        elif task is not asyncio.current_task():
+            await asyncio.shield(task)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended.is_set()
+
+    # -- events ---------------------------------------------------------------------------------------
+
+    def _send(self, event: dict[str, Any]) -> None:
+        text = orjson.dumps(event).decode()
+        channel = self._channel
+        if channel is None or channel.readyState != "open":
+            if not self._ended.is_set():
+                self._pending.append(text)
+            return
+        try:
+            channel.send(text)
+        except Exception:  # the channel closed under us; the call is ending
+            self._ended.set()
+
+    def _on_datachannel(self, channel: Any) -> None:
+        if self._channel is not None:
+            return
+        self._channel = channel
+        channel.on("message", self._on_message)
+        channel.on("close", self._ended.set)
+        if channel.readyState == "open":
+            self._on_open()
+        else:
+            channel.on("open", self._on_open)
+
+    def _on_open(self) -> None:
+        if not self._started:
+            self._started = True
+            self.engine.start()
+        pending, self._pending = self._pending, []
+        for text in pending:
+            self._channel.send(text)
+
+    def _on_message(self, message: str | bytes) -> None:
+        if not self._ended.is_set():
+            self.engine.receive_text(message)
+
+    def _on_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            self._ended.set()
+
+    # -- input audio ----------------------------------------------------------------------------------
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio" and self._reader is None:
+            self._reader = asyncio.get_running_loop().create_task(self._read_audio(track), name="webrtc call audio")
+
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        resampler: av.AudioResampler | None = None
+        key = None
+        push = self.engine.push_audio
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if (frame.format.name, frame.layout.name, frame.sample_rate) != key:
+                key = (frame.format.name, frame.layout.name, frame.sample_rate)
+                resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+            frame.pts = None  # gaps from packet loss: the stream of samples is what counts
+            assert resampler is not None
+            for out in resampler.resample(frame):
+                push(out.to_ndarray().tobytes())
+
+    # -- lifetime -------------------------------------------------------------------------------------
+
+    async def _lifetime(self) -> None:
+        calls = self._server.app[CALLS_KEY]
+        calls[self.id] = self
+        self._server.register(self)
+        try:
+            await self._ended.wait()
+        finally:
+            await self._cleanup()
+            calls.pop(self.id, None)
+            self._server.unregister(self)
+
+    async def _cleanup(self) -> None:
+        self._ended.set()
+        await self.engine.close()
+        self.track.stop()
+        await self.pc.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        logger.info("webrtc call %s ended", self.id)
+
+
+# --- HTTP --------------------------------------------------------------------------------------------
+
+
+def add_routes(app: web.Application) -> None:
+    app[CALLS_KEY] = {}
+    app.router.add_post(PATH, create_call)
+    app.router.add_post(PATH + "/{call_id}/hangup", hangup)
+
+
+def _refused(code: str, message: str) -> web.Response:
+    return web.json_response(
+        {"error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}}, status=401
+    )
+
+
+async def create_call(request: web.Request) -> web.Response:
+    from semantic_kernel_realtime.server.app import SERVER_KEY
+
+    server: LocalRealtimeServer = request.app[SERVER_KEY]
+    token = request_token(request)
+    session: dict[str, Any] | None = None
+    if token is not None and token.startswith("ek_"):
+        try:
+            session = server.client_secrets.check(token).session
+        except SecretRefused as exc:
+            return _refused(exc.code, exc.message)
+    elif not server.credentials.accepts(token, allow_secret=False):
+        return _refused("invalid_api_key", "Incorrect API key provided.")
+
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        offer = form.get("sdp")
+        offer = offer if isinstance(offer, str) else None
+        if form.get("session") is not None and session is None:
+            try:
+                session = merged_session(server, validate_session(orjson.loads(str(form["session"]))))
+            except orjson.JSONDecodeError:
+                return bad_request("The 'session' field is not valid JSON.", "session", "invalid_json")
+            except (EventValidationError, SessionUpdateError) as exc:
+                return bad_request(exc.message, exc.param, exc.code)
+    elif request.content_type == "application/sdp":
+        offer = await request.text()
+    else:
+        return bad_request("Send the SDP offer as application/sdp (or multipart/form-data with 'sdp').",
+                           code="invalid_content_type")
+    if not offer or "m=" not in offer:
+        return bad_request("The SDP offer is missing or empty.", "sdp")
+
+    model = (session or {}).get("model") or request.query.get("model")
+    call = WebRTCCall(server, session=session, model=model)
+    try:
+        answer = await call.answer(offer)
+    except Exception as exc:  # aiortc raises ValueError & co. on an offer it cannot answer
+        await call.close()
+        return bad_request(f"The SDP offer could not be answered: {type(exc).__name__}: {exc}", "sdp")
+    call.run()
+    return web.Response(status=201, text=answer, content_type="application/sdp",
+                        headers={"Location": f"{PATH}/{call.id}"})
+
+
+async def hangup(request: web.Request) -> web.Response:
+    call = request.app[CALLS_KEY].get(request.match_info["call_id"])
+    if call is None:
+        return web.json_response({"error": {"message": "No such call.", "type": "invalid_request_error",
+                                             "code": "call_not_found", "param": None}}, status=404)
+    await call.close()
+    return web.Response(status=200)
