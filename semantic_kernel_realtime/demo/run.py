@@ -91,8 +91,8 @@ def _env(name: str) -> str:
     return value
 
 
-def make_client(service: str, transport: str, base_url: str | None = None) -> Any:
-    """A recording-capable realtime client for ``service`` over ``transport``."""
+def connector_class(service: str, transport: str) -> type:
+    """The connector class for ``service`` over ``transport`` (WebRTC ones are imported when present)."""
     if transport == "webrtc":
         try:
             if service == "azure":
@@ -105,6 +105,20 @@ def make_client(service: str, transport: str, base_url: str | None = None) -> An
         from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebsocket as cls
     else:
         from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebsocket as cls
+    return cls
+
+
+def check_environment(service: str) -> None:
+    """Fail early, before anything starts, when the real service's settings are missing."""
+    if service == "openai":
+        _env("OPENAI_API_KEY")
+    elif service == "azure":
+        _env("AZURE_OPENAI_ENDPOINT")
+        _env("AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME")
+
+
+def make_client(cls: type, service: str, base_url: str | None = None) -> Any:
+    """A client of ``cls`` (made recordable) configured for ``service``."""
     client_cls = recording(cls)
     if service == "local":
         return client_cls(api_key="offline-demo", base_url=base_url)
@@ -112,8 +126,6 @@ def make_client(service: str, transport: str, base_url: str | None = None) -> An
         return client_cls(api_key=_env("OPENAI_API_KEY"), ai_model_id=os.environ.get("OPENAI_REALTIME_MODEL_ID"))
     from semantic_kernel.exceptions import ServiceInitializationError
 
-    _env("AZURE_OPENAI_ENDPOINT")
-    _env("AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME")
     try:
         return client_cls()
     except ServiceInitializationError as exc:
@@ -141,18 +153,25 @@ def _is_final(event: Any) -> bool:
 
 
 async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, printer: TranscriptPrinter,
-                    tool_results: list[str]) -> bytes:
+                    tool_results: list[str], log: SessionLog) -> bytes:
     answer = bytearray()
     async with client(settings=settings, kernel=kernel):
         sender = asyncio.create_task(_stream_audio(client, pcm16), name="demo.audio_in")
         media = bool(getattr(client.transport, "carries_audio", False))
-        answered = False
+        answered = playing = False
         try:
             async for event in client.receive():
                 printer.handle(event)
                 etype = event.service_type
                 if isinstance(event, RealtimeAudioEvent):
-                    answer += event.audio.data or b""
+                    if media and not playing:
+                        continue  # the WebRTC track carries silence between answers
+                    data = event.audio.data or b""
+                    answer += data
+                    if media:  # track audio never crosses recv(): record it here
+                        log.write_media_audio("received", data)
+                elif etype == "output_audio_buffer.started":
+                    playing = True
                 elif etype == "client.session_ended":
                     raise DemoError(f"the session ended early: {event.reason}")
                 elif type(event).__name__ == "RealtimeFunctionResultEvent":
@@ -164,8 +183,10 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
                     if not media:
                         break
                     answered = True  # WebRTC: the audio track still plays; wait for its end
-                elif etype == "output_audio_buffer.stopped" and answered:
-                    break
+                elif etype == "output_audio_buffer.stopped":
+                    playing = False
+                    if answered:
+                        break
             else:
                 raise DemoError("the session ended before the answer was done")
         finally:
@@ -184,6 +205,8 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     except AudioFileError as exc:
         hint = " (the default input lives in ../shared next to the repository; pass --input WAV)"
         raise DemoError(f"{exc}{hint if args.input is None else ''}") from None
+    cls = connector_class(args.service, args.transport)
+    check_environment(args.service)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     log_path, wav_path = out / "session.jsonl", out / "answer.wav"
@@ -199,7 +222,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
                      f"{getattr(server.transcriber, 'name', 'none')}, voice: {server.synthesizer.name})")
         else:
             where = f"{args.service} service"
-        client = make_client(args.service, args.transport, base_url)
+        client = make_client(cls, args.service, base_url)
         print(f"sk-realtime demo: {where}, {args.transport}")
         print(f"input: {input_path.resolve()} ({len(pcm16) / 48000:.1f} s, {info.encoding} {info.rate} Hz"
               f"{', resampled to 24 kHz' if info.rate != 24000 else ''})\n")
@@ -216,7 +239,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
             answer = await asyncio.wait_for(
-                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results), remaining)
+                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results, log), remaining)
         except asyncio.TimeoutError:
             printer.finish()
             raise DemoError(f"no complete answer within {args.timeout:.0f} s (log so far: {log_path})") from None

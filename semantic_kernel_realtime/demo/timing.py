@@ -112,6 +112,8 @@ def timeline(records: Iterable[Record]) -> Timeline:
             rid = str((event.get("response") or {}).get("id"))
             tl.responses.append(Span(created.pop(rid, r.t), r.t, rid))
             tl.answer_done = r.t
+        elif etype == "output_audio_buffer.stopped" and tl.answer_done is not None:
+            tl.answer_done = r.t  # WebRTC: the answer is done when its audio has played out
     return tl
 
 
