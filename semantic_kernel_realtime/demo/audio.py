@@ -108,7 +108,7 @@ def decode_wav(data: bytes) -> tuple[np.ndarray, WavInfo]:
 
 def resample(mono: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
     """float32 mono at ``rate`` -> int16 mono at ``target`` (FFmpeg's resampler through PyAV)."""
-    pcm = (np.clip(mono, -1.0, 1.0) * 32767.0).astype(np.int16)
+    pcm = np.clip(np.round(mono * 32768.0), -32768, 32767).astype(np.int16)  # exact for PCM16 input
     if rate == target or pcm.size == 0:
         return pcm
     import av  # installed with aiortc; imported here so reading 24 kHz files needs nothing
