@@ -230,15 +230,21 @@ async def test_session_update_changes_voice_and_turn_detection(server):
     assert session["audio"]["input"]["turn_detection"]["eagerness"] == "high"
 
 
-async def test_output_audio_buffer_clear_cuts_the_answer_off(server):
+@pytest.mark.parametrize("cut", ["output_audio_buffer.clear", "response.cancel"])
+async def test_cutting_the_answer_off_clears_the_output_buffer(server, cut):
     client = webrtc_client(server)
     async with client():
-        await client.send(RealtimeTextEvent(text=TextContent(text="Please tell me a rather long story now")))
+        # about 9 s of answer audio: more than the 5 s the server queues on the track, so the response is
+        # still active (waiting for room) when it is cut off
+        story = "Tell me a story about a lighthouse keeper who finds a message in a bottle and sails to a far island."
+        await client.send(RealtimeTextEvent(text=TextContent(text=story)))
         await client.send(RealtimeEvent(service_type="response.create"))
-        await collect(client, lambda e: e.service_type == "output_audio_buffer.started")
-        await client.send(RealtimeEvent(service_type="output_audio_buffer.clear"))
+        started = await collect(client, lambda e: e.service_type == "output_audio_buffer.started")
+        await client.send(RealtimeEvent(service_type=cut))
         events = await collect(client, lambda e: e.service_type == "output_audio_buffer.cleared")
-    assert events[-1].service_event["response_id"]
+    response_id = started[-1].service_event["response_id"]
+    assert events[-1].service_event["response_id"] == response_id
+    assert not of_type(events, "output_audio_buffer.stopped")
 
 
 async def test_close_session_ends_receive_within_2s_and_leaves_no_task(server):
