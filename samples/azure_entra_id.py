@@ -11,7 +11,6 @@ the server requires.
 import asyncio
 import os
 
-from aiohttp import web
 from semantic_kernel.contents import TextContent
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeTextEvent
 
@@ -55,19 +54,8 @@ async def offline() -> None:
 
 
 def embedded_azure_server() -> LocalRealtimeServer:
-    """The embedded server, requiring the offline token, also answering Azure's GA path."""
-    from semantic_kernel_realtime.server.auth import request_token, unauthorized
-    from semantic_kernel_realtime.server.websocket import realtime_websocket
-
-    server = LocalRealtimeServer(api_key=OFFLINE_TOKEN, speech=False)
-
-    async def azure_path(request: web.Request) -> web.StreamResponse:
-        if not server.credentials.accepts(request_token(request)):
-            return unauthorized()
-        return await realtime_websocket(request)
-
-    server.app.router.add_get("/openai/v1/realtime", azure_path)
-    return server
+    """The embedded server requiring the offline token; it serves Azure's GA paths (/openai/v1/...) too."""
+    return LocalRealtimeServer(api_key=OFFLINE_TOKEN, speech=False)
 
 
 if __name__ == "__main__":

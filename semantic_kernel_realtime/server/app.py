@@ -34,7 +34,10 @@ logger = logging.getLogger(__name__)
 _DEFAULT: Any = object()  # "pick the installed engine" marker
 SERVER_KEY: web.AppKey[LocalRealtimeServer] = web.AppKey("sk_realtime_server")
 #: paths whose handler checks credentials itself (a WebRTC call accepts only a valid ek_ secret or the key)
-_SELF_AUTHENTICATED = frozenset({webrtc.PATH})
+#: Route prefixes served: OpenAI's ``/v1/...`` and Azure OpenAI's GA ``/openai/v1/...``.
+PREFIXES = ("", "/openai")
+_GUARDED = tuple(prefix + "/v1/" for prefix in PREFIXES)
+_SELF_AUTHENTICATED = frozenset(prefix + webrtc.PATH for prefix in PREFIXES)
 
 
 class LocalRealtimeServer:
@@ -78,10 +81,11 @@ class LocalRealtimeServer:
         self.model = model
         self.app = web.Application(middlewares=[self._auth_middleware])
         self.app[SERVER_KEY] = self
-        self.app.router.add_get("/v1/realtime", realtime_websocket)
         self.client_secrets = client_secrets.ClientSecretStore(self.credentials)
-        client_secrets.add_routes(self.app)  # POST /v1/realtime/client_secrets
-        webrtc.add_routes(self.app)  # POST /v1/realtime/calls (WebRTC), .../{call_id}/hangup
+        for prefix in PREFIXES:
+            self.app.router.add_get(prefix + "/v1/realtime", realtime_websocket)
+            client_secrets.add_routes(self.app, prefix)  # POST .../v1/realtime/client_secrets
+            webrtc.add_routes(self.app, prefix)  # POST .../v1/realtime/calls (WebRTC), .../{call_id}/hangup
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}
@@ -209,7 +213,7 @@ class LocalRealtimeServer:
     async def _auth_middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if request.path.startswith("/v1/") and request.path not in _SELF_AUTHENTICATED \
+        if request.path.startswith(_GUARDED) and request.path not in _SELF_AUTHENTICATED \
                 and not self.credentials.accepts(request_token(request)):
             return unauthorized()
         return await handler(request)

@@ -91,8 +91,8 @@ class ClientSecretStore:
             del self._secrets[value]
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_post(PATH, create_client_secret)
+def add_routes(app: web.Application, prefix: str = "") -> None:
+    app.router.add_post(prefix + PATH, create_client_secret)
 
 
 def bad_request(message: str, param: str | None = None, code: str = "invalid_value") -> web.Response:

@@ -339,10 +339,11 @@ class WebRTCCall:
 # --- HTTP --------------------------------------------------------------------------------------------
 
 
-def add_routes(app: web.Application) -> None:
-    app[CALLS_KEY] = {}
-    app.router.add_post(PATH, create_call)
-    app.router.add_post(PATH + "/{call_id}/hangup", hangup)
+def add_routes(app: web.Application, prefix: str = "") -> None:
+    if CALLS_KEY not in app:
+        app[CALLS_KEY] = {}
+    app.router.add_post(prefix + PATH, create_call)
+    app.router.add_post(prefix + PATH + "/{call_id}/hangup", hangup)
 
 
 def _refused(code: str, message: str) -> web.Response:

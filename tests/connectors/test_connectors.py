@@ -84,3 +84,22 @@ def test_azure_without_endpoint_or_credentials_says_what_is_missing(monkeypatch)
         AzureRealtimeWebsocket()
     with pytest.raises(ServiceInitializationError, match="api_key, an ad_token_provider or a credential"):
         AzureRealtimeWebsocket(endpoint="https://x.openai.azure.com", deployment_name="d")
+
+
+async def test_azure_against_the_embedded_servers_ga_path_with_key_checks():
+    from semantic_kernel.contents.realtime_events import RealtimeEvent
+
+    from semantic_kernel_realtime.server import LocalRealtimeServer
+    from semantic_kernel_realtime.transports import AuthenticationError
+
+    async with LocalRealtimeServer(api_key="azure-right-key", speech=False) as server:
+        endpoint = server.base_url.removesuffix("/v1")
+        client = AzureRealtimeWebsocket(endpoint=endpoint, deployment_name="d", api_key="azure-right-key")
+        async with client():
+            await client.send(RealtimeEvent(service_type="response.create"))
+            async for event in client.receive():
+                if event.service_type == "response.done":
+                    break
+        wrong = AzureRealtimeWebsocket(endpoint=endpoint, deployment_name="d", api_key="azure-wrong-key")
+        with pytest.raises(AuthenticationError, match="401"):
+            await wrong.create_session()

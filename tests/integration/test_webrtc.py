@@ -15,6 +15,7 @@ from typing import Annotated
 
 import numpy as np
 import pytest
+from aiohttp import web
 from semantic_kernel import Kernel
 from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
 from semantic_kernel.contents.audio_content import AudioContent
@@ -32,8 +33,7 @@ from semantic_kernel_realtime import AzureRealtimeWebRTC, OpenAIRealtimeWebRTC, 
 from semantic_kernel_realtime.client.events import SessionEndedEvent
 from semantic_kernel_realtime.connectors.webrtc import OUTPUT_AUDIO_TRACK
 from semantic_kernel_realtime.server import LocalRealtimeServer, validate_server_event
-from semantic_kernel_realtime.server.client_secrets import create_client_secret
-from semantic_kernel_realtime.server.webrtc import CALLS_KEY, create_call
+from semantic_kernel_realtime.server.webrtc import CALLS_KEY
 from semantic_kernel_realtime.transports import AuthenticationError
 from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
 
@@ -330,16 +330,13 @@ async def test_wrong_api_key_is_refused_when_minting():
 async def test_azure_webrtc_uses_the_openai_v1_paths_and_the_api_key_header():
     seen: list[tuple[str, str | None]] = []
 
-    def recorded(handler):
-        async def wrapped(request):
-            seen.append((request.path, request.headers.get("api-key")))
-            return await handler(request)
-        return wrapped
+    @web.middleware
+    async def record(request, handler):
+        seen.append((request.path, request.headers.get("api-key")))
+        return await handler(request)
 
     server = LocalRealtimeServer(speech=False)
-    # Azure's GA paths, served by the same handlers (routes are added before start())
-    server.app.router.add_post("/openai/v1/realtime/client_secrets", recorded(create_client_secret))
-    server.app.router.add_post("/openai/v1/realtime/calls", recorded(create_call))
+    server.app.middlewares.append(record)  # the server serves Azure's GA paths itself; this only watches
     async with server:
         client = AzureRealtimeWebRTC(endpoint=f"http://127.0.0.1:{server.port}", deployment_name="gpt-realtime",
                                      api_key="azure-key")
