@@ -95,10 +95,10 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _decoder: Decoder | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)
     _closing: bool = PrivateAttr(default=False)
-    _observers: list[EventObserver] = PrivateAttr(default_factory=list)
+    _observers: list[EventObserver] = PrivateAttr(default_factory=lambda: [])
     _session_settings: RealtimeExecutionSettings | None = PrivateAttr(default=None)
     _unsent: RealtimeEvents | None = PrivateAttr(default=None)
-    _session_observers: list[EventObserver] = PrivateAttr(default_factory=list)
+    _session_observers: list[EventObserver] = PrivateAttr(default_factory=lambda: [])
     _functions: AutoFunctionCalling | None = PrivateAttr(default=None)
     _history: LiveChatHistory | None = PrivateAttr(default=None)
 

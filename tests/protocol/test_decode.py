@@ -107,7 +107,8 @@ def test_audio_delta_decodes_to_audio_event_with_the_bytes(wire_type):
     assert event.service_type == wire_type
     assert event.audio.data == pcm
     assert event.audio.mime_type == "audio/pcm"
-    assert event.audio == AudioContent(data=pcm, data_format="base64", mime_type="audio/pcm")
+    assert isinstance(event.audio, AudioContent)
+    assert event.audio.data_uri == AudioContent(data=pcm, data_format="base64", mime_type="audio/pcm").data_uri
     assert decoder.state.audio_ms("item_1") == 20
 
 
@@ -232,3 +233,9 @@ def test_any_json_object_decodes_without_exception(payload, wire_type):
 def test_any_json_value_decodes_without_exception(value):
     for event in Decoder().decode_message(json.dumps(value)):
         assert isinstance(event, RealtimeEvent)
+
+
+def test_decoded_audio_data_can_be_replaced_like_any_audio_content():
+    (event,) = Decoder().decode(_audio_event("response.output_audio.delta", b"\x01\x00" * 480))
+    event.audio.data = b"\x02\x00" * 10
+    assert event.audio.data == b"\x02\x00" * 10
