@@ -182,16 +182,15 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         settings = settings if settings is not None else self._settings
         chat_history = chat_history if chat_history is not None else self._chat_history
         self._drain_end_markers()
+        # Encode what opens the session before connecting: bad settings fail fast, without a connection.
+        first = [self._session_update(settings)] if settings is not None or self._kernel is not None else []
+        first += [item_create(item) for item in history_items(chat_history, self._session_settings)]
         transport = await self._create_transport()
         await transport.open()
         self._transport = transport
         self._decoder = Decoder()
         self._closing = False
         try:
-            first = []
-            if settings is not None or self._kernel is not None:
-                first.append(self._session_update(settings))
-            first += [item_create(item) for item in history_items(chat_history, self._session_settings)]
             for event in first:
                 await transport.send_text(orjson.dumps(event).decode())
             if self._unsent is not None:

@@ -241,3 +241,14 @@ async def test_the_api_key_is_in_no_log_and_no_repr(caplog):
     assert any("Authorization" in r.getMessage() for r in ours), "no handshake logged: the check would be empty"
     assert secret not in text
     assert "THIS-IS-THE-SECRET" not in text
+
+
+async def test_invalid_settings_fail_before_connecting():
+    from semantic_kernel_realtime.protocol import EncodeError
+
+    async with LoopbackServer() as server:
+        client = _client(server.base_url)
+        with pytest.raises(EncodeError, match="turn_detection"):
+            await client.create_session(settings=RealtimeExecutionSettings(turn_detection={"type": "push_to_talk"}))
+        assert not server.connected.is_set()
+        assert not client.is_open
