@@ -24,7 +24,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +34,7 @@ from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
 from semantic_kernel_realtime.protocol.session import session_config
 from semantic_kernel_realtime.transports.errors import AuthenticationError, ConnectionFailedError
-from semantic_kernel_realtime.transports.signalling import HttpSdpSignalling
+from semantic_kernel_realtime.transports.signalling import HttpSdpSignalling, error_detail, scrub
 from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
 
 if TYPE_CHECKING:
@@ -56,7 +55,6 @@ __all__ = [
 #: ``service_type`` of the ``RealtimeAudioEvent``s made from the remote audio track (not a wire event).
 OUTPUT_AUDIO_TRACK = "output_audio.track"
 
-_SECRET_LIKE = re.compile(r"\b(?:sk|ek|rk|sess)[-_][A-Za-z0-9_\-*.]{4,}|\bBearer\s+\S+", re.IGNORECASE)
 
 
 def session_for_secret(client: RealtimeClientBase, settings: Any) -> dict[str, Any]:
@@ -100,7 +98,7 @@ async def mint_client_secret(
         if not isinstance(value, str) or not value:
             raise ConnectionFailedError(f"minting a client secret at {safe_url}: the answer has no 'value'")
         return value
-    detail = _scrub(_error_detail(text), headers)
+    detail = scrub(error_detail(text), headers)
     message = f"minting a client secret at {safe_url} answered HTTP {status} {reason or ''}".rstrip()
     if status in (401, 403):
         raise AuthenticationError(
@@ -146,26 +144,3 @@ def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], Awaitable[No
         client.receive_buffer.put_nowait(event)
 
     return receive
-
-
-def _error_detail(body: str) -> str:
-    try:
-        err = orjson.loads(body).get("error")
-    except (orjson.JSONDecodeError, AttributeError):
-        err = None
-    if isinstance(err, dict):
-        text = " / ".join(str(err[k]) for k in ("code", "type", "message") if err.get(k))
-    elif isinstance(err, str):
-        text = err
-    else:
-        text = body.strip()
-    text = " ".join(text.split())[:300]
-    return f" ({text})" if text else ""
-
-
-def _scrub(text: str, headers: Mapping[str, str]) -> str:
-    for value in headers.values():
-        for secret in {value, value.partition(" ")[2]}:
-            if len(secret) >= 4:
-                text = text.replace(secret, "[redacted]")
-    return _SECRET_LIKE.sub("[redacted]", text)

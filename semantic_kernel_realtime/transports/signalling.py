@@ -101,22 +101,24 @@ class HttpSdpSignalling:
                 await session.close()
 
     def _status_error(self, status: int, reason: str | None, body: str) -> ConnectionFailedError:
-        detail = self._scrub(_error_detail(body))
+        detail = scrub(error_detail(body), self._headers)
         message = f"SDP signalling to {self._safe_url} answered HTTP {status} {reason or ''}".rstrip()
         if status in (401, 403):
             cause = "the credentials were refused (missing, wrong or expired key/token)"
             return AuthenticationError(f"{message}: {cause}{detail}", status=status)
         return ConnectionFailedError(f"{message}{detail}", status=status)
 
-    def _scrub(self, text: str) -> str:
-        for value in self._headers.values():
-            for secret in {value, value.partition(" ")[2]}:
-                if len(secret) >= 4:
-                    text = text.replace(secret, "[redacted]")
-        return _SECRET_LIKE.sub("[redacted]", text)
+
+def scrub(text: str, headers: Mapping[str, str]) -> str:
+    """``text`` with every header value (and bearer token) and anything key-like replaced by ``[redacted]``."""
+    for value in headers.values():
+        for secret in {value, value.partition(" ")[2]}:
+            if len(secret) >= 4:
+                text = text.replace(secret, "[redacted]")
+    return _SECRET_LIKE.sub("[redacted]", text)
 
 
-def _error_detail(body: str) -> str:
+def error_detail(body: str) -> str:
     """A short, quotable cause from an error body: OpenAI-style ``{"error": {...}}`` or plain text."""
     try:
         err = json.loads(body).get("error")
