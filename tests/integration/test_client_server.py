@@ -140,3 +140,47 @@ async def test_streaming_onramp_yields_text(server):
     chunks = [c async for batch in client.get_streaming_chat_message_contents(history, RealtimeExecutionSettings())
               for c in batch]
     assert "Hello" in "".join(str(c) for c in chunks)
+
+
+class TwoCallsResponder:
+    """A model that calls two tools in one response, then answers with both results."""
+
+    name = "two-calls"
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def respond(self, request):
+        from semantic_kernel_realtime.server import FunctionCall, TextDelta
+
+        self.requests += 1
+        outputs = [i["output"] for i in request.items if i.get("type") == "function_call_output"]
+        if outputs:
+            yield TextDelta(" and ".join(outputs))
+        else:
+            yield FunctionCall(name="weather-get_weather", arguments='{"location": "Paris"}')
+            yield FunctionCall(name="weather-get_weather", arguments='{"location": "Rome"}')
+
+
+async def test_two_calls_in_one_response_then_one_answer_and_no_active_response_error():
+    weather = WeatherPlugin()
+    kernel = Kernel()
+    kernel.add_plugin(weather, "weather")
+    responder = TwoCallsResponder()
+    async with LocalRealtimeServer(speech=False, responder=responder) as server:
+        client = OpenAIRealtimeWebsocket(api_key="x", base_url=server.base_url)
+        settings = RealtimeExecutionSettings(output_modalities=["text"],
+                                             function_choice_behavior=FunctionChoiceBehavior.Auto())
+        async with client(settings=settings, kernel=kernel):
+            await client.send(RealtimeTextEvent(text=TextContent(text="Weather in Paris and Rome?")))
+            await client.send(RealtimeEvent(service_type="response.create"))
+            events = await _until_done(client, n_responses=2)
+            await asyncio.sleep(0.2)  # anything the server would still say about a second response.create
+            late = []
+            while not client.receive_buffer.empty():
+                late.append(client.receive_buffer.get_nowait())
+    assert sorted(weather.calls) == ["Paris", "Rome"]
+    assert responder.requests == 2  # exactly one response.create after the two outputs
+    assert [e for e in events + late if e.service_type == "error"] == []
+    answer = [e.service_event["text"] for e in events if e.service_type == "response.output_text.done"][-1]
+    assert "Paris" in answer and "Rome" in answer
