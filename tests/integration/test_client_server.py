@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
 import pytest
 from semantic_kernel import Kernel
@@ -20,20 +19,10 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.text_content import TextContent
 from semantic_kernel.contents.utils.author_role import AuthorRole
-from semantic_kernel.functions import kernel_function
 
 from semantic_kernel_realtime import OpenAIRealtimeWebsocket, RealtimeExecutionSettings
 from semantic_kernel_realtime.server import LocalRealtimeServer
-
-
-class WeatherPlugin:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    @kernel_function(description="Get the current weather for a location.")
-    def get_weather(self, location: Annotated[str, "The city"]) -> str:
-        self.calls.append(location)
-        return f"It is 21 degrees and sunny in {location}."
+from tests.integration.plugins import WeatherPlugin
 
 
 @pytest.fixture

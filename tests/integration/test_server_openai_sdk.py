@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from openai import AsyncOpenAI
 
 from semantic_kernel_realtime.server import LocalRealtimeServer, validate_server_event
+from tests.audio import read_wav, speech_bounds_ms
 
 AUDIO = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "audio"
 PARIS = AUDIO / "weather-in-paris.pcm16-24k.wav"
@@ -65,21 +65,6 @@ class Peer:
             await self.connection.input_audio_buffer.append(
                 audio=base64.b64encode(pcm[offset : offset + CHUNK]).decode()
             )
-
-
-def read_wav(path: Path) -> bytes:
-    with wave.open(str(path)) as wav:
-        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (24000, 1, 2)
-        return wav.readframes(wav.getnframes())
-
-
-def speech_bounds_ms(pcm: bytes) -> tuple[int, int]:
-    """Speech start/end measured from the file: 10 ms frames within 30 dB of the loudest frame."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    frames = samples[: len(samples) // 240 * 240].reshape(-1, 240)
-    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-9)
-    loud = np.flatnonzero(level > level.max() - 30)
-    return int(loud[0] * 10), int((loud[-1] + 1) * 10)
 
 
 def of_type(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import wave
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import pytest
@@ -27,7 +25,6 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 from semantic_kernel.contents.text_content import TextContent
-from semantic_kernel.functions import kernel_function
 
 from semantic_kernel_realtime import AzureRealtimeWebRTC, OpenAIRealtimeWebRTC, RealtimeExecutionSettings
 from semantic_kernel_realtime.client.events import SessionEndedEvent
@@ -36,38 +33,13 @@ from semantic_kernel_realtime.server import LocalRealtimeServer, validate_server
 from semantic_kernel_realtime.server.webrtc import CALLS_KEY
 from semantic_kernel_realtime.transports import AuthenticationError
 from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
+from tests.audio import read_wav, speech_bounds_ms
+from tests.integration.plugins import WeatherPlugin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PARIS = REPO_ROOT.parent / "shared" / "fixtures" / "audio" / "weather-in-paris.pcm16-24k.wav"
 CHUNK = 960  # 20 ms of PCM16 at 24 kHz
 TEXT = RealtimeExecutionSettings(output_modalities=["text"])
-
-
-class WeatherPlugin:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    @kernel_function(description="Get the current weather for a location.")
-    def get_weather(self, location: Annotated[str, "The city"]) -> str:
-        self.calls.append(location)
-        return f"It is 21 degrees and sunny in {location}."
-
-
-def read_wav(path: Path) -> bytes:
-    if not path.exists():
-        pytest.skip(f"fixture missing: {path}")
-    with wave.open(str(path)) as wav:
-        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (24000, 1, 2)
-        return wav.readframes(wav.getnframes())
-
-
-def speech_bounds_ms(pcm: bytes) -> tuple[int, int]:
-    """Speech start/end measured from the file: 10 ms frames within 30 dB of the loudest frame."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    frames = samples[: len(samples) // 240 * 240].reshape(-1, 240)
-    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-9)
-    loud = np.flatnonzero(level > level.max() - 30)
-    return int(loud[0] * 10), int((loud[-1] + 1) * 10)
 
 
 @pytest.fixture
