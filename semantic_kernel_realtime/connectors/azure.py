@@ -14,18 +14,13 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, SecretStr
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.exceptions import ServiceInitializationError
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
 from semantic_kernel_realtime.connectors._common import USER_AGENT, http_url, resolve_token, websocket_url
-from semantic_kernel_realtime.connectors.webrtc import (
-    audio_receiver,
-    mint_client_secret,
-    session_for_secret,
-    webrtc_transport,
-)
+from semantic_kernel_realtime.connectors.webrtc import WebRTCConnector
 from semantic_kernel_realtime.protocol import AzureRealtimeExecutionSettings
 from semantic_kernel_realtime.transports.base import Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
@@ -101,7 +96,7 @@ class AzureRealtimeWebsocket(_AzureConfigured):
         return WebSocketTransport(url, await self._auth_headers())
 
 
-class AzureRealtimeWebRTC(_AzureConfigured):
+class AzureRealtimeWebRTC(WebRTCConnector, _AzureConfigured):
     """Azure OpenAI Realtime over WebRTC (GA): audio as an Opus track, events on the ``oai-events`` channel.
 
     Per session: ``POST {endpoint}/openai/v1/realtime/client_secrets`` (``api-key`` header, or an Entra
@@ -111,32 +106,17 @@ class AzureRealtimeWebRTC(_AzureConfigured):
     as in :class:`~semantic_kernel_realtime.connectors.openai.OpenAIRealtimeWebRTC`.
     """
 
-    audio_track: Any | None = Field(default=None, exclude=True)
-    ice_servers: list[Any] | None = Field(default=None, exclude=True)
-    client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
-    client_secret_expires_after: int | None = None
-
-    _pending_settings: Any = PrivateAttr(default=None)
-
     def __init__(self, *, client_secret: str | None = None, **kwargs: Any) -> None:
         if client_secret and not (kwargs.get("api_key") or kwargs.get("ad_token_provider") or kwargs.get("credential")):
             kwargs["api_key"] = "unused: a client secret was given"  # nothing is minted with it
-        super().__init__(client_secret=SecretStr(client_secret) if client_secret else None, **kwargs)
+        super().__init__(client_secret=client_secret, **kwargs)
 
-    async def create_session(self, chat_history: Any = None, settings: Any = None, **kwargs: Any) -> None:
-        self._pending_settings = settings if settings is not None else self._settings
-        await super().create_session(chat_history, settings, **kwargs)
+    def _webrtc_urls(self) -> tuple[str, str]:
+        return (http_url(self.endpoint, "/openai/v1/realtime/client_secrets"),
+                http_url(self.endpoint, "/openai/v1/realtime/calls"))
 
-    async def _create_transport(self) -> Transport:
-        if self.client_secret is not None:
-            secret = self.client_secret.get_secret_value()
-        else:
-            secret = await mint_client_secret(
-                http_url(self.endpoint, "/openai/v1/realtime/client_secrets"), await self._auth_headers(),
-                session_for_secret(self, self._pending_settings),
-                expires_after_seconds=self.client_secret_expires_after,
-            )
-        return webrtc_transport(
-            http_url(self.endpoint, "/openai/v1/realtime/calls"), secret, audio_receiver=audio_receiver(self),
-            audio_track=self.audio_track, ice_servers=self.ice_servers, extra_headers={"User-Agent": USER_AGENT},
-        )
+    async def _mint_headers(self) -> dict[str, str]:
+        return await self._auth_headers()
+
+    def _call_headers(self) -> dict[str, str]:
+        return {"User-Agent": USER_AGENT}

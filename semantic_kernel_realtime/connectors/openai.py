@@ -9,18 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, SecretStr
 from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import OpenAISettings
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
 from semantic_kernel_realtime.connectors._common import USER_AGENT, http_url, websocket_url
-from semantic_kernel_realtime.connectors.webrtc import (
-    audio_receiver,
-    mint_client_secret,
-    session_for_secret,
-    webrtc_transport,
-)
+from semantic_kernel_realtime.connectors.webrtc import WebRTCConnector
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
 from semantic_kernel_realtime.transports.base import Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
@@ -92,7 +87,7 @@ class OpenAIRealtimeWebsocket(_OpenAIConfigured):
         return WebSocketTransport(url, self._auth_headers())
 
 
-class OpenAIRealtimeWebRTC(_OpenAIConfigured):
+class OpenAIRealtimeWebRTC(WebRTCConnector, _OpenAIConfigured):
     """OpenAI Realtime over WebRTC: audio as an Opus track, JSON events on the ``oai-events`` data channel.
 
     Per session: ``POST {base_url}/realtime/client_secrets`` with the API key and the full session config
@@ -108,32 +103,11 @@ class OpenAIRealtimeWebRTC(_OpenAIConfigured):
     Received audio: ``RealtimeAudioEvent``s of PCM16 24 kHz mono, as over WebSocket.
     """
 
-    audio_track: Any | None = Field(default=None, exclude=True)
-    ice_servers: list[Any] | None = Field(default=None, exclude=True)
-    client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
-    client_secret_expires_after: int | None = None
+    def _webrtc_urls(self) -> tuple[str, str]:
+        return http_url(self.base_url, "/realtime/client_secrets"), http_url(self.base_url, "/realtime/calls")
 
-    _pending_settings: Any = PrivateAttr(default=None)
+    async def _mint_headers(self) -> dict[str, str]:
+        return self._auth_headers()
 
-    def __init__(self, *, client_secret: str | None = None, **kwargs: Any) -> None:
-        super().__init__(client_secret=SecretStr(client_secret) if client_secret else None, **kwargs)
-
-    async def create_session(self, chat_history: Any = None, settings: Any = None, **kwargs: Any) -> None:
-        self._pending_settings = settings if settings is not None else self._settings
-        await super().create_session(chat_history, settings, **kwargs)
-
-    async def _create_transport(self) -> Transport:
-        headers = self._auth_headers()
-        if self.client_secret is not None:
-            secret = self.client_secret.get_secret_value()
-        else:
-            secret = await mint_client_secret(
-                http_url(self.base_url, "/realtime/client_secrets"), headers,
-                session_for_secret(self, self._pending_settings),
-                expires_after_seconds=self.client_secret_expires_after,
-            )
-        extra = {k: v for k, v in headers.items() if k != "Authorization"}
-        return webrtc_transport(
-            http_url(self.base_url, "/realtime/calls"), secret, audio_receiver=audio_receiver(self),
-            audio_track=self.audio_track, ice_servers=self.ice_servers, extra_headers=extra,
-        )
+    def _call_headers(self) -> dict[str, str]:
+        return {k: v for k, v in self._auth_headers().items() if k != "Authorization"}

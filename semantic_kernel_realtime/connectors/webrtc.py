@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
+from pydantic import Field, PrivateAttr, SecretStr
 from semantic_kernel.contents.audio_content import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
+from semantic_kernel_realtime.client.base import RealtimeClientBase
 from semantic_kernel_realtime.protocol.session import session_config
 from semantic_kernel_realtime.transports.errors import AuthenticationError, ConnectionFailedError
 from semantic_kernel_realtime.transports.signalling import HttpSdpSignalling, error_detail, scrub
@@ -41,10 +43,9 @@ if TYPE_CHECKING:
     from aiortc import RTCIceServer
     from aiortc.mediastreams import MediaStreamTrack
 
-    from semantic_kernel_realtime.client.base import RealtimeClientBase
-
 __all__ = [
     "OUTPUT_AUDIO_TRACK",
+    "WebRTCConnector",
     "audio_receiver",
     "mint_client_secret",
     "session_for_secret",
@@ -144,3 +145,49 @@ def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], Awaitable[No
         client.receive_buffer.put_nowait(event)
 
     return receive
+
+
+class WebRTCConnector(RealtimeClientBase):
+    """What the OpenAI and Azure WebRTC connectors share: the options, and a transport per session.
+
+    A connector class combines this with its vendor configuration and names its endpoints and headers
+    (``_webrtc_urls``, ``_mint_headers``, ``_call_headers``). Per session: mint a client secret with the
+    full session config (skipped when ``client_secret`` is given), then open the WebRTC transport.
+    """
+
+    audio_track: Any | None = Field(default=None, exclude=True)
+    ice_servers: list[Any] | None = Field(default=None, exclude=True)
+    client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
+    client_secret_expires_after: int | None = None
+
+    _pending_settings: Any = PrivateAttr(default=None)
+
+    async def create_session(self, chat_history: Any = None, settings: Any = None, **kwargs: Any) -> None:
+        self._pending_settings = settings if settings is not None else self._settings
+        await super().create_session(chat_history, settings, **kwargs)
+
+    async def _create_transport(self) -> WebRTCTransport:
+        secrets_url, calls_url = self._webrtc_urls()
+        if self.client_secret is not None:
+            secret = self.client_secret.get_secret_value()
+        else:
+            secret = await mint_client_secret(
+                secrets_url, await self._mint_headers(), session_for_secret(self, self._pending_settings),
+                expires_after_seconds=self.client_secret_expires_after,
+            )
+        return webrtc_transport(
+            calls_url, secret, audio_receiver=audio_receiver(self), audio_track=self.audio_track,
+            ice_servers=self.ice_servers, extra_headers=self._call_headers(),
+        )
+
+    def _webrtc_urls(self) -> tuple[str, str]:
+        """(``.../realtime/client_secrets``, ``.../realtime/calls``) of this service."""
+        raise NotImplementedError
+
+    async def _mint_headers(self) -> dict[str, str]:
+        """Headers with the long-lived credential, for minting the client secret."""
+        raise NotImplementedError
+
+    def _call_headers(self) -> dict[str, str]:
+        """Headers besides the ephemeral bearer for the SDP POST (never the long-lived credential)."""
+        raise NotImplementedError
