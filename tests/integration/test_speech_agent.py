@@ -114,5 +114,10 @@ async def test_a_spoken_question_runs_the_kernel_function_and_the_answer_is_spok
     words = len(spoken.split())
     assert np.abs(pcm).max() > 1000, "the answer is silent"
     assert 0.15 < seconds / words < 0.8, f"{seconds:.1f} s of audio for {words} words"
-    heard = transcriber.transcribe(pcm.tobytes()).lower()
-    assert "sunny" in heard or "degrees" in heard, f"the answer audio does not say its transcript: {heard!r}"
+    # eSpeak's output differs slightly from call to call and PocketSphinx's generic model mishears some of
+    # it ("sunny and eighteen degrees" -> "some in eighteen countries"), so judge by words in common: most
+    # of the transcript, and at least one word of the function's result.
+    heard = set(transcriber.transcribe(pcm.tobytes()).lower().split())
+    said = set(spoken.lower().replace(":", " ").replace(".", " ").split())
+    assert len(heard & said) >= 0.6 * len(said), f"the answer audio does not say its transcript: {heard!r}"
+    assert heard & {"sunny", "eighteen", "degrees"}, f"the answer audio does not say the result: {heard!r}"
