@@ -11,7 +11,9 @@ Rules:
   order: a :class:`SessionEndedEvent` saying why (unless the user closed), then the end marker. Every
   ``receive()`` consumer then stops; the marker stays so later consumers stop too.
 - An event that cannot be encoded gives a :class:`SendFailedEvent` on the receive queue; the session
-  goes on. Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued.
+  goes on. ``start_listening()`` hands the transport an :class:`~.inbound.Inbound` as its sink: events
+  are decoded and queued in the transport's receive path (no task hop), output audio reaching
+  ``audio_output_callback`` (numpy int16) before its event is queued.
 - Nothing on the hot path sleeps or polls; observers (function calling) are synchronous and must
   only schedule work.
 """
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, Callable, Coroutine
@@ -41,6 +42,7 @@ from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.events import SendFailedEvent, SessionEndedEvent
+from semantic_kernel_realtime.client.inbound import EventObserver, Inbound
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol import (
@@ -48,7 +50,6 @@ from semantic_kernel_realtime.protocol import (
     EncodeError,
     RealtimeExecutionSettings,
     as_realtime_settings,
-    audio_bytes,
     encode_event,
     item_create,
     session_update_event,
@@ -61,7 +62,6 @@ from semantic_kernel_realtime.transports.errors import ConnectionClosedError, Tr
 logger = logging.getLogger("semantic_kernel_realtime.client")
 
 AudioCallback = Callable[[np.ndarray], Coroutine[Any, Any, None] | None]
-EventObserver = Callable[[RealtimeEvents], None]
 
 
 class _End:
@@ -93,6 +93,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
 
     _transport: Transport | None = PrivateAttr(default=None)
     _decoder: Decoder | None = PrivateAttr(default=None)
+    _inbound: Inbound | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)
     _closing: bool = PrivateAttr(default=False)
     _observers: list[EventObserver] = PrivateAttr(default_factory=lambda: [])
@@ -147,6 +148,16 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         """Call ``observer(event)`` for every received event before it is queued (must not block)."""
         self._observers.append(observer)
 
+    def put_received(self, event: RealtimeEvents) -> None:
+        """Receive an event that came outside the JSON stream (WebRTC track audio).
+
+        It takes the same path as decoded events, in order with them: audio callback, observers, queue.
+        """
+        if self._inbound is None:
+            self.receive_buffer.put_nowait(event)
+        else:
+            self._inbound.event(event)
+
     async def send(self, event: RealtimeEvents, **kwargs: Any) -> None:
         """Put ``event`` on the send queue."""
         self.send_buffer.put_nowait(event)
@@ -185,10 +196,12 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         # Encode what opens the session before connecting: bad settings fail fast, without a connection.
         first = [self._session_update(settings)] if settings is not None or self._kernel is not None else []
         first += [item_create(item) for item in history_items(chat_history, self._session_settings)]
+        self._decoder = decoder = Decoder()
+        self._inbound = Inbound(decoder.decode_message, self.receive_buffer.put_nowait,
+                                lambda: self.audio_output_callback)
         transport = await self._create_transport()
         await transport.open()
         self._transport = transport
-        self._decoder = Decoder()
         self._closing = False
         try:
             for event in first:
@@ -259,17 +272,14 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     async def start_listening(self) -> None:
         """Decode everything the transport receives onto the receive queue until the connection ends."""
         transport = self._require_transport()
-        decode = self._require_decoder().decode_message
-        put = self.receive_buffer.put_nowait
-        observers = [*self._session_observers, *self._observers]
-        while True:
-            message = await transport.recv()
-            for event in decode(message):
-                if type(event) is RealtimeAudioEvent and self.audio_output_callback is not None:
-                    await self._play(event)
-                for observer in observers:
-                    observer(event)
-                put(event)
+        inbound = self._inbound
+        if inbound is None:
+            raise RuntimeError("no open session")
+        inbound.observers = [*self._session_observers, *self._observers]
+        try:
+            await transport.listen(inbound.message)
+        finally:
+            await inbound.finish()
 
     # -- chat-completion onramp (SK's ChatCompletionClientBase API) ---------------------------------
 
@@ -321,15 +331,6 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
             await transport.send_audio(event.audio.data)  # type: ignore[attr-defined]
             return
         await transport.send_text(orjson.dumps(encode_event(event, model=self.ai_model_id)).decode())
-
-    async def _play(self, event: RealtimeAudioEvent) -> None:
-        try:
-            pcm = np.frombuffer(audio_bytes(event.audio), dtype=np.int16)
-            result = self.audio_output_callback(pcm)  # type: ignore[misc]
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            logger.exception("audio_output_callback failed; audio event still queued")
 
     async def _supervise(self, transport: Transport) -> None:
         loops = [

@@ -14,10 +14,10 @@ Rules:
   WebSocket connector's ``response.output_audio.delta`` events. Their ``service_type`` is
   :data:`OUTPUT_AUDIO_TRACK`, a local name (not a wire event: the audio came as media, with no item or
   response id). Match on the class, ``RealtimeAudioEvent``, to handle audio from either transport.
-- :func:`audio_receiver` hands each chunk to ``audio_output_callback`` (numpy int16) first, then puts
-  the event on ``receive_buffer``, exactly as the client base does for WebSocket audio. It runs on the
-  transport's reader task and never blocks beyond the user's callback. Observers are not called for
-  track audio (function calling and the history mirror have nothing to do with it).
+- :func:`audio_receiver` hands each chunk to the client's receive path (``put_received``), the one the
+  data channel's events take: ``audio_output_callback`` (numpy int16) first, then the observers, then
+  ``receive_buffer``, in order with the JSON events. It runs on the transport's audio reader task and
+  never waits (an async callback is awaited on the client's drain task).
 - ICE servers: none by default (host candidates only); pass ``ice_servers`` for NAT traversal.
 """
 
@@ -135,14 +135,11 @@ def track_audio_event(pcm16: bytes) -> RealtimeAudioEvent:
     )
 
 
-def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], Awaitable[None]]:
-    """The transport's ``audio_receiver`` for ``client``: callback first, then the receive queue."""
+def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], None]:
+    """The transport's ``audio_receiver`` for ``client``: the client's receive path (callback, then queue)."""
 
-    async def receive(pcm16: bytes) -> None:
-        event = track_audio_event(pcm16)
-        if client.audio_output_callback is not None:
-            await client._play(event)  # numpy int16; errors are logged, the event is still queued
-        client.receive_buffer.put_nowait(event)
+    def receive(pcm16: bytes) -> None:
+        client.put_received(track_audio_event(pcm16))
 
     return receive
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,10 +106,14 @@ class RecordingTransport:
         self._log.write_text("sent", message)
         await self._inner.send_text(message)
 
-    async def recv(self) -> str:
-        message = await self._inner.recv()
-        self._log.write_text("received", message)
-        return message
+    async def listen(self, on_message: Callable[[str | bytes], None]) -> None:
+        write = self._log.write_text
+
+        def logged(message: str | bytes) -> None:
+            write("received", message)
+            on_message(message)
+
+        await self._inner.listen(logged)
 
     async def send_audio(self, pcm16: bytes) -> None:
         self._log.write_media_audio("sent", pcm16)

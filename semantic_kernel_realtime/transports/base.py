@@ -1,16 +1,24 @@
 """The transport contract the client composes with.
 
-A transport carries JSON *text* messages both ways (already-serialised strings; the client owns the
+A transport carries JSON *text* messages both ways (already-serialised strings out; the client owns the
 codec) and, for media transports such as WebRTC, PCM16 audio. Lifecycle: ``open()`` once, then
-``send_text()``/``send_audio()`` and ``recv()`` concurrently, then ``close()`` (idempotent).
-``recv()`` returns the next text message and raises :class:`ConnectionClosedError` when the
-connection has ended, whoever closed it; it never returns ``None`` and never polls.
+``send_text()``/``send_audio()`` and ``listen()`` concurrently, then ``close()`` (idempotent).
+
+Receiving is push, not pull: ``listen(on_message)`` calls ``on_message`` synchronously in the
+transport's own receive path (the socket read or the data-channel event), one complete message at a
+time and in order, starting with any that arrived before ``listen()`` was called. There is no queue
+and no task hop between the network and the consumer, and no polling. ``listen()`` returns only by
+raising: :class:`ConnectionClosedError` when the connection has ended, whoever closed it, or the
+exception ``on_message`` raised (the connection is then closed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
+
+#: Called with each received JSON text message: ``str``, or the UTF-8 ``bytes`` straight off the wire.
+MessageSink = Callable[[str | bytes], None]
 
 #: Called with each received chunk of PCM16 mono little-endian audio at 24 kHz (media transports only).
 AudioReceiver = Callable[[bytes], Awaitable[None] | None]
@@ -31,12 +39,15 @@ class Transport(Protocol):
         """Send one JSON text message. Raises ConnectionClosedError once closed."""
         ...
 
-    async def recv(self) -> str:
-        """Next received text message. Raises ConnectionClosedError when the connection ended."""
+    async def listen(self, on_message: MessageSink) -> None:
+        """Hand every received message to ``on_message`` until the connection ends, then raise.
+
+        ``on_message`` must be quick and must not block; call ``listen()`` once per connection.
+        """
         ...
 
     async def close(self) -> None:
-        """Close (idempotent); a pending ``recv()`` then raises ConnectionClosedError(clean=True)."""
+        """Close (idempotent); a running ``listen()`` then raises ConnectionClosedError(clean=True)."""
         ...
 
 

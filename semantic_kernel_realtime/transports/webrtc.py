@@ -6,9 +6,9 @@ Rules:
 - ``open()``: offer -> local description (aiortc gathers every candidate there; we still wait for
   gathering "complete" on its event) -> ``signalling.exchange`` -> remote description -> wait for the
   channel's "open" event. Events are waited on, never polled.
-- Text received on the channel goes to an ``asyncio.Queue`` read by ``recv()``. When the channel or the
-  peer connection ends, whoever ended it, a sentinel follows the messages and ``recv()`` raises
-  :class:`ConnectionClosedError` from then on.
+- Text received on the channel goes straight from aiortc's "message" event to the ``listen()`` sink
+  (kept in order until ``listen()`` starts). When the channel or the peer connection ends, whoever
+  ended it, ``listen()`` raises :class:`ConnectionClosedError`.
 - Outgoing audio: :class:`PcmAudioTrack` fed by ``send_audio()`` (or a caller-supplied track).
   Incoming audio: one reader task converts the remote track's frames to PCM16 mono 24 kHz and hands
   them to ``audio_receiver``; it ends when the track ends.
@@ -21,13 +21,14 @@ import asyncio
 import contextlib
 import inspect
 import logging
+from collections import deque
 from collections.abc import Sequence
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from semantic_kernel_realtime.transports.audio_tracks import Pcm16Converter, PcmAudioTrack
-from semantic_kernel_realtime.transports.base import AudioReceiver
+from semantic_kernel_realtime.transports.base import AudioReceiver, MessageSink
 from semantic_kernel_realtime.transports.errors import (
     ConnectionClosedError,
     ConnectionFailedError,
@@ -38,8 +39,6 @@ from semantic_kernel_realtime.transports.signalling import Signalling
 __all__ = ["WebRTCTransport"]
 
 logger = logging.getLogger(__name__)
-
-_CLOSED = object()  # queue sentinel: the connection ended
 
 
 class WebRTCTransport:
@@ -79,7 +78,10 @@ class WebRTCTransport:
         self._track: MediaStreamTrack = audio_track or PcmAudioTrack(max_buffer_seconds=max_buffer_seconds)
         self._pc: RTCPeerConnection | None = None
         self._channel = None
-        self._incoming: asyncio.Queue[object] = asyncio.Queue()
+        self._early: deque[str | bytes] = deque()  # received before listen()
+        self._sink: MessageSink = self._early.append
+        self._sink_error: Exception | None = None
+        self._ended = asyncio.Event()
         self._channel_open = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._closed: ConnectionClosedError | None = None  # set once the connection has ended
@@ -167,13 +169,19 @@ class WebRTCTransport:
         except Exception as exc:  # InvalidStateError when the channel closed under us
             raise ConnectionClosedError(f"the data channel is closed ({type(exc).__name__})") from None
 
-    async def recv(self) -> str:
-        item = await self._incoming.get()
-        if item is _CLOSED:
-            self._incoming.put_nowait(_CLOSED)  # every later recv() raises too
-            assert self._closed is not None
-            raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
-        return item  # type: ignore[return-value]
+    async def listen(self, on_message: MessageSink) -> None:
+        early = self._early
+        while early:
+            on_message(early.popleft())
+        self._sink = on_message
+        try:
+            await self._ended.wait()
+        finally:
+            self._sink = early.append
+        if self._sink_error is not None:
+            raise self._sink_error
+        assert self._closed is not None
+        raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
 
     # -- audio --------------------------------------------------------------------------------------
     async def send_audio(self, pcm16: bytes) -> None:
@@ -194,13 +202,13 @@ class WebRTCTransport:
 
     # -- callbacks (run on the event loop, never block) ----------------------------------------------
     def _on_message(self, message: str | bytes) -> None:
-        if isinstance(message, bytes):
-            try:
-                message = message.decode("utf-8")
-            except UnicodeDecodeError:
-                logger.warning("dropped a binary data-channel message that is not UTF-8 (%d bytes)", len(message))
-                return
-        self._incoming.put_nowait(message)
+        if self._sink_error is not None:
+            return
+        try:
+            self._sink(message)
+        except Exception as exc:
+            self._sink_error = exc
+            self._mark_closed(f"the message handler raised {type(exc).__name__}", clean=False)  # listen() raises it
 
     def _on_channel_close(self) -> None:
         self._mark_closed("the data channel was closed", clean=True)
@@ -223,7 +231,7 @@ class WebRTCTransport:
         if self._closed is not None:
             return
         self._closed = ConnectionClosedError(why, clean=clean)
-        self._incoming.put_nowait(_CLOSED)
+        self._ended.set()
         self._channel_open.set()  # wake open() if it is still waiting
 
     # -- the one reader task ------------------------------------------------------------------------

@@ -4,20 +4,31 @@ Rules:
 - ``open()`` connects with the given headers; HTTP 401/403 become :class:`AuthenticationError`, any
   other refusal or network failure :class:`ConnectionFailedError`. Header values (keys, tokens) never
   appear in messages or logs.
-- ``recv()`` returns text frames as ``str`` straight from the library's reader (no extra queue hop on
-  the hot path); binary frames are decoded as UTF-8 JSON text. When the connection ends, whoever ended
-  it, ``recv()`` raises :class:`ConnectionClosedError` carrying the close code and whether it was clean.
+- Receiving is push (see ``transports.base``): the connection is a ``websockets`` ``ClientConnection``
+  subclass (the library's ``create_connection`` hook) whose ``process_event`` hands each complete data
+  message, as the frame's UTF-8 bytes, to the ``listen()`` sink from inside ``data_received``. The
+  library's message queue, its ``recv()`` and a task wake-up per message are skipped: the consumer runs
+  in the loop iteration that read the socket. Fragmented messages are joined first; handshake, ping,
+  pong and close frames go through the library unchanged. Messages that arrive before ``listen()`` are
+  kept and delivered first.
+- When the connection ends, whoever ended it, ``listen()`` raises :class:`ConnectionClosedError`
+  carrying the close code and whether it was clean. If the sink raises, the connection is closed and
+  ``listen()`` raises that exception.
 - ``send_text()`` writes one text frame; sends are serialised by the library.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.frames import Opcode
 
+from semantic_kernel_realtime.transports.base import MessageSink
 from semantic_kernel_realtime.transports.errors import (
     AuthenticationError,
     ConnectionClosedError,
@@ -61,6 +72,45 @@ def _closed_error(exc: ConnectionClosed | None, who: str = "") -> ConnectionClos
                                  reason=reason, clean=clean)
 
 
+class _PushConnection(ClientConnection):
+    """A client connection that delivers each complete data message to ``sink`` as it is parsed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.early: deque[bytes] = deque()  # what arrived before listen()
+        self.sink: MessageSink = self.early.append
+        self.sink_error: Exception | None = None
+        self._fragments: list[bytes] = []
+
+    def process_event(self, event: Any) -> None:
+        if self.response is None:  # the handshake response
+            super().process_event(event)
+            return
+        opcode = event.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if event.fin:
+                self._deliver(event.data)
+            else:
+                self._fragments = [event.data]
+        elif opcode is Opcode.CONT:
+            self._fragments.append(event.data)
+            if event.fin:
+                message = b"".join(self._fragments)
+                self._fragments = []
+                self._deliver(message)
+        else:  # ping, pong, close: the library's business
+            super().process_event(event)
+
+    def _deliver(self, message: bytes) -> None:
+        if self.sink_error is not None:
+            return
+        try:
+            self.sink(message)
+        except Exception as exc:
+            self.sink_error = exc
+            self.transport.close()
+
+
 class WebSocketTransport:
     """A :class:`~semantic_kernel_realtime.transports.base.Transport` over one WebSocket connection.
 
@@ -87,7 +137,7 @@ class WebSocketTransport:
         self._open_timeout = open_timeout
         self._max_size = max_size
         self._ping_interval = ping_interval
-        self._ws: ClientConnection | None = None
+        self._ws: _PushConnection | None = None
         self._closed_by_us = False
 
     def __repr__(self) -> str:
@@ -95,6 +145,7 @@ class WebSocketTransport:
 
     @property
     def connection(self) -> ClientConnection | None:
+        """The ``websockets`` connection (for inspection; receive through :meth:`listen`)."""
         return self._ws
 
     async def open(self) -> None:
@@ -107,6 +158,7 @@ class WebSocketTransport:
                 ping_interval=self._ping_interval,
                 compression=None,  # realtime audio is base64 noise: deflate costs CPU and saves little
                 logger=_ws_logger,
+                create_connection=_PushConnection,
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
@@ -130,13 +182,19 @@ class WebSocketTransport:
         except ConnectionClosed as exc:
             raise _closed_error(exc) from None
 
-    async def recv(self) -> str:
+    async def listen(self, on_message: MessageSink) -> None:
         ws = self._require()
+        early = ws.early
+        while early:
+            on_message(early.popleft())
+        ws.sink = on_message
         try:
-            message = await ws.recv()
-        except ConnectionClosed as exc:
-            raise _closed_error(exc, " by this client" if self._closed_by_us else "") from None
-        return message if isinstance(message, str) else message.decode("utf-8", errors="replace")
+            await ws.wait_closed()
+        finally:
+            ws.sink = early.append
+        if ws.sink_error is not None:
+            raise ws.sink_error
+        raise _closed_error(ws.protocol.close_exc, " by this client" if self._closed_by_us else "")
 
     async def close(self) -> None:
         if self._ws is None:
@@ -144,7 +202,7 @@ class WebSocketTransport:
         self._closed_by_us = True
         await self._ws.close()
 
-    def _require(self) -> ClientConnection:
+    def _require(self) -> _PushConnection:
         if self._ws is None:
             raise ConnectionClosedError("websocket transport is not open", clean=False)
         return self._ws

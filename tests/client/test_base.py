@@ -21,6 +21,7 @@ from semantic_kernel.contents.text_content import TextContent
 
 from semantic_kernel_realtime import OpenAIRealtimeWebsocket, RealtimeClientBase
 from semantic_kernel_realtime.client import SendFailedEvent, SessionEndedEvent
+from semantic_kernel_realtime.client.events import SESSION_ENDED
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
 from semantic_kernel_realtime.transports import AuthenticationError, ConnectionFailedError
 from tests.client.loopback import LoopbackServer
@@ -122,6 +123,28 @@ async def test_server_events_arrive_in_order_as_sk_events_and_audio_hits_the_cal
     assert isinstance(events[1], RealtimeTextEvent) and isinstance(events[2], RealtimeAudioEvent)
     assert len(played) == 1 and played[0].dtype == np.int16 and played[0].tobytes() == PCM
     assert queued_at_play == [0]  # the callback ran before its event was queued
+
+
+async def test_audio_still_in_a_slow_async_callback_is_delivered_before_the_session_ends():
+    played: list[np.ndarray] = []
+
+    async def slow_player(chunk: np.ndarray) -> None:  # e.g. waits for room in a sound card's buffer
+        await asyncio.sleep(0.2)
+        played.append(chunk)
+
+    async with LoopbackServer() as server:
+        client = _client(server.base_url, audio_output_callback=slow_player)
+        async with client():
+            delta = base64.b64encode(PCM).decode()
+            for n in range(3):
+                await server.send({"type": "response.output_audio.delta", "event_id": f"a{n}", "item_id": "i",
+                                   "delta": delta})
+            await server.close(1000)
+            events = await _collect(client, timeout=3)
+    assert [e.service_type for e in events] == ["session.created", *["response.output_audio.delta"] * 3,
+                                                 SESSION_ENDED]
+    assert [e.service_event["event_id"] for e in events[1:4]] == ["a0", "a1", "a2"]
+    assert len(played) == 3
 
 
 async def test_a_server_error_event_is_surfaced_and_the_session_goes_on():

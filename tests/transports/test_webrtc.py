@@ -41,6 +41,17 @@ def load_hello() -> bytes:
         return w.readframes(w.getnframes())
 
 
+class Listener:
+    """Runs ``transport.listen()`` on a task and collects what it delivers."""
+
+    def __init__(self, transport: WebRTCTransport) -> None:
+        self.messages: asyncio.Queue[str | bytes] = asyncio.Queue()
+        self.task = asyncio.ensure_future(transport.listen(self.messages.put_nowait))
+
+    async def next(self, timeout: float = 2) -> str | bytes:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+
 def active_seconds(samples: np.ndarray, rate: int, threshold: float = 150.0) -> float:
     """Duration of 20 ms windows whose RMS exceeds ``threshold`` (speech, not codec noise)."""
     win = rate // 50
@@ -157,10 +168,13 @@ async def test_text_both_ways(peer):
 
         peer.channel.send('{"type":"session.created"}')
         peer.channel.send('{"type":"response.done","text":"h\u00e9llo"}')
-        assert await asyncio.wait_for(transport.recv(), 2) == '{"type":"session.created"}'
-        assert await asyncio.wait_for(transport.recv(), 2) == '{"type":"response.done","text":"h\u00e9llo"}'
+        listener = Listener(transport)
+        assert await listener.next() == '{"type":"session.created"}'
+        assert await listener.next() == '{"type":"response.done","text":"h\u00e9llo"}'
     finally:
         await transport.close()
+    with pytest.raises(ConnectionClosedError):
+        await listener.task
 
 
 async def test_send_audio_reaches_peer_as_timed_48k_frames(peer):
@@ -243,10 +257,10 @@ async def test_sync_audio_receiver_and_clear_audio(peer):
         await transport.close()
 
 
-async def test_local_close_ends_recv_and_leaves_no_task(peer):
+async def test_local_close_ends_listen_and_leaves_no_task(peer):
     before = asyncio.all_tasks()
     transport = await open_pair(peer, audio_receiver=lambda pcm: None)
-    pending = asyncio.ensure_future(transport.recv())
+    pending = asyncio.ensure_future(transport.listen(lambda message: None))
     await asyncio.sleep(0.1)  # let audio flow so the reader task is running
     assert not pending.done()
 
@@ -257,7 +271,7 @@ async def test_local_close_ends_recv_and_leaves_no_task(peer):
     assert time.monotonic() - started < 2
     assert info.value.clean is True
     with pytest.raises(ConnectionClosedError):  # and every later call
-        await transport.recv()
+        await transport.listen(lambda message: None)
     with pytest.raises(ConnectionClosedError):
         await transport.send_text("{}")
     with pytest.raises(ConnectionClosedError):
@@ -269,10 +283,10 @@ async def test_local_close_ends_recv_and_leaves_no_task(peer):
     assert asyncio.all_tasks() == before
 
 
-async def test_peer_close_ends_recv_within_2s_and_leaves_no_task(peer):
+async def test_peer_close_ends_listen_within_2s_and_leaves_no_task(peer):
     before = asyncio.all_tasks()
     transport = await open_pair(peer, audio_receiver=lambda pcm: None)
-    pending = asyncio.ensure_future(transport.recv())
+    pending = asyncio.ensure_future(transport.listen(lambda message: None))
     await asyncio.sleep(0.1)
 
     started = time.monotonic()
@@ -288,15 +302,33 @@ async def test_peer_close_ends_recv_within_2s_and_leaves_no_task(peer):
 
 async def test_messages_received_before_close_are_still_delivered(peer):
     transport = await open_pair(peer)
-    peer.channel.send("first")
+    peer.channel.send("first")  # may arrive before listen(): kept and delivered first
     peer.channel.send("second")
-    got = [await asyncio.wait_for(transport.recv(), 2)]
+    listener = Listener(transport)
+    got = [await listener.next()]
+    peer.channel.send("third")
+    got.append(await listener.next())
     await peer.close()
-    got.append(await asyncio.wait_for(transport.recv(), 2))
+    got.append(await listener.next())
     with pytest.raises(ConnectionClosedError):
-        await asyncio.wait_for(transport.recv(), 2)
+        await asyncio.wait_for(listener.task, 2)
     await transport.close()
-    assert got == ["first", "second"]
+    assert got == ["first", "second", "third"]
+
+
+async def test_a_raising_sink_ends_listen_with_its_error(peer):
+    transport = await open_pair(peer)
+
+    def sink(message: str | bytes) -> None:
+        raise ValueError(f"cannot handle {message!r}")
+
+    listening = asyncio.ensure_future(transport.listen(sink))
+    peer.channel.send("boom")
+    with pytest.raises(ValueError, match="boom"):
+        await asyncio.wait_for(listening, 2)
+    with pytest.raises(ConnectionClosedError):
+        await transport.send_text("{}")
+    await transport.close()
 
 
 async def test_user_supplied_track_is_sent_and_send_audio_refused(peer):
@@ -325,7 +357,7 @@ async def test_signalling_failure_propagates_and_cleans_up():
         await transport.open()
     assert transport.peer_connection.connectionState == "closed"
     with pytest.raises(ConnectionClosedError):
-        await transport.recv()
+        await transport.listen(lambda message: None)
     assert asyncio.all_tasks() == before
 
 

@@ -1,0 +1,143 @@
+"""The receive path of a session: every received message becomes SK events on the receive queue.
+
+Rules:
+- :meth:`Inbound.message` is the transport's ``listen()`` sink. It runs synchronously in the transport's
+  receive path, so a decoded event is on the receive queue in the loop iteration that read it from the
+  network: no task hop, no await. Per event, in order: output audio goes to the client's
+  ``audio_output_callback`` (numpy int16), then the observers see the event, then it is queued.
+- A callback that returns an awaitable (an ``async def``) is awaited on one drain task. Its event and
+  everything received after it wait in a backlog meanwhile, so the order holds and each audio event
+  still follows its callback; the transport keeps reading. An empty backlog gives the synchronous
+  path back.
+- A callback error is logged and its event still queued. Observer errors propagate: the transport
+  then ends the session with that error.
+- :meth:`finish` delivers the backlog before the session's end is queued; if it is cancelled the
+  rest is queued without callbacks. Nothing received is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import numpy as np
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
+
+from semantic_kernel_realtime.protocol import audio_bytes
+
+logger = logging.getLogger("semantic_kernel_realtime.client")
+
+EventObserver = Callable[[RealtimeEvents], None]
+
+
+class Inbound:
+    """Decode, play, observe and queue what one session receives.
+
+    Args:
+        decode: message -> SK events (the session's ``Decoder.decode_message``).
+        put: puts one event on the receive queue.
+        callback: returns the current ``audio_output_callback`` (it may be set after the session opened).
+    """
+
+    __slots__ = ("_decode", "_put", "_callback", "observers", "_backlog", "_drainer")
+
+    def __init__(
+        self,
+        decode: Callable[[str | bytes], list[RealtimeEvents]],
+        put: Callable[[RealtimeEvents], None],
+        callback: Callable[[], Callable[[np.ndarray], Any] | None],
+    ) -> None:
+        self._decode = decode
+        self._put = put
+        self._callback = callback
+        self.observers: Sequence[EventObserver] = ()
+        self._backlog: deque[RealtimeEvents] | None = None  # not None while a drain task runs
+        self._drainer: asyncio.Task[None] | None = None
+
+    def message(self, message: str | bytes) -> None:
+        """The transport sink: one received JSON message."""
+        events = self._decode(message)
+        if self._backlog is not None:
+            self._backlog.extend(events)
+            return
+        observers, put = self.observers, self._put
+        for index, event in enumerate(events):
+            if type(event) is RealtimeAudioEvent and self._callback() is not None:
+                self._deliver_from(events, index)
+                return
+            for observer in observers:
+                observer(event)
+            put(event)
+
+    def event(self, event: RealtimeEvents) -> None:
+        """An event received outside the JSON stream (WebRTC track audio), in order with the rest."""
+        if self._backlog is not None:
+            self._backlog.append(event)
+        else:
+            self._deliver_from((event,), 0)
+
+    async def finish(self) -> None:
+        """Wait until the backlog is delivered (called when listening ends)."""
+        if self._drainer is not None:
+            await self._drainer
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _deliver_from(self, events: Sequence[RealtimeEvents], start: int) -> None:
+        for index in range(start, len(events)):
+            event = events[index]
+            pending = self._play(event)
+            if pending is not None:
+                self._backlog = deque(events[index + 1 :])
+                self._drainer = asyncio.get_running_loop().create_task(
+                    self._drain(event, pending), name="realtime.audio_callback")
+                return
+            self._publish(event)
+
+    def _publish(self, event: RealtimeEvents) -> None:
+        for observer in self.observers:
+            observer(event)
+        self._put(event)
+
+    def _play(self, event: RealtimeEvents) -> Awaitable[Any] | None:
+        """Call the audio callback for an output audio event; its awaitable if it returned one."""
+        if type(event) is not RealtimeAudioEvent:
+            return None
+        callback = self._callback()
+        if callback is None:
+            return None
+        try:
+            result = callback(np.frombuffer(audio_bytes(event.audio), dtype=np.int16))
+        except Exception:
+            logger.exception("audio_output_callback failed; audio event still queued")
+            return None
+        return result if inspect.isawaitable(result) else None
+
+    async def _drain(self, event: RealtimeEvents, pending: Awaitable[Any] | None) -> None:
+        backlog = self._backlog
+        assert backlog is not None
+        try:
+            while True:
+                if pending is not None:
+                    try:
+                        await pending
+                    except Exception:
+                        logger.exception("audio_output_callback failed; audio event still queued")
+                self._publish(event)
+                if not backlog:
+                    return
+                event = backlog.popleft()
+                pending = self._play(event)
+        except asyncio.CancelledError:
+            # The session is being torn down: queue what is left, without further callbacks.
+            self._put(event)
+            while backlog:
+                self._put(backlog.popleft())
+            raise
+        finally:
+            self._backlog = None
+            self._drainer = None
