@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -42,7 +42,7 @@ from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.events import SendFailedEvent, SessionEndedEvent
-from semantic_kernel_realtime.client.inbound import EventObserver, Inbound
+from semantic_kernel_realtime.client.inbound import EventObserver, Inbound, Subscription
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol import (
@@ -96,10 +96,10 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _inbound: Inbound | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)
     _closing: bool = PrivateAttr(default=False)
-    _observers: list[EventObserver] = PrivateAttr(default_factory=lambda: [])
+    _observers: list[Subscription] = PrivateAttr(default_factory=lambda: [])
     _session_settings: RealtimeExecutionSettings | None = PrivateAttr(default=None)
     _unsent: RealtimeEvents | None = PrivateAttr(default=None)
-    _session_observers: list[EventObserver] = PrivateAttr(default_factory=lambda: [])
+    _session_observers: list[Subscription] = PrivateAttr(default_factory=lambda: [])
     _functions: AutoFunctionCalling | None = PrivateAttr(default=None)
     _history: LiveChatHistory | None = PrivateAttr(default=None)
 
@@ -144,9 +144,14 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         """The session's auto function calling (present when the session has a kernel)."""
         return self._functions
 
-    def add_observer(self, observer: EventObserver) -> None:
-        """Call ``observer(event)`` for every received event before it is queued (must not block)."""
-        self._observers.append(observer)
+    def add_observer(self, observer: EventObserver, event_types: Iterable[str] | None = None) -> None:
+        """Call ``observer(event)`` for each received event before it is queued (must not block).
+
+        ``event_types``: only events of these GA types (beta names map to them); default: every event.
+        """
+        self._observers.append((frozenset(event_types) if event_types is not None else None, observer))
+        if self._inbound is not None:
+            self._inbound.subscribe([*self._session_observers, *self._observers])
 
     def put_received(self, event: RealtimeEvents) -> None:
         """Receive an event that came outside the JSON stream (WebRTC track audio).
@@ -275,7 +280,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         inbound = self._inbound
         if inbound is None:
             raise RuntimeError("no open session")
-        inbound.observers = [*self._session_observers, *self._observers]
+        inbound.subscribe([*self._session_observers, *self._observers])
         try:
             await transport.listen(inbound.message)
         finally:
@@ -312,14 +317,14 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         """Once the connection is open: attach the history mirror and, with a kernel, function calling."""
         decoder = self._require_decoder()
         self._history = LiveChatHistory(lambda: decoder.state.item_order)
-        self._session_observers = [self._history.observe]
+        self._session_observers = [(LiveChatHistory.EVENT_TYPES, self._history.observe)]
         self._functions = None
         if self._kernel is not None:
             self._functions = AutoFunctionCalling(
                 self._kernel, lambda: self._session_settings, send=self.send_buffer.put_nowait,
                 emit=self.receive_buffer.put_nowait, timeout=self.function_timeout,
             )
-            self._session_observers.append(self._functions.observe)
+            self._session_observers.append((AutoFunctionCalling.EVENT_TYPES, self._functions.observe))
 
     async def _on_session_end(self) -> None:
         """Called by the supervisor after both loops stopped, before the end marker is queued."""

@@ -5,6 +5,8 @@ Rules:
   receive path, so a decoded event is on the receive queue in the loop iteration that read it from the
   network: no task hop, no await. Per event, in order: output audio goes to the client's
   ``audio_output_callback`` (numpy int16), then the observers see the event, then it is queued.
+- Observers may name the (GA) event types they act on; an event is shown only to the observers that
+  want its type (looked up once per type), so audio frames call none of the built-in ones.
 - A callback that returns an awaitable (an ``async def``) is awaited on one drain task. Its event and
   everything received after it wait in a backlog meanwhile, so the order holds and each audio event
   still follows its callback; the transport keeps reading. An empty backlog gives the synchronous
@@ -28,10 +30,15 @@ import numpy as np
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
 from semantic_kernel_realtime.protocol import audio_bytes
+from semantic_kernel_realtime.protocol.event_types import canonical_type
 
 logger = logging.getLogger("semantic_kernel_realtime.client")
 
 EventObserver = Callable[[RealtimeEvents], None]
+#: An observer and the GA event types it wants (``None``: every event).
+Subscription = tuple[frozenset[str] | None, EventObserver]
+
+_MAX_CACHED_TYPES = 512  # a server inventing event types cannot grow the lookup without bound
 
 
 class Inbound:
@@ -43,7 +50,7 @@ class Inbound:
         callback: returns the current ``audio_output_callback`` (it may be set after the session opened).
     """
 
-    __slots__ = ("_decode", "_put", "_callback", "observers", "_backlog", "_drainer")
+    __slots__ = ("_decode", "_put", "_callback", "_subscriptions", "_by_type", "_backlog", "_drainer")
 
     def __init__(
         self,
@@ -54,9 +61,15 @@ class Inbound:
         self._decode = decode
         self._put = put
         self._callback = callback
-        self.observers: Sequence[EventObserver] = ()
+        self._subscriptions: tuple[Subscription, ...] = ()
+        self._by_type: dict[str | None, tuple[EventObserver, ...]] = {}
         self._backlog: deque[RealtimeEvents] | None = None  # not None while a drain task runs
         self._drainer: asyncio.Task[None] | None = None
+
+    def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
+        """Set the observers (replacing earlier ones) with the event types each wants."""
+        self._subscriptions = tuple(subscriptions)
+        self._by_type = {}
 
     def message(self, message: str | bytes) -> None:
         """The transport sink: one received JSON message."""
@@ -64,11 +77,14 @@ class Inbound:
         if self._backlog is not None:
             self._backlog.extend(events)
             return
-        observers, put = self.observers, self._put
+        by_type, put = self._by_type, self._put
         for index, event in enumerate(events):
             if type(event) is RealtimeAudioEvent and self._callback() is not None:
                 self._deliver_from(events, index)
                 return
+            observers = by_type.get(event.service_type)
+            if observers is None:
+                observers = self._observers_for(event.service_type)
             for observer in observers:
                 observer(event)
             put(event)
@@ -98,8 +114,18 @@ class Inbound:
                 return
             self._publish(event)
 
+    def _observers_for(self, service_type: str | None) -> tuple[EventObserver, ...]:
+        wanted = canonical_type(service_type) if service_type is not None else None
+        found = tuple(observer for types, observer in self._subscriptions if types is None or wanted in types)
+        if len(self._by_type) < _MAX_CACHED_TYPES:
+            self._by_type[service_type] = found
+        return found
+
     def _publish(self, event: RealtimeEvents) -> None:
-        for observer in self.observers:
+        observers = self._by_type.get(event.service_type)
+        if observers is None:
+            observers = self._observers_for(event.service_type)
+        for observer in observers:
             observer(event)
         self._put(event)
 

@@ -49,6 +49,8 @@ CANCELLED = "The function call was cancelled because the user interrupted the re
 class AutoFunctionCalling:
     """Runs kernel functions for the model's calls and sequences the follow-up response.
 
+    :meth:`observe` acts on :attr:`EVENT_TYPES` only; the client shows it no other events.
+
     Args:
         kernel: where the functions live.
         settings: returns the session's current settings (their ``function_choice_behavior`` decides).
@@ -56,6 +58,9 @@ class AutoFunctionCalling:
         emit: puts an event on the client's receive queue (must not block).
         timeout: seconds a function may run before it is answered with a timeout error (None: no limit).
     """
+
+    #: The GA event types :meth:`observe` acts on.
+    EVENT_TYPES = frozenset({CALL_DONE, "response.done"})
 
     def __init__(
         self,

@@ -31,6 +31,13 @@ _AUDIO_PARTS = ("input_audio", "output_audio", "audio")
 class LiveChatHistory:
     """Observer that keeps the conversation as SK messages; read it through :attr:`chat_history`."""
 
+    #: The GA event types :meth:`observe` acts on (the client shows it no others).
+    EVENT_TYPES = frozenset({
+        "conversation.item.added", "conversation.item.done", "conversation.item.retrieved",
+        "response.output_item.done", "conversation.item.input_audio_transcription.completed",
+        "response.output_audio_transcript.done", "response.output_text.done", "conversation.item.deleted",
+    })
+
     def __init__(self, item_order: Callable[[], list[str]]) -> None:
         self._order = item_order
         self._messages: dict[str, ChatMessageContent] = {}

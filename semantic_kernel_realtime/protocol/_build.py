@@ -6,7 +6,9 @@ defaults once and returns a constructor that fills the instance slots directly, 
 ``model_construct`` does minus its per-call introspection. Only pass values of the declared types.
 
 Output audio stays base64 until someone reads it (:func:`lazy_audio_content`): the ``AudioContent``
-is a real one whose private ``_data_uri`` is materialised, once, on first access.
+is a real one whose private ``_data_uri`` is materialised, once, on first access. The two models built
+for every output audio frame (:func:`audio_event`, :func:`lazy_audio_content`) have hand-written
+constructors: positional arguments and a literal ``__dict__``, a third cheaper than :func:`builder`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 from semantic_kernel.contents.audio_content import AudioContent
 from semantic_kernel.contents.binary_content import BinaryContent
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 from semantic_kernel.contents.utils.data_uri import DataUri
 
 M = TypeVar("M", bound=BaseModel)
 
 _new = object.__new__
 # pydantic keeps these in slots of BaseModel; their descriptors set them without a __setattr__ detour
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -53,12 +57,11 @@ def builder(cls: type[M], **fixed: Any) -> Callable[..., M]:
 
     def build(**fields: Any) -> M:
         obj = _new(cls)
-        values = obj.__dict__
-        values.update(template)
+        values = {**template, **fields}
         for name, factory in factories:
             if name not in fields:
                 values[name] = factory()
-        values.update(fields)
+        _set_dict(obj, values)
         _set_fields_set(obj, set(fields))
         _set_extra(obj, None)
         _set_private(obj, None if private_defaults is None else private_defaults.copy())
@@ -133,6 +136,9 @@ class DecodedAudioContent(AudioContent):
 
     @property  # type: ignore[override]
     def data(self) -> bytes:
+        private = self.__pydantic_private__
+        if type(private) is _LazyAudioPrivate and not dict.__contains__(private, "_data_uri"):
+            return private.pcm or private.decoded()  # not replaced since decode: the received bytes
         return audio_bytes(self)
 
     @data.setter
@@ -140,18 +146,38 @@ class DecodedAudioContent(AudioContent):
         BinaryContent.data.fset(self, value)  # type: ignore[attr-defined]
 
 
-_audio_content = builder(DecodedAudioContent)
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    return {name: field.default for name, field in cls.model_fields.items() if field.default is not PydanticUndefined}
+
+
+_AUDIO_CONTENT_DEFAULTS = _defaults(DecodedAudioContent)  # every field but "metadata" (a default factory)
+assert set(DecodedAudioContent.model_fields) == {*_AUDIO_CONTENT_DEFAULTS, "metadata"}
+assert set(RealtimeAudioEvent.model_fields) == {"service_type", "service_event", "audio"}
+assert not RealtimeAudioEvent.__private_attributes__
 
 
 def lazy_audio_content(b64: str, mime_type: str) -> AudioContent:
     """An ``AudioContent`` for base64 audio that is decoded only when its data is first read."""
-    content = _audio_content()
+    content = _new(DecodedAudioContent)
+    _set_dict(content, {**_AUDIO_CONTENT_DEFAULTS, "metadata": {}})
+    _set_fields_set(content, set())
+    _set_extra(content, None)
     private = _LazyAudioPrivate()
     private.b64 = b64
     private.mime_type = mime_type
     private.pcm = None
     _set_private(content, private)
     return content
+
+
+def audio_event(service_type: str, service_event: Any, audio: AudioContent) -> RealtimeAudioEvent:
+    """``RealtimeAudioEvent(service_type=..., service_event=..., audio=...)`` without validation."""
+    event = _new(RealtimeAudioEvent)
+    _set_dict(event, {"service_event": service_event, "service_type": service_type, "audio": audio})
+    _set_fields_set(event, {"service_event", "service_type", "audio"})
+    _set_extra(event, None)
+    _set_private(event, None)
+    return event
 
 
 def audio_bytes(content: BinaryContent) -> bytes:

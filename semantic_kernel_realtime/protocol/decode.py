@@ -20,7 +20,6 @@ from typing import Any
 import orjson
 from semantic_kernel.contents.function_call_content import FunctionCallContent
 from semantic_kernel.contents.realtime_events import (
-    RealtimeAudioEvent,
     RealtimeEvent,
     RealtimeEvents,
     RealtimeFunctionCallEvent,
@@ -28,7 +27,7 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.protocol._build import builder, lazy_audio_content
+from semantic_kernel_realtime.protocol._build import audio_event, builder, lazy_audio_content
 from semantic_kernel_realtime.protocol.event_types import BETA_TO_GA
 from semantic_kernel_realtime.protocol.state import ConversationState
 
@@ -45,7 +44,6 @@ class _Bad(Exception):
 
 _event = builder(RealtimeEvent)
 _text_event = builder(RealtimeTextEvent)
-_audio_event = builder(RealtimeAudioEvent)
 _call_event = builder(RealtimeFunctionCallEvent)
 _text = builder(StreamingTextContent, choice_index=0)
 _call = builder(FunctionCallContent)
@@ -125,8 +123,7 @@ class Decoder:
         item_id = event.get("item_id")
         if type(item_id) is str:
             self.state.add_audio(item_id, len(delta))
-        audio = lazy_audio_content(delta, self.audio_mime_type)
-        return [_audio_event(service_type=etype, service_event=event, audio=audio)]
+        return [audio_event(etype, event, lazy_audio_content(delta, self.audio_mime_type))]
 
     def _call_arguments_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
         delta = _str(event, "delta")

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import inspect
 import logging
-from collections import deque
 from collections.abc import Sequence
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -78,7 +77,7 @@ class WebRTCTransport:
         self._track: MediaStreamTrack = audio_track or PcmAudioTrack(max_buffer_seconds=max_buffer_seconds)
         self._pc: RTCPeerConnection | None = None
         self._channel = None
-        self._early: deque[str | bytes] = deque()  # received before listen()
+        self._early: list[str | bytes] = []  # received before listen()
         self._sink: MessageSink = self._early.append
         self._sink_error: Exception | None = None
         self._ended = asyncio.Event()
@@ -171,8 +170,9 @@ class WebRTCTransport:
 
     async def listen(self, on_message: MessageSink) -> None:
         early = self._early
-        while early:
-            on_message(early.popleft())
+        for message in early:
+            on_message(message)
+        early.clear()
         self._sink = on_message
         try:
             await self._ended.wait()

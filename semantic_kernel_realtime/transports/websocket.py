@@ -20,7 +20,6 @@ Rules:
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,12 +74,15 @@ def _closed_error(exc: ConnectionClosed | None, who: str = "") -> ConnectionClos
 class _PushConnection(ClientConnection):
     """A client connection that delivers each complete data message to ``sink`` as it is parsed."""
 
+    # slots, not __dict__ entries: four more keys would resize the connection's instance dict (~1.4 KB)
+    __slots__ = ("early", "sink", "sink_error", "_fragments")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.early: deque[bytes] = deque()  # what arrived before listen()
+        self.early: list[bytes] = []  # what arrived before listen() (a list: 56 bytes per idle session)
         self.sink: MessageSink = self.early.append
         self.sink_error: Exception | None = None
-        self._fragments: list[bytes] = []
+        self._fragments: list[bytes] | None = None
 
     def process_event(self, event: Any) -> None:
         if self.response is None:  # the handshake response
@@ -92,11 +94,11 @@ class _PushConnection(ClientConnection):
                 self._deliver(event.data)
             else:
                 self._fragments = [event.data]
-        elif opcode is Opcode.CONT:
+        elif opcode is Opcode.CONT and self._fragments is not None:
             self._fragments.append(event.data)
             if event.fin:
                 message = b"".join(self._fragments)
-                self._fragments = []
+                self._fragments = None
                 self._deliver(message)
         else:  # ping, pong, close: the library's business
             super().process_event(event)
@@ -185,8 +187,9 @@ class WebSocketTransport:
     async def listen(self, on_message: MessageSink) -> None:
         ws = self._require()
         early = ws.early
-        while early:
-            on_message(early.popleft())
+        for message in early:
+            on_message(message)
+        early.clear()
         ws.sink = on_message
         try:
             await ws.wait_closed()

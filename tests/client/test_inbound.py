@@ -36,7 +36,7 @@ class Session:
         self.log: list[str] = []
         self.callback = callback
         self.inbound = Inbound(Decoder().decode_message, self._put, lambda: self.callback)
-        self.inbound.observers = [lambda event: self.log.append(f"observed {_id(event)}")]
+        self.inbound.subscribe([(None, lambda event: self.log.append(f"observed {_id(event)}"))])
 
     def _put(self, event) -> None:
         self.log.append(f"queued {_id(event)}")
@@ -143,3 +143,23 @@ async def test_cancelled_while_a_callback_waits_queues_the_rest_without_callback
         await finishing
     assert session.queued() == ["a1", "t2", "a3"]  # nothing lost, order kept
     assert calls == 1
+
+
+async def test_observers_see_only_the_event_types_they_name_beta_names_included():
+    seen: dict[str, list[str]] = {"all": [], "transcripts": []}
+    session = Session()
+    session.inbound.subscribe([
+        (None, lambda event: seen["all"].append(event.service_type)),
+        (frozenset({"response.output_audio_transcript.delta"}),
+         lambda event: seen["transcripts"].append(event.service_type)),
+    ])
+    beta_transcript = json.dumps({"type": "response.audio_transcript.delta", "event_id": "b1", "item_id": "i",
+                                  "delta": "x"})
+    for message in (text(1), audio(2), beta_transcript, audio(3), text(4)):
+        session.inbound.message(message)
+    assert seen["all"] == ["response.output_audio_transcript.delta", "response.output_audio.delta",
+                           "response.audio_transcript.delta", "response.output_audio.delta",
+                           "response.output_audio_transcript.delta"]
+    assert seen["transcripts"] == ["response.output_audio_transcript.delta", "response.audio_transcript.delta",
+                                   "response.output_audio_transcript.delta"]
+    assert session.queued() == ["t1", "a2", "b1", "a3", "t4"]
