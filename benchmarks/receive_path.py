@@ -204,9 +204,16 @@ def _handle(ws: Any, frames: list[str], cache: dict[int, list[str]], lock: threa
         pass
 
 
-def server_main(conn: Any) -> None:
+def _pin(cpu: int | None) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def server_main(conn: Any, cpu: int | None = None) -> None:
     """Entry of the server process: serve until terminated; answer clock probes on ``conn``."""
     from websockets.sync.server import serve
+
+    _pin(cpu)
 
     frames = _frames()
     cache: dict[int, list[str]] = {}
@@ -441,6 +448,7 @@ def child_main(args: argparse.Namespace) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    _pin(args.cpu)
     base = f"http://127.0.0.1:{args.port}/v1"
     if args.child == "stream":
         result = asyncio.run(child_stream(args.kind, base, args.events, args.repeats, args.paced))
@@ -456,6 +464,8 @@ def _run_child(mode: str, kind: str, port: int, args: argparse.Namespace) -> dic
     cmd = [sys.executable, __file__, "--child", mode, "--kind", kind, "--port", str(port),
            "--events", str(args.events), "--repeats", str(args.repeats), "--paced", str(args.paced),
            "--sessions", str(args.sessions), "--top", str(args.top)]
+    if args.client_cpu is not None:
+        cmd += ["--cpu", str(args.client_cpu)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -482,13 +492,16 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000, help="events per as-fast-as-possible response")
     parser.add_argument("--repeats", type=int, default=2, help="timed responses per subprocess (+1 warm-up)")
     parser.add_argument("--paced", type=int, default=2_500, help="events in the 1,000 events/s response")
-    parser.add_argument("--rounds", type=int, default=3, help="stream subprocesses per receiver")
+    parser.add_argument("--rounds", type=int, default=5, help="stream subprocesses per receiver")
     parser.add_argument("--sessions", type=int, default=200, help="idle sessions per receiver")
     parser.add_argument("--top", type=int, default=6, help="tracemalloc sites shown per receiver")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script runs")
     parser.add_argument("--child", choices=("stream", "idle"), help=argparse.SUPPRESS)
     parser.add_argument("--kind", choices=RECEIVERS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the server and the receivers to separate CPUs")
     args = parser.parse_args()
     if args.child:
         child_main(args)
@@ -497,9 +510,11 @@ def main() -> None:
         args.events, args.repeats, args.paced, args.rounds, args.sessions = 2_000, 1, 500, 1, 20
 
     started = time.perf_counter()
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpu, args.client_cpu = (cpus[0], cpus[1]) if len(cpus) >= 2 and not args.no_pin else (None, None)
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(child,), daemon=True)
+    server = ctx.Process(target=server_main, args=(child, server_cpu), daemon=True)
     server.start()
     port = parent.recv()
     clock = _check_clock(parent)
@@ -513,6 +528,8 @@ def main() -> None:
     print(f"versions: semantic-kernel {semantic_kernel.__version__}, websockets {websockets.__version__}, "
           f"orjson {orjson.__version__}")
     print(f"clock: {clock}")
+    print("pinning: " + (f"server on CPU {server_cpu}, every receiver on CPU {args.client_cpu}"
+                         if server_cpu is not None else "none (the scheduler places the processes)"))
     print(f"server: pid {server.pid}, ws://127.0.0.1:{port}/v1/realtime; audio {WAV.name} in 20 ms frames, "
           f"a transcript word every {WORD_EVERY} frames")
     print(f"stream: {args.events} events per response, 1 warm-up + {args.repeats} timed responses x {args.rounds} "
