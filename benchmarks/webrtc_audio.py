@@ -2,10 +2,12 @@
 
     .venv/bin/python benchmarks/webrtc_audio.py [seconds]
 
-1. Hot path: what our code adds per 20 ms of two-way audio (send_audio's 24k->48k resample, building
-   the outgoing frame, converting a received 48 kHz stereo frame to 24 kHz mono), timed without pacing.
-2. Reference costs in this machine: Opus encode/decode per frame (aiortc's codecs) and the CPU one
-   paced 20 ms wake-up costs (virtual machines charge wake-ups heavily).
+1. Hot path: what our code does per 20 ms of two-way audio, timed without pacing: queueing send_audio's
+   bytes (24 kHz, kept as they are), building the outgoing frame and encoding it to Opus
+   (``OpusAudioTrack``, inline on the loop), converting a received 48 kHz stereo frame to 24 kHz mono.
+2. Reference costs in this machine: aiortc's own Opus encode (48 kHz stereo, what it runs on a worker
+   thread for every frame a track hands it) and decode, and the CPU one paced 20 ms wake-up costs
+   (virtual machines charge wake-ups heavily).
 3. One live session: WebRTCTransport in this process, the answering aiortc peer in a subprocess
    (HTTP signalling on 127.0.0.1), speech both ways for N seconds; process CPU of this side only.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import resource
 import subprocess
 import sys
 import time
@@ -32,6 +35,11 @@ def speech() -> bytes:
         return w.readframes(w.getnframes())
 
 
+def voluntary_switches() -> int:
+    """Voluntary context switches of this process, all threads: each is a sleep that ended in a wake-up."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+
+
 def per_call_us(fn, n: int = 2000) -> float:
     start = time.process_time()
     for i in range(n):
@@ -43,10 +51,10 @@ def hot_path() -> None:
     from aiortc.codecs.opus import OpusDecoder, OpusEncoder
     from aiortc.jitterbuffer import JitterFrame
 
-    from semantic_kernel_realtime.transports.audio_tracks import Pcm16Converter, PcmAudioTrack
+    from semantic_kernel_realtime.transports.audio_tracks import OpusAudioTrack, Pcm16Converter
 
     s = speech()
-    track, converter = PcmAudioTrack(), Pcm16Converter()
+    track, converter = OpusAudioTrack(), Pcm16Converter()
     stereo = np.repeat(np.frombuffer(s[: 2 * CHUNK * 2], dtype=np.int16), 2).reshape(1, -1)
     received = av.AudioFrame.from_ndarray(stereo, format="s16", layout="stereo")
     received.sample_rate = 48000
@@ -55,14 +63,15 @@ def hot_path() -> None:
         off = (i * CHUNK) % (len(s) - CHUNK)
         track.push(s[off : off + CHUNK])
 
-    def build(i: int) -> None:
-        frame = av.AudioFrame(format="s16", layout="mono", samples=960)
+    def build_and_encode(i: int) -> None:  # what OpusAudioTrack.recv() does once the frame is due
+        frame = av.AudioFrame(format="s16", layout="mono", samples=480)
         frame.planes[0].update(track._take_frame_bytes())
-        frame.sample_rate, frame.time_base, frame.pts = 48000, fractions.Fraction(1, 48000), i * 960
+        frame.sample_rate, frame.time_base, frame.pts = 24000, fractions.Fraction(1, 24000), i * 480
+        track._encoder.encode(frame)
 
     us = {
-        "send_audio resample 24k->48k": per_call_us(push),
-        "outgoing frame build": per_call_us(build),
+        "send_audio queue (24 kHz bytes)": per_call_us(push),
+        "outgoing frame + Opus encode": per_call_us(build_and_encode),
         "incoming 48k stereo -> 24k mono": per_call_us(lambda i: converter.convert(received)),
     }
     for name, v in us.items():
@@ -87,9 +96,9 @@ def hot_path() -> None:
 
     async def wakeups() -> float:
         start = time.process_time()
-        for _ in range(50):
+        for _ in range(100):
             await asyncio.sleep(0.02)
-        return 1e6 * (time.process_time() - start) / 50
+        return 1e6 * (time.process_time() - start) / 100
 
     wake = asyncio.run(wakeups())
     print(f"  {'one asyncio.sleep(0.02) wake-up':34s} {wake:7.1f} us = {wake * 50 / 1e4:.2f}% of a core at 50/s")
@@ -166,9 +175,10 @@ async def session(seconds: float) -> None:
         source = asyncio.ensure_future(live_source())
         await asyncio.sleep(1.0)  # warm up
         received, sent0 = 0, transport.audio_track.audio_frames_sent
-        cpu0, wall0 = time.process_time(), time.monotonic()
+        cpu0, wall0, switches0 = time.process_time(), time.monotonic(), voluntary_switches()
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+        switches = voluntary_switches() - switches0
         sent = (transport.audio_track.audio_frames_sent - sent0) * 0.02
         source.cancel()
         await transport.close()
@@ -177,6 +187,8 @@ async def session(seconds: float) -> None:
             f"  process CPU, this side only (incl. Opus, SRTP, SCTP, aiortc tasks/threads, the source loop): "
             f"{100 * cpu / wall:.2f}% of a core"
         )
+        print(f"  sleeps that ended in a wake-up (voluntary context switches, all threads): {switches / wall:.0f}/s "
+              f"= {switches / wall / 50:.1f} per 20 ms")
     finally:
         peer.terminate()
         peer.wait()

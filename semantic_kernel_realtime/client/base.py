@@ -50,6 +50,7 @@ from semantic_kernel_realtime.protocol import (
     EncodeError,
     RealtimeExecutionSettings,
     as_realtime_settings,
+    audio_bytes,
     encode_event,
     item_create,
     session_update_event,
@@ -333,7 +334,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
 
     async def _send_one(self, transport: Transport, event: RealtimeEvents) -> None:
         if transport.carries_audio and type(event) is RealtimeAudioEvent:
-            await transport.send_audio(event.audio.data)  # type: ignore[attr-defined]
+            await transport.send_audio(audio_bytes(event.audio))
             return
         await transport.send_text(orjson.dumps(encode_event(event, model=self.ai_model_id)).decode())
 

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import orjson
 from pydantic import Field, PrivateAttr, SecretStr
-from semantic_kernel.contents.audio_content import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.protocol import pcm_audio_event
 from semantic_kernel_realtime.protocol.session import session_config
 from semantic_kernel_realtime.transports.errors import AuthenticationError, ConnectionFailedError
 from semantic_kernel_realtime.transports.signalling import HttpSdpSignalling, error_detail, scrub
@@ -129,10 +129,7 @@ def webrtc_transport(
 
 def track_audio_event(pcm16: bytes) -> RealtimeAudioEvent:
     """A received chunk of track audio (PCM16 24 kHz mono) as the event WebSocket audio also becomes."""
-    return RealtimeAudioEvent(
-        service_type=OUTPUT_AUDIO_TRACK,
-        audio=AudioContent(data=pcm16, data_format="base64", mime_type="audio/pcm"),
-    )
+    return pcm_audio_event(OUTPUT_AUDIO_TRACK, pcm16)
 
 
 def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], None]:

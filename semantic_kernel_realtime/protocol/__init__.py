@@ -6,7 +6,7 @@ a small state object (like ``h11``). ``Decoder`` is tolerant (never raises, malf
 live in ``session``/``tools``; cross-event memory in ``state``.
 """
 
-from semantic_kernel_realtime.protocol._build import audio_bytes
+from semantic_kernel_realtime.protocol._build import audio_bytes, pcm_audio_event
 from semantic_kernel_realtime.protocol.decode import Decoder, MalformedServerEvent, decode_event, split_function_name
 from semantic_kernel_realtime.protocol.encode import (
     encode_event,
@@ -40,6 +40,7 @@ __all__ = [
     "RealtimeExecutionSettings",
     "as_realtime_settings",
     "audio_bytes",
+    "pcm_audio_event",
     "canonical_type",
     "decode_event",
     "encode_event",

@@ -156,8 +156,11 @@ assert set(RealtimeAudioEvent.model_fields) == {"service_type", "service_event",
 assert not RealtimeAudioEvent.__private_attributes__
 
 
-def lazy_audio_content(b64: str, mime_type: str) -> AudioContent:
-    """An ``AudioContent`` for base64 audio that is decoded only when its data is first read."""
+def lazy_audio_content(b64: str | None, mime_type: str, pcm: bytes | None = None) -> AudioContent:
+    """An ``AudioContent`` for base64 audio that is decoded only when its data is first read.
+
+    Audio that arrived as bytes (WebRTC track audio) passes ``pcm`` instead of ``b64``.
+    """
     content = _new(DecodedAudioContent)
     _set_dict(content, {**_AUDIO_CONTENT_DEFAULTS, "metadata": {}})
     _set_fields_set(content, set())
@@ -165,9 +168,14 @@ def lazy_audio_content(b64: str, mime_type: str) -> AudioContent:
     private = _LazyAudioPrivate()
     private.b64 = b64
     private.mime_type = mime_type
-    private.pcm = None
+    private.pcm = pcm
     _set_private(content, private)
     return content
+
+
+def pcm_audio_event(service_type: str, pcm: bytes, mime_type: str = "audio/pcm") -> RealtimeAudioEvent:
+    """A received-audio event for raw bytes, the same content decoded base64 audio becomes."""
+    return audio_event(service_type, None, lazy_audio_content(None, mime_type, pcm))
 
 
 def audio_event(service_type: str, service_event: Any, audio: AudioContent) -> RealtimeAudioEvent:

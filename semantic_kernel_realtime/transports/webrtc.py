@@ -9,7 +9,8 @@ Rules:
 - Text received on the channel goes straight from aiortc's "message" event to the ``listen()`` sink
   (kept in order until ``listen()`` starts). When the channel or the peer connection ends, whoever
   ended it, ``listen()`` raises :class:`ConnectionClosedError`.
-- Outgoing audio: :class:`PcmAudioTrack` fed by ``send_audio()`` (or a caller-supplied track).
+- Outgoing audio: :class:`OpusAudioTrack` fed by ``send_audio()``, which encodes Opus itself; the offer
+  then lists Opus only. A caller-supplied track (frames) is encoded by aiortc with any negotiated codec.
   Incoming audio: one reader task converts the remote track's frames to PCM16 mono 24 kHz and hands
   them to ``audio_receiver``; it ends when the track ends.
 - ``close()`` is idempotent: stops tracks, closes the peer connection and awaits the reader task.
@@ -23,10 +24,10 @@ import inspect
 import logging
 from collections.abc import Sequence
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from semantic_kernel_realtime.transports.audio_tracks import Pcm16Converter, PcmAudioTrack
+from semantic_kernel_realtime.transports.audio_tracks import OpusAudioTrack, Pcm16Converter, PcmAudioTrack
 from semantic_kernel_realtime.transports.base import AudioReceiver, MessageSink
 from semantic_kernel_realtime.transports.errors import (
     ConnectionClosedError,
@@ -74,7 +75,7 @@ class WebRTCTransport:
         self._channel_label = channel_label
         self._open_timeout = open_timeout
         self._user_track = audio_track
-        self._track: MediaStreamTrack = audio_track or PcmAudioTrack(max_buffer_seconds=max_buffer_seconds)
+        self._track: MediaStreamTrack = audio_track or OpusAudioTrack(max_buffer_seconds=max_buffer_seconds)
         self._pc: RTCPeerConnection | None = None
         self._channel = None
         self._early: list[str | bytes] = []  # received before listen()
@@ -94,7 +95,7 @@ class WebRTCTransport:
 
     @property
     def audio_track(self) -> MediaStreamTrack:
-        """The outgoing track (the built-in :class:`PcmAudioTrack` unless one was supplied)."""
+        """The outgoing track (the built-in :class:`OpusAudioTrack` unless one was supplied)."""
         return self._track
 
     @property
@@ -108,7 +109,10 @@ class WebRTCTransport:
         pc = self._pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers))
         pc.on("connectionstatechange", self._on_connection_state)
         pc.on("track", self._on_track)
-        pc.addTransceiver(self._track, direction="sendrecv")
+        transceiver = pc.addTransceiver(self._track, direction="sendrecv")
+        if isinstance(self._track, OpusAudioTrack):  # its packets are Opus: no other codec may be chosen
+            transceiver.setCodecPreferences(
+                [codec for codec in RTCRtpSender.getCapabilities("audio").codecs if codec.mimeType == "audio/opus"])
         channel = self._channel = pc.createDataChannel(self._channel_label)
         channel.on("open", self._channel_open.set)
         channel.on("message", self._on_message)

@@ -1,4 +1,5 @@
-"""PcmAudioTrack (outgoing, paced 20 ms frames at 48 kHz) and Pcm16Converter (incoming to 24 kHz mono)."""
+"""PcmAudioTrack (outgoing, paced 20 ms frames at 48 kHz), OpusAudioTrack (the same, encoded to Opus by us) and
+Pcm16Converter (incoming to 24 kHz mono). Opus packets are checked by decoding them with libopus (PyAV)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from semantic_kernel_realtime.transports.audio_tracks import Pcm16Converter, PcmAudioTrack
+from semantic_kernel_realtime.transports.audio_tracks import OpusAudioTrack, Pcm16Converter, PcmAudioTrack
 
 
 def tone(freq: float, seconds: float, rate: int = 24000, amplitude: float = 8000) -> bytes:
@@ -144,3 +145,42 @@ def test_converter_follows_a_change_of_input_format():
         frame = av.AudioFrame.from_ndarray(block, format="s16", layout="mono")
         frame.sample_rate = rate
         assert converter.convert(frame) is not None
+
+
+def opus_decode(packets: list[av.Packet]) -> np.ndarray:
+    """Decode Opus packets to 48 kHz (Opus's own rate) mono int16 with an independent libopus decoder."""
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.sample_rate = 48000
+    decoder.layout = "mono"
+    decoder.format = "s16"
+    out = [frame.to_ndarray().reshape(-1) for packet in packets for frame in decoder.decode(packet)]
+    return np.concatenate(out)
+
+
+async def test_opus_track_hands_one_paced_packet_per_20ms_with_our_sample_clock():
+    track = OpusAudioTrack()
+    packets = [await track.recv()]
+    started = time.monotonic()
+    packets += [await track.recv() for _ in range(10)]
+    assert 0.18 <= time.monotonic() - started < 0.26  # 10 more packets x 20 ms, paced
+    assert all(isinstance(p, av.Packet) and p.size > 0 for p in packets)
+    assert [p.pts for p in packets] == [i * 480 for i in range(11)]  # 24 kHz samples from 0
+    assert {p.time_base for p in packets} == {Fraction(1, 24000)}
+    assert not np.abs(opus_decode(packets)).max() > 50  # nothing queued: silence
+    track.stop()
+
+
+async def test_opus_track_carries_the_pushed_audio():
+    track = OpusAudioTrack()
+    track.push(tone(440, 0.2) + tone(1000, 0.2))
+    assert track.buffered_seconds == pytest.approx(0.4, abs=0.001)  # kept at 24 kHz, not resampled
+    decoded = opus_decode([await track.recv() for _ in range(25)])
+    assert len(decoded) == 25 * 960  # 25 x 20 ms
+    # the codec delays the signal a little; stay clear of the edges
+    first, second = decoded[2400:8000], decoded[12000:18400]
+    assert peak_hz(first, 48000) == pytest.approx(440, abs=15)
+    assert peak_hz(second, 48000) == pytest.approx(1000, abs=15)
+    assert np.abs(first).max() == pytest.approx(8000, rel=0.15)
+    assert np.abs(decoded[22000:]).max() < 100  # silence after the audio
+    assert track.audio_frames_sent == 20
+    track.stop()

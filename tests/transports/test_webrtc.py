@@ -154,6 +154,8 @@ async def test_implements_transport_contract_and_uses_no_ice_servers(peer):
         assert candidates and all(" typ host" in line for line in candidates)
         assert "a=end-of-candidates" in offers[0]
         assert "m=audio" in offers[0] and "a=sendrecv" in offers[0]
+        # the built-in track sends Opus it encoded itself, so Opus is the only codec offered
+        assert [line.split()[1] for line in offers[0].splitlines() if line.startswith("a=rtpmap:")] == ["opus/48000/2"]
     finally:
         await transport.close()
 
@@ -335,9 +337,19 @@ async def test_user_supplied_track_is_sent_and_send_audio_refused(peer):
     mic = PcmAudioTrack()  # stands in for a microphone: any MediaStreamTrack of kind "audio"
     mic.push((np.sin(np.arange(4800) * 0.2) * 8000).astype(np.int16).tobytes())
     peer.wanted_samples48 = 4800
-    transport = await open_pair(peer, audio_track=mic)
+    offers: list[str] = []
+
+    async def answer(offer_sdp: str) -> str:
+        offers.append(offer_sdp)
+        return await peer.answer(offer_sdp)
+
+    transport = WebRTCTransport(CallableSignalling(answer), audio_track=mic)
+    await transport.open()
+    await asyncio.wait_for(peer.channel_ready.wait(), 5)
     try:
         assert transport.audio_track is mic
+        codecs = [line.split()[1] for line in offers[0].splitlines() if line.startswith("a=rtpmap:")]
+        assert "opus/48000/2" in codecs and len(codecs) > 1  # frames: aiortc encodes whatever is negotiated
         with pytest.raises(TransportError):
             await transport.send_audio(b"\x00\x00")
         await asyncio.wait_for(peer.got_audio_done.wait(), 3)
