@@ -3,8 +3,12 @@
 Rules:
 - Outgoing: :class:`PcmAudioTrack` is a ``MediaStreamTrack`` fed with PCM16 mono 24 kHz bytes of any
   chunk size. It hands aiortc one 20 ms frame (s16 mono, 48 kHz by default, the Opus rate) per call
-  to ``recv()``, paced against the event loop's monotonic clock with a single ``asyncio.sleep`` until
-  the next frame is due; pts count samples from 0 and only grow. Nothing queued means silence.
+  to ``recv()``, paced against the event loop's monotonic clock; pts count samples from 0 and only grow.
+  Frame n is due at ``start + n * 20 ms``; a frame is sent at its due time with whatever is queued
+  (silence when nothing is), or as soon as a full frame is queued if that is at most one frame before
+  its due time. So audio pushed live goes out on the push, without waiting for the next tick or a timer
+  wake-up of its own, and a burst still leaves one frame per 20 ms. ``recv()`` waits on one future that
+  ``push()`` or a loop timer resolves; nothing polls.
 - :class:`OpusAudioTrack` (what the WebRTC transport sends by default) is the same track at 24 kHz that
   encodes each frame to Opus itself and hands aiortc the packet. aiortc then only packs it: no resampling
   to 48 kHz stereo, no thread-pool hop per frame for its encoder, and no pure-Python audio-level loop
@@ -38,6 +42,8 @@ OPUS_BIT_RATE = 32_000
 OPUS_OPTIONS = {"application": "audio", "compression_level": "5"}
 #: When the loop falls further behind than this, the clock is re-anchored instead of bursting frames.
 _MAX_LAG = 0.1
+#: A full frame may leave this long before it is due (one frame: the peer's jitter buffer absorbs it).
+_EARLY = FRAME_DURATION
 #: Consumed bytes at the head of the buffer are dropped once there are this many.
 _COMPACT_AT = 64 * 1024
 
@@ -77,6 +83,7 @@ class PcmAudioTrack(MediaStreamTrack):
         )
         self._start: float | None = None
         self._pts = 0
+        self._waiter: asyncio.Future[None] | None = None  # resolved by push() or by the due-time timer
         self.frames_sent = 0
         self.audio_frames_sent = 0  # frames that carried queued audio rather than pure silence
 
@@ -108,6 +115,8 @@ class PcmAudioTrack(MediaStreamTrack):
             excess = len(self._buffer) - self._read - self._max_bytes
             if excess > 0:
                 self._read += excess - excess % _BYTES_PER_SAMPLE
+        if self._waiter is not None and self._has_frame():
+            _wake(self._waiter)
 
     def clear(self) -> None:
         """Drop all queued, not yet sent audio (the resampler's filter state too)."""
@@ -131,14 +140,7 @@ class PcmAudioTrack(MediaStreamTrack):
             self._pts = 0
         else:
             self._pts += self._frame_samples
-            delay = self._start + self._pts / self.sample_rate - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-                if self.readyState != "live":
-                    raise MediaStreamError
-            elif delay < -_MAX_LAG:
-                # The loop stalled: re-anchor so we do not burst a backlog of frames at the peer.
-                self._start -= delay
+            await self._until_sendable(loop, self._start + self._pts / self.sample_rate)
         frame = av.AudioFrame(format="s16", layout="mono", samples=self._frame_samples)
         frame.planes[0].update(self._take_frame_bytes())
         frame.sample_rate = self.sample_rate
@@ -146,6 +148,34 @@ class PcmAudioTrack(MediaStreamTrack):
         frame.pts = self._pts
         self.frames_sent += 1
         return frame
+
+    def stop(self) -> None:
+        super().stop()
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def _has_frame(self) -> bool:
+        return len(self._buffer) - self._read >= self._frame_bytes
+
+    async def _until_sendable(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
+        while True:
+            now = loop.time()
+            if now >= due:
+                if now - due > _MAX_LAG:  # the loop stalled: re-anchor rather than burst a backlog at the peer
+                    self._start += now - due  # type: ignore[operator]
+                return
+            full = self._has_frame()
+            if full and now >= due - _EARLY:
+                return
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_at(due - _EARLY if full else due, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if self.readyState != "live":
+                raise MediaStreamError
 
     def _take_frame_bytes(self) -> bytes:
         available = len(self._buffer) - self._read
@@ -164,6 +194,11 @@ class PcmAudioTrack(MediaStreamTrack):
             del self._buffer[: self._read]
             self._read = 0
         return chunk
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class OpusAudioTrack(PcmAudioTrack):

@@ -48,6 +48,56 @@ async def test_pacing_follows_the_wall_clock_without_busy_waiting():
     track.stop()
 
 
+async def test_live_audio_leaves_on_the_push_not_on_the_next_tick():
+    track = PcmAudioTrack()
+    loop = asyncio.get_running_loop()
+    pushed_at: list[float] = []
+
+    async def microphone() -> None:  # 20 ms chunks in real time, at a phase of its own
+        await asyncio.sleep(0.007)
+        t0 = loop.time()
+        for i in range(15):
+            await asyncio.sleep(max(0.0, t0 + i * 0.02 - loop.time()))
+            pushed_at.append(loop.time())
+            track.push(tone(440, 0.02))
+
+    source = asyncio.ensure_future(microphone())
+    sent: list[tuple[float, int, bool]] = []
+    start = loop.time()
+    while len(pushed_at) < 15 or track.buffered_seconds:
+        frame = await track.recv()
+        sent.append((loop.time(), frame.pts, bool(frame.to_ndarray().any())))
+    await source
+    track.stop()
+    audio = [(t, pts) for t, pts, loud in sent if loud]
+    assert len(audio) >= 14
+    # each chunk leaves right after its push (not up to 20 ms later, at the next tick of the frame clock)
+    waits = sorted(t - max(p for p in pushed_at if p <= t) for t, _ in audio[1:])
+    assert waits[len(waits) // 2] < 0.003, waits
+    # and never more than one frame ahead of the frame clock
+    assert all(t >= start + pts / 48000 - 0.0205 for t, pts in audio)
+
+
+async def test_a_burst_still_leaves_one_frame_per_20ms():
+    track = PcmAudioTrack()
+    track.push(tone(440, 0.5))
+    started = time.monotonic()
+    frames = [await track.recv() for _ in range(11)]
+    assert 0.17 <= time.monotonic() - started < 0.26  # frames 1..10 at most one frame early: >= 9 x 20 ms
+    assert all(f.to_ndarray().any() for f in frames)
+    track.stop()
+
+
+async def test_stop_wakes_a_waiting_recv():
+    track = PcmAudioTrack()
+    await track.recv()
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0.005)
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(waiting, 0.5)
+
+
 async def test_pushed_audio_is_resampled_to_48k_in_order():
     track = PcmAudioTrack()
     track.push(tone(440, 0.1) + tone(1000, 0.1))
@@ -159,10 +209,9 @@ def opus_decode(packets: list[av.Packet]) -> np.ndarray:
 
 async def test_opus_track_hands_one_paced_packet_per_20ms_with_our_sample_clock():
     track = OpusAudioTrack()
-    packets = [await track.recv()]
     started = time.monotonic()
-    packets += [await track.recv() for _ in range(10)]
-    assert 0.18 <= time.monotonic() - started < 0.26  # 10 more packets x 20 ms, paced
+    packets = [await track.recv() for _ in range(11)]  # the first is due at once, then one per 20 ms
+    assert 0.19 <= time.monotonic() - started < 0.28
     assert all(isinstance(p, av.Packet) and p.size > 0 for p in packets)
     assert [p.pts for p in packets] == [i * 480 for i in range(11)]  # 24 kHz samples from 0
     assert {p.time_base for p in packets} == {Fraction(1, 24000)}
