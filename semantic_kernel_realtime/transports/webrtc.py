@@ -13,6 +13,8 @@ Rules:
   then lists Opus only. A caller-supplied track (frames) is encoded by aiortc with any negotiated codec.
   Incoming audio: one reader task converts the remote track's frames to PCM16 mono 24 kHz and hands
   them to ``audio_receiver``; it ends when the track ends.
+- ``send_text()`` waits while more than ``max_buffered_bytes`` are queued on the data channel (until
+  aiortc's "bufferedamountlow" event, at half of it), so a fast sender cannot grow memory without bound.
 - ``close()`` is idempotent: stops tracks, closes the peer connection and awaits the reader task.
 """
 
@@ -54,6 +56,7 @@ class WebRTCTransport:
         channel_label: the data channel's label.
         open_timeout: seconds ``open()`` waits for the data channel after signalling.
         max_buffer_seconds: bound on queued outgoing audio (oldest dropped beyond it); ``None``: unbounded.
+        max_buffered_bytes: data-channel bytes queued before ``send_text()`` waits for them to drain.
     """
 
     carries_audio = True
@@ -68,6 +71,7 @@ class WebRTCTransport:
         channel_label: str = "oai-events",
         open_timeout: float = 15.0,
         max_buffer_seconds: float | None = None,
+        max_buffered_bytes: int = 1 << 20,
     ) -> None:
         self._signalling = signalling
         self._audio_receiver = audio_receiver
@@ -82,6 +86,8 @@ class WebRTCTransport:
         self._sink: MessageSink = self._early.append
         self._sink_error: Exception | None = None
         self._ended = asyncio.Event()
+        self._max_buffered = max_buffered_bytes
+        self._drained = asyncio.Event()  # the channel's queue fell to half of max_buffered_bytes
         self._channel_open = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
         self._closed: ConnectionClosedError | None = None  # set once the connection has ended
@@ -117,6 +123,8 @@ class WebRTCTransport:
         channel.on("open", self._channel_open.set)
         channel.on("message", self._on_message)
         channel.on("close", self._on_channel_close)
+        channel.bufferedAmountLowThreshold = self._max_buffered // 2
+        channel.on("bufferedamountlow", self._drained.set)
         try:
             gathered = asyncio.Event()
             pc.on("icegatheringstatechange", lambda: pc.iceGatheringState == "complete" and gathered.set())
@@ -167,6 +175,11 @@ class WebRTCTransport:
             raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
         if self._channel is None or self._channel.readyState != "open":
             raise TransportError("send_text() before open()")
+        while self._channel.bufferedAmount > self._max_buffered:  # backpressure: wait for SCTP to drain it
+            self._drained.clear()
+            await self._drained.wait()
+            if self._closed is not None:
+                raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
         try:
             self._channel.send(message)
         except Exception as exc:  # InvalidStateError when the channel closed under us
@@ -236,6 +249,7 @@ class WebRTCTransport:
             return
         self._closed = ConnectionClosedError(why, clean=clean)
         self._ended.set()
+        self._drained.set()  # release a send_text() waiting for the channel to drain
         self._channel_open.set()  # wake open() if it is still waiting
 
     # -- the one reader task ------------------------------------------------------------------------

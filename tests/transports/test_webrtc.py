@@ -7,6 +7,7 @@ tiny aiohttp server for ``HttpSdpSignalling``). Nothing is mocked.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import wave
 from pathlib import Path
@@ -177,6 +178,21 @@ async def test_text_both_ways(peer):
         await transport.close()
     with pytest.raises(ConnectionClosedError):
         await listener.task
+
+
+async def test_send_text_waits_while_the_channel_is_full_and_nothing_is_lost(peer):
+    transport = await open_pair(peer, max_buffered_bytes=16_000)
+    try:
+        message = '{"type":"conversation.item.create","pad":"' + "x" * 4000 + '"}'
+        queued: list[int] = []
+        for i in range(60):  # 240 KB sent back to back: without backpressure all of it queues at once
+            await transport.send_text(message.replace("create", f"create{i:02d}"))
+            queued.append(transport._channel.bufferedAmount)
+        got = [await asyncio.wait_for(peer.messages.get(), 5) for _ in range(60)]
+    finally:
+        await transport.close()
+    assert max(queued) <= 16_000 + len(message)
+    assert [json.loads(m)["type"] for m in got] == [f"conversation.item.create{i:02d}" for i in range(60)]
 
 
 async def test_send_audio_reaches_peer_as_timed_48k_frames(peer):
