@@ -1,7 +1,8 @@
 """Azure OpenAI realtime with Microsoft Entra ID (no API key): a token is fetched on every connect.
 
 With AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME set, it signs in with
-``DefaultAzureCredential`` (az login, managed identity, environment...) and talks to your deployment.
+``DefaultAzureCredential`` (az login, managed identity, environment...) and talks to your deployment
+(``pip install 'semantic-kernel-realtime[azure]'`` for ``azure-identity``).
 Otherwise it says so and runs against the embedded offline server, with a token provider whose token
 the server requires.
 
