@@ -95,6 +95,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _transport: Transport | None = PrivateAttr(default=None)
     _decoder: Decoder | None = PrivateAttr(default=None)
     _inbound: Inbound | None = PrivateAttr(default=None)
+    _opening_session: dict[str, Any] | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)
     _closing: bool = PrivateAttr(default=False)
     _observers: list[Subscription] = PrivateAttr(default_factory=lambda: [])
@@ -129,6 +130,15 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     @property
     def kernel(self) -> Kernel | None:
         return self._kernel
+
+    @property
+    def opening_session(self) -> dict[str, Any] | None:
+        """The GA session object of the ``session.update`` the current session opens with.
+
+        ``None`` when it opens with the service's defaults. Set before ``_create_transport()`` runs, so a
+        connector can carry the same config elsewhere (WebRTC mints its client secret with it).
+        """
+        return self._opening_session
 
     @property
     def session_settings(self) -> RealtimeExecutionSettings | None:
@@ -201,6 +211,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         self._drain_end_markers()
         # Encode what opens the session before connecting: bad settings fail fast, without a connection.
         first = [self._session_update(settings)] if settings is not None or self._kernel is not None else []
+        self._opening_session = first[0]["session"] if first else None
         first += [item_create(item) for item in history_items(chat_history, self._session_settings)]
         self._decoder = decoder = Decoder()
         self._inbound = Inbound(decoder.decode_message, self.receive_buffer.put_nowait,

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import orjson
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import Field, SecretStr
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
@@ -58,13 +58,11 @@ OUTPUT_AUDIO_TRACK = "output_audio.track"
 
 
 
-def session_for_secret(client: RealtimeClientBase, settings: Any) -> dict[str, Any]:
-    """The full GA session for the client secret: what the data-channel ``session.update`` will carry
-    (tools filled in from the kernel), with the model named."""
-    if settings is not None or client.kernel is not None:
-        session = client._session_update(settings)["session"]  # the very object sent as session.update
-    else:
-        session = session_config(None, model=client.ai_model_id)
+def session_for_secret(client: RealtimeClientBase) -> dict[str, Any]:
+    """The full GA session for the client secret: what the data-channel ``session.update`` carries
+    (``client.opening_session``: tools filled in from the kernel), with the model named."""
+    opening = client.opening_session
+    session = dict(opening) if opening is not None else session_config(None, model=client.ai_model_id)
     session.setdefault("model", client.ai_model_id)
     return session
 
@@ -154,19 +152,13 @@ class WebRTCConnector(RealtimeClientBase):
     client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
     client_secret_expires_after: int | None = None
 
-    _pending_settings: Any = PrivateAttr(default=None)
-
-    async def create_session(self, chat_history: Any = None, settings: Any = None, **kwargs: Any) -> None:
-        self._pending_settings = settings if settings is not None else self._settings
-        await super().create_session(chat_history, settings, **kwargs)
-
     async def _create_transport(self) -> WebRTCTransport:
         secrets_url, calls_url = self._webrtc_urls()
         if self.client_secret is not None:
             secret = self.client_secret.get_secret_value()
         else:
             secret = await mint_client_secret(
-                secrets_url, await self._mint_headers(), session_for_secret(self, self._pending_settings),
+                secrets_url, await self._mint_headers(), session_for_secret(self),
                 expires_after_seconds=self.client_secret_expires_after,
             )
         return webrtc_transport(
