@@ -24,6 +24,47 @@ MessageSink = Callable[[str | bytes], None]
 AudioReceiver = Callable[[bytes], Awaitable[None] | None]
 
 
+class Inbox:
+    """Where a transport hands received messages; what ``listen()`` is made of.
+
+    Messages are kept, in order, until :meth:`listen` attaches the sink, then handed to it directly.
+    If the sink raises, the inbox keeps the exception, drops everything after it, and :meth:`listen`
+    raises it; :meth:`deliver` returns it so the transport can close the connection.
+    """
+
+    __slots__ = ("_early", "_sink", "error")
+
+    def __init__(self) -> None:
+        self._early: list[str | bytes] = []
+        self._sink: MessageSink = self._early.append
+        self.error: Exception | None = None
+
+    def deliver(self, message: str | bytes) -> Exception | None:
+        """Hand one message on; the sink's exception if it raised just now."""
+        if self.error is not None:
+            return None
+        try:
+            self._sink(message)
+        except Exception as exc:
+            self.error = exc
+            return exc
+        return None
+
+    async def listen(self, on_message: MessageSink, wait_ended: Callable[[], Awaitable[object]]) -> None:
+        """Deliver what arrived so far, then everything until ``wait_ended()`` returns; raise the sink's error."""
+        early = self._early
+        for message in early:
+            on_message(message)
+        early.clear()
+        self._sink = on_message
+        try:
+            await wait_ended()
+        finally:
+            self._sink = early.append
+        if self.error is not None:
+            raise self.error
+
+
 @runtime_checkable
 class Transport(Protocol):
     """What the client needs from a transport."""

@@ -30,7 +30,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSend
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from semantic_kernel_realtime.transports.audio_tracks import OpusAudioTrack, Pcm16Converter, PcmAudioTrack
-from semantic_kernel_realtime.transports.base import AudioReceiver, MessageSink
+from semantic_kernel_realtime.transports.base import AudioReceiver, Inbox, MessageSink
 from semantic_kernel_realtime.transports.errors import (
     ConnectionClosedError,
     ConnectionFailedError,
@@ -82,9 +82,7 @@ class WebRTCTransport:
         self._track: MediaStreamTrack = audio_track or OpusAudioTrack(max_buffer_seconds=max_buffer_seconds)
         self._pc: RTCPeerConnection | None = None
         self._channel = None
-        self._early: list[str | bytes] = []  # received before listen()
-        self._sink: MessageSink = self._early.append
-        self._sink_error: Exception | None = None
+        self._inbox = Inbox()
         self._ended = asyncio.Event()
         self._max_buffered = max_buffered_bytes
         self._drained = asyncio.Event()  # the channel's queue fell to half of max_buffered_bytes
@@ -186,17 +184,7 @@ class WebRTCTransport:
             raise ConnectionClosedError(f"the data channel is closed ({type(exc).__name__})") from None
 
     async def listen(self, on_message: MessageSink) -> None:
-        early = self._early
-        for message in early:
-            on_message(message)
-        early.clear()
-        self._sink = on_message
-        try:
-            await self._ended.wait()
-        finally:
-            self._sink = early.append
-        if self._sink_error is not None:
-            raise self._sink_error
+        await self._inbox.listen(on_message, self._ended.wait)
         assert self._closed is not None
         raise ConnectionClosedError(str(self._closed), clean=self._closed.clean)
 
@@ -219,13 +207,9 @@ class WebRTCTransport:
 
     # -- callbacks (run on the event loop, never block) ----------------------------------------------
     def _on_message(self, message: str | bytes) -> None:
-        if self._sink_error is not None:
-            return
-        try:
-            self._sink(message)
-        except Exception as exc:
-            self._sink_error = exc
-            self._mark_closed(f"the message handler raised {type(exc).__name__}", clean=False)  # listen() raises it
+        error = self._inbox.deliver(message)
+        if error is not None:  # listen() raises it
+            self._mark_closed(f"the message handler raised {type(error).__name__}", clean=False)
 
     def _on_channel_close(self) -> None:
         self._mark_closed("the data channel was closed", clean=True)

@@ -27,7 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.frames import Opcode
 
-from semantic_kernel_realtime.transports.base import MessageSink
+from semantic_kernel_realtime.transports.base import Inbox, MessageSink
 from semantic_kernel_realtime.transports.errors import (
     AuthenticationError,
     ConnectionClosedError,
@@ -74,14 +74,12 @@ def _closed_error(exc: ConnectionClosed | None, who: str = "") -> ConnectionClos
 class _PushConnection(ClientConnection):
     """A client connection that delivers each complete data message to ``sink`` as it is parsed."""
 
-    # slots, not __dict__ entries: four more keys would resize the connection's instance dict (~1.4 KB)
-    __slots__ = ("early", "sink", "sink_error", "_fragments")
+    # slots, not __dict__ entries: more keys would resize the connection's instance dict (~1.3 KB)
+    __slots__ = ("inbox", "_fragments")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.early: list[bytes] = []  # what arrived before listen() (a list: 56 bytes per idle session)
-        self.sink: MessageSink = self.early.append
-        self.sink_error: Exception | None = None
+        self.inbox = Inbox()
         self._fragments: list[bytes] | None = None
 
     def process_event(self, event: Any) -> None:
@@ -104,13 +102,8 @@ class _PushConnection(ClientConnection):
             super().process_event(event)
 
     def _deliver(self, message: bytes) -> None:
-        if self.sink_error is not None:
-            return
-        try:
-            self.sink(message)
-        except Exception as exc:
-            self.sink_error = exc
-            self.transport.close()
+        if self.inbox.deliver(message) is not None:
+            self.transport.close()  # listen() raises the sink's error once the connection is gone
 
 
 class WebSocketTransport:
@@ -186,17 +179,7 @@ class WebSocketTransport:
 
     async def listen(self, on_message: MessageSink) -> None:
         ws = self._require()
-        early = ws.early
-        for message in early:
-            on_message(message)
-        early.clear()
-        ws.sink = on_message
-        try:
-            await ws.wait_closed()
-        finally:
-            ws.sink = early.append
-        if ws.sink_error is not None:
-            raise ws.sink_error
+        await ws.inbox.listen(on_message, ws.wait_closed)
         raise _closed_error(ws.protocol.close_exc, " by this client" if self._closed_by_us else "")
 
     async def close(self) -> None:

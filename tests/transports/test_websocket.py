@@ -6,32 +6,24 @@ import asyncio
 from typing import Any
 
 import pytest
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 
 from semantic_kernel_realtime.transports import ConnectionClosedError, Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
+from tests.client.loopback import LoopbackServer
 
 
-class Peer:
-    """A websockets server whose one connection the test drives."""
+class Peer(LoopbackServer):
+    """The client tests' loopback server, sending a chosen greeting and keeping what it receives raw."""
 
     def __init__(self, greeting: list[Any] | None = None) -> None:
+        super().__init__()
         self.greeting = greeting or []
-        self.connection: ServerConnection | None = None
-        self.connected = asyncio.Event()
-        self.received: asyncio.Queue[str | bytes] = asyncio.Queue()
-
-    async def __aenter__(self) -> Peer:
-        self._server = await serve(self._handle, "127.0.0.1", 0, compression=None)
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self._server.close()
-        await self._server.wait_closed()
+        self.raw: asyncio.Queue[str | bytes] = asyncio.Queue()
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/v1/realtime"
+        return self.base_url.replace("http://", "ws://") + "/realtime"
 
     async def _handle(self, connection: ServerConnection) -> None:
         self.connection = connection
@@ -39,7 +31,7 @@ class Peer:
             await connection.send(message)
         self.connected.set()
         async for message in connection:
-            await self.received.put(message)
+            await self.raw.put(message)
 
 
 class Listening:
@@ -75,7 +67,7 @@ async def test_messages_are_pushed_in_order_including_those_that_came_before_lis
         got = [await listening.next() for _ in range(3)]
         assert got == [b'{"n":0}', b'{"n":1}', b'{"n":2}']  # the frames' UTF-8 bytes, as read
         await transport.send_text('{"type":"response.create"}')
-        assert await asyncio.wait_for(peer.received.get(), 2) == '{"type":"response.create"}'
+        assert await asyncio.wait_for(peer.raw.get(), 2) == '{"type":"response.create"}'
         await transport.close()
         closed = await listening.ended()
     assert closed.clean and closed.code == 1000 and "by this client" in str(closed)
