@@ -26,7 +26,7 @@ One local server, three receivers, one run:
   3. ours: ``semantic_kernel_realtime.OpenAIRealtimeWebsocket(api_key=..., base_url=...)``, consuming
      ``receive()``.
   SK and ours also read ``event.audio.data`` (the PCM bytes) of every audio event, as a player would,
-  so our lazy base64 decode is paid for (the floor decodes every delta too).
+  as the floor decodes every delta.
 
 Measures:
 

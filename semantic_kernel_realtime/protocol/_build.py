@@ -5,15 +5,15 @@ re-running pydantic validation per event would only burn CPU. :func:`builder` pr
 defaults once and returns a constructor that fills the instance slots directly, exactly what
 ``model_construct`` does minus its per-call introspection. Only pass values of the declared types.
 
-Output audio stays base64 until someone reads it (:func:`lazy_audio_content`): the ``AudioContent``
-is a real one whose private ``_data_uri`` is materialised, once, on first access. The two models built
-for every output audio frame (:func:`audio_event`, :func:`lazy_audio_content`) have hand-written
-constructors: positional arguments and a literal ``__dict__``, a third cheaper than :func:`builder`.
+Output audio (:func:`audio_content`) is a real ``AudioContent`` holding the PCM bytes, whose private
+``_data_uri`` (a pydantic ``DataUri``, the costly part) is built once, only when something asks for it;
+``.data`` and :func:`audio_bytes` return the bytes directly. The two models built for every output audio
+frame (:func:`audio_event`, :func:`audio_content`) have hand-written constructors: positional arguments
+and a literal ``__dict__``, a third cheaper than :func:`builder`.
 """
 
 from __future__ import annotations
 
-import binascii
 import copy
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -74,20 +74,14 @@ _data_uri = builder(DataUri, data_format="base64")
 
 
 class _LazyAudioPrivate(dict):
-    """``AudioContent.__pydantic_private__`` whose ``_data_uri`` is decoded from base64 on first read."""
+    """``AudioContent.__pydantic_private__`` whose ``_data_uri`` is built from the PCM bytes on first read."""
 
-    __slots__ = ("b64", "mime_type", "pcm")
-
-    def decoded(self) -> bytes:
-        """The audio bytes, decoded from base64 once."""
-        if self.pcm is None:
-            self.pcm = binascii.a2b_base64(self.b64)
-        return self.pcm
+    __slots__ = ("mime_type", "pcm")
 
     def __missing__(self, key: str) -> Any:
         if key != "_data_uri":
             raise KeyError(key)
-        uri = _data_uri(data_bytes=self.decoded(), mime_type=self.mime_type, parameters={})
+        uri = _data_uri(data_bytes=self.pcm, mime_type=self.mime_type, parameters={})
         self["_data_uri"] = uri
         return uri
 
@@ -138,7 +132,7 @@ class DecodedAudioContent(AudioContent):
     def data(self) -> bytes:
         private = self.__pydantic_private__
         if type(private) is _LazyAudioPrivate and not dict.__contains__(private, "_data_uri"):
-            return private.pcm or private.decoded()  # not replaced since decode: the received bytes
+            return private.pcm  # not replaced since decode: the received bytes
         return audio_bytes(self)
 
     @data.setter
@@ -156,17 +150,13 @@ assert set(RealtimeAudioEvent.model_fields) == {"service_type", "service_event",
 assert not RealtimeAudioEvent.__private_attributes__
 
 
-def lazy_audio_content(b64: str | None, mime_type: str, pcm: bytes | None = None) -> AudioContent:
-    """An ``AudioContent`` for base64 audio that is decoded only when its data is first read.
-
-    Audio that arrived as bytes (WebRTC track audio) passes ``pcm`` instead of ``b64``.
-    """
+def audio_content(pcm: bytes, mime_type: str) -> AudioContent:
+    """An ``AudioContent`` of received audio bytes (its ``DataUri`` is built only if asked for)."""
     content = _new(DecodedAudioContent)
     _set_dict(content, {**_AUDIO_CONTENT_DEFAULTS, "metadata": {}})
     _set_fields_set(content, set())
     _set_extra(content, None)
     private = _LazyAudioPrivate()
-    private.b64 = b64
     private.mime_type = mime_type
     private.pcm = pcm
     _set_private(content, private)
@@ -175,7 +165,7 @@ def lazy_audio_content(b64: str | None, mime_type: str, pcm: bytes | None = None
 
 def pcm_audio_event(service_type: str, pcm: bytes, mime_type: str = "audio/pcm") -> RealtimeAudioEvent:
     """A received-audio event for raw bytes, the same content decoded base64 audio becomes."""
-    return audio_event(service_type, None, lazy_audio_content(None, mime_type, pcm))
+    return audio_event(service_type, None, audio_content(pcm, mime_type))
 
 
 def audio_event(service_type: str, service_event: Any, audio: AudioContent) -> RealtimeAudioEvent:
@@ -194,7 +184,7 @@ def audio_bytes(content: BinaryContent) -> bytes:
     if type(private) is _LazyAudioPrivate:
         uri = dict.get(private, "_data_uri")
         if uri is None:
-            return private.decoded()
+            return private.pcm
     else:
         uri = private.get("_data_uri") if private else None
     if uri is None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from pybase64 import b64decode
 from semantic_kernel.contents.function_call_content import FunctionCallContent
 from semantic_kernel.contents.realtime_events import (
     RealtimeEvent,
@@ -27,7 +28,7 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.protocol._build import audio_event, builder, lazy_audio_content
+from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
 from semantic_kernel_realtime.protocol.event_types import BETA_TO_GA
 from semantic_kernel_realtime.protocol.state import ConversationState
 
@@ -116,14 +117,19 @@ class Decoder:
         metadata = {"item_id": event.get("item_id"), "role": "user"}
         return [_text_event(service_type=etype, service_event=event, text=_text(text=delta, metadata=metadata))]
 
-    def _audio_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
-        delta = _str(event, "delta")
-        if len(delta) % 4:
-            raise _Bad("field 'delta' is not valid base64 (length is not a multiple of 4)")
+    def _audio_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:  # the hottest handler: inlined
+        delta = event.get("delta")
+        if type(delta) is not str:
+            delta = _str(event, "delta")  # raises the usual error
+        try:
+            pcm = b64decode(delta, validate=True)
+        except ValueError as exc:  # binascii.Error: bad characters or padding
+            raise _Bad(f"field 'delta' is not valid base64 ({exc})") from None
         item_id = event.get("item_id")
-        if type(item_id) is str:
-            self.state.add_audio(item_id, len(delta))
-        return [audio_event(etype, event, lazy_audio_content(delta, self.audio_mime_type))]
+        if type(item_id) is str:  # ConversationState.add_audio, inlined
+            sizes = self.state.audio_bytes
+            sizes[item_id] = sizes.get(item_id, 0) + len(pcm)
+        return [audio_event(etype, event, audio_content(pcm, self.audio_mime_type))]
 
     def _call_arguments_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
         delta = _str(event, "delta")

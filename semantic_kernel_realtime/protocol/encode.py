@@ -14,12 +14,12 @@ Rules:
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pybase64 import b64encode
 from pydantic import BaseModel
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.contents.realtime_events import (
@@ -107,7 +107,7 @@ def _audio(event: RealtimeAudioEvent, model: str | None) -> ClientEvent:
     data = audio_bytes(event.audio)
     if not data:
         raise EncodeError("RealtimeAudioEvent has no audio data to append")
-    return {"type": "input_audio_buffer.append", "audio": base64.b64encode(data).decode("ascii")}
+    return {"type": "input_audio_buffer.append", "audio": b64encode(data).decode("ascii")}
 
 
 def _text(event: RealtimeTextEvent, model: str | None) -> ClientEvent:
@@ -119,7 +119,7 @@ def _image(event: RealtimeImageEvent, model: str | None) -> ClientEvent:
     image = event.image
     data = image.data if image.can_read else b""
     if data:
-        url = f"data:{image.mime_type};base64,{base64.b64encode(data).decode('ascii')}"
+        url = f"data:{image.mime_type};base64,{b64encode(data).decode('ascii')}"
     else:
         url = str(image.uri) if image.uri else ""
     if not url:

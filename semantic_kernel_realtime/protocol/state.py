@@ -54,9 +54,9 @@ class ConversationState:
         self.item_roles.pop(item_id, None)
         self.audio_bytes.pop(item_id, None)
 
-    def add_audio(self, item_id: str, b64_length: int) -> None:
-        """Count output audio for ``item_id`` from the length of its base64 text (no decoding)."""
-        self.audio_bytes[item_id] = self.audio_bytes.get(item_id, 0) + b64_length * 3 // 4
+    def add_audio(self, item_id: str, nbytes: int) -> None:
+        """Count ``nbytes`` more bytes of output audio for ``item_id``."""
+        self.audio_bytes[item_id] = self.audio_bytes.get(item_id, 0) + nbytes
 
     def audio_ms(self, item_id: str, bytes_per_ms: int = PCM16_24K_BYTES_PER_MS) -> int:
         """Milliseconds of output audio received for ``item_id``."""

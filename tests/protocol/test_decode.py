@@ -112,7 +112,22 @@ def test_audio_delta_decodes_to_audio_event_with_the_bytes(wire_type):
     assert decoder.state.audio_ms("item_1") == 20
 
 
-def test_lazy_audio_survives_copy_and_dump():
+@pytest.mark.parametrize(("delta", "why"), [
+    ("AAA", "padding"),                  # not a multiple of 4
+    ("AA=A", "padding"),                 # padding in the middle
+    ("AA!A", "character"),               # outside the alphabet
+    ("AAAA\nAAAA", "character"),         # a newline is not tolerated either
+])
+def test_invalid_base64_audio_is_reported_at_decode(delta, why):
+    decoder = Decoder()
+    (event,) = decoder.decode({"type": "response.output_audio.delta", "item_id": "item_1", "delta": delta})
+    assert isinstance(event, MalformedServerEvent)
+    assert event.service_type == "response.output_audio.delta"
+    assert event.problem.startswith("field 'delta' is not valid base64")
+    assert decoder.state.audio_ms("item_1") == 0  # nothing counted
+
+
+def test_decoded_audio_survives_copy_and_dump():
     pcm = b"\x01\x00" * 480
     (event,) = Decoder().decode(_audio_event("response.output_audio.delta", pcm))
     copied = event.model_copy(deep=True)

@@ -15,10 +15,10 @@ def test_items_keep_conversation_order_with_previous_item_id():
     assert state.item_order == ["a", "c"]
 
 
-def test_audio_is_counted_from_base64_length():
+def test_audio_is_counted_in_bytes_and_milliseconds():
     state = ConversationState()
-    state.add_audio("item", 1280)  # 960 bytes = 20 ms of PCM16 at 24 kHz
-    state.add_audio("item", 1280)
+    state.add_audio("item", 960)  # 20 ms of PCM16 at 24 kHz
+    state.add_audio("item", 960)
     assert state.audio_bytes["item"] == 1920
     assert state.audio_ms("item") == 40
     assert state.audio_ms("other") == 0
