@@ -77,17 +77,11 @@ class Inbound:
         if self._backlog is not None:
             self._backlog.extend(events)
             return
-        by_type, put = self._by_type, self._put
         for index, event in enumerate(events):
             if type(event) is RealtimeAudioEvent and self._callback() is not None:
                 self._deliver_from(events, index)
                 return
-            observers = by_type.get(event.service_type)
-            if observers is None:
-                observers = self._observers_for(event.service_type)
-            for observer in observers:
-                observer(event)
-            put(event)
+            self._publish(event)
 
     def event(self, event: RealtimeEvents) -> None:
         """An event received outside the JSON stream (WebRTC track audio), in order with the rest."""

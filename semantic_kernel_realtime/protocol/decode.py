@@ -117,18 +117,15 @@ class Decoder:
         metadata = {"item_id": event.get("item_id"), "role": "user"}
         return [_text_event(service_type=etype, service_event=event, text=_text(text=delta, metadata=metadata))]
 
-    def _audio_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:  # the hottest handler: inlined
-        delta = event.get("delta")
-        if type(delta) is not str:
-            delta = _str(event, "delta")  # raises the usual error
+    def _audio_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        delta = _str(event, "delta")
         try:
             pcm = b64decode(delta, validate=True)
         except ValueError as exc:  # binascii.Error: bad characters or padding
             raise _Bad(f"field 'delta' is not valid base64 ({exc})") from None
         item_id = event.get("item_id")
-        if type(item_id) is str:  # ConversationState.add_audio, inlined
-            sizes = self.state.audio_bytes
-            sizes[item_id] = sizes.get(item_id, 0) + len(pcm)
+        if type(item_id) is str:
+            self.state.add_audio(item_id, len(pcm))
         return [audio_event(etype, event, audio_content(pcm, self.audio_mime_type))]
 
     def _call_arguments_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
