@@ -130,9 +130,6 @@ class DecodedAudioContent(AudioContent):
 
     @property  # type: ignore[override]
     def data(self) -> bytes:
-        private = self.__pydantic_private__
-        if type(private) is _LazyAudioPrivate and not dict.__contains__(private, "_data_uri"):
-            return private.pcm  # not replaced since decode: the received bytes
         return audio_bytes(self)
 
     @data.setter
