@@ -34,7 +34,6 @@ API_SAMPLE_RATE = 24_000
 #: The Opus clock rate the outgoing track produces frames at.
 TRACK_SAMPLE_RATE = 48_000
 FRAME_DURATION = 0.020
-FRAME_SAMPLES = int(TRACK_SAMPLE_RATE * FRAME_DURATION)  # 960
 _BYTES_PER_SAMPLE = 2
 #: Opus settings of :class:`OpusAudioTrack`: mono speech at 24 kHz. "audio" (CELT) costs ~60 µs per
 #: 20 ms frame here, a third of aiortc's 48 kHz stereo "voip" encoder (measured with PyAV's libopus).
