@@ -1,6 +1,7 @@
-"""The client layer: :class:`RealtimeClientBase` composes a protocol decoder/encoder and a transport."""
+"""The client layer: :class:`RealtimeClientBase` (the SK service facade, owner of the queues) and the
+per-connection :class:`~.connection.Connection` that composes a codec and a transport."""
 
-from semantic_kernel_realtime.client.base import END, RealtimeClientBase
-from semantic_kernel_realtime.client.events import SendFailedEvent, SessionEndedEvent
+from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.events import END, SendFailedEvent, SessionEnd, SessionEndedEvent
 
-__all__ = ["END", "RealtimeClientBase", "SendFailedEvent", "SessionEndedEvent"]
+__all__ = ["END", "RealtimeClientBase", "SendFailedEvent", "SessionEnd", "SessionEndedEvent"]

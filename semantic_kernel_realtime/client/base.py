@@ -1,21 +1,22 @@
 """RealtimeClientBase: a realtime session as a Semantic Kernel service with a send and a receive queue.
 
 Rules:
-- ``send_buffer`` holds SK events to send; ``start_sending()`` drains it to the transport (encoding with
-  the protocol layer). ``receive_buffer`` holds SK events decoded by ``start_listening()``. ``send()`` and
-  ``receive()`` are thin conveniences over the two queues.
+- The client is the long-lived Semantic Kernel service. It owns ``send_buffer`` (SK events to send) and
+  ``receive_buffer`` (SK events received) for its whole life, its settings, kernel and observers; the
+  state of one connection lives in a :class:`~.connection.Connection` made per connection, which composes
+  the connector's codec and transport. ``start_sending()`` / ``start_listening()`` run the current
+  connection's loops; ``send()`` and ``receive()`` are thin conveniences over the two queues.
 - Events put on the send queue before a session is open stay there and go out once it opens, after
-  the ``session.update`` and the seeded history.
-- One supervisor task per session runs both loops. When either ends (service close, network error,
-  ``close_session()``), the other is stopped, the transport closed, and the receive queue gets, in
-  order: a :class:`SessionEndedEvent` saying why (unless the user closed), then the end marker. Every
-  ``receive()`` consumer then stops; the marker stays so later consumers stop too.
-- An event that cannot be encoded gives a :class:`SendFailedEvent` on the receive queue; the session
-  goes on. ``start_listening()`` hands the transport an :class:`~.inbound.Inbound` as its sink: events
-  are decoded and queued in the transport's receive path (no task hop), output audio reaching
-  ``audio_output_callback`` (numpy int16) before its event is queued.
-- Nothing on the hot path sleeps or polls; observers (function calling) are synchronous and must
-  only schedule work.
+  the opening messages (session configuration, seeded history).
+- One supervisor task per session runs the connection. When it ends (service close, network error,
+  ``close_session()``), the receive queue gets, in order: a :class:`SessionEndedEvent` saying why
+  (unless the user closed), then the :data:`~semantic_kernel_realtime.events.END` marker. Every
+  ``receive()`` consumer then stops; the marker stays so later consumers stop too, until a new session
+  runs (a consumer then skips a marker left over from the earlier one).
+- Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued.
+- The kernel is read when a function call runs, so ``update_session(kernel=...)`` (an agent hand-off is
+  exactly that) and a kernel added after the session opened both take effect for the next call.
+- Nothing on the hot path sleeps or polls; observers are synchronous and must only schedule work.
 """
 
 from __future__ import annotations
@@ -28,88 +29,60 @@ from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable
 from typing import Any, ClassVar
 
 import numpy as np
-import orjson
 from pydantic import Field, PrivateAttr
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
-from semantic_kernel.connectors.ai.function_calling_utils import prepare_settings_for_function_calling
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.connectors.ai.realtime_client_base import RealtimeClientBase as SKRealtimeClientBase
 from semantic_kernel.contents.chat_history import ChatHistory
 from semantic_kernel.contents.chat_message_content import ChatMessageContent
-from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvent, RealtimeEvents
+from semantic_kernel.contents.realtime_events import RealtimeEvents
 from semantic_kernel.contents.streaming_chat_message_content import StreamingChatMessageContent
 from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
-from semantic_kernel_realtime.client.events import SendFailedEvent, SessionEndedEvent
-from semantic_kernel_realtime.client.inbound import EventObserver, Inbound, Subscription
+from semantic_kernel_realtime.client.connection import Connection
+from semantic_kernel_realtime.client.inbound import EventObserver, Subscription
+from semantic_kernel_realtime.events import END, SessionEnd, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
-from semantic_kernel_realtime.function_calling.history import LiveChatHistory
-from semantic_kernel_realtime.protocol import (
-    Decoder,
-    EncodeError,
-    RealtimeExecutionSettings,
-    as_realtime_settings,
-    audio_bytes,
-    encode_event,
-    item_create,
-    session_update_event,
-    update_settings_from_function_choice,
-)
-from semantic_kernel_realtime.protocol.history import history_items
+from semantic_kernel_realtime.protocol.base import Codec
 from semantic_kernel_realtime.transports.base import Transport
-from semantic_kernel_realtime.transports.errors import ConnectionClosedError, TransportError
 
 logger = logging.getLogger("semantic_kernel_realtime.client")
 
 AudioCallback = Callable[[np.ndarray], Coroutine[Any, Any, None] | None]
 
-
-class _End:
-    """The end-of-session marker on the receive queue."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<end of session>"
-
-
-END = _End()
+__all__ = ["END", "AudioCallback", "RealtimeClientBase"]
 
 
 class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
-    """Base of every realtime connector: queues, loops, supervisor and session lifecycle.
+    """Base of every realtime connector: the queues, the session lifecycle, one connection at a time.
 
-    Subclasses provide ``_create_transport()`` (and may override ``_on_session_start``). Use it as SK's
-    realtime clients: ``async with client(settings=..., chat_history=..., kernel=...):`` then ``send()``
-    and ``async for event in client.receive()``, or call ``create_session()`` / ``close_session()``.
+    A connector names its wire protocol (``codec_class``) and provides ``_create_transport()``. Use it as
+    SK's realtime clients: ``async with client(settings=..., chat_history=..., kernel=...):`` then
+    ``send()`` and ``async for event in client.receive()``, or call ``create_session()`` / ``close_session()``.
     """
 
     SUPPORTS_FUNCTION_CALLING: ClassVar[bool] = True
+    #: The wire protocol this connector speaks (set by each connector).
+    codec_class: ClassVar[type[Codec] | None] = None
 
     send_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
     receive_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
     close_timeout: float = Field(default=2.0, description="Seconds close_session() waits to flush and close.")
     function_timeout: float | None = Field(default=30.0, description="Seconds a kernel function may run.")
 
-    _transport: Transport | None = PrivateAttr(default=None)
-    _decoder: Decoder | None = PrivateAttr(default=None)
-    _inbound: Inbound | None = PrivateAttr(default=None)
-    _opening_session: dict[str, Any] | None = PrivateAttr(default=None)
+    _connection: Connection | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)
-    _closing: bool = PrivateAttr(default=False)
     _observers: list[Subscription] = PrivateAttr(default_factory=lambda: [])
-    _session_settings: RealtimeExecutionSettings | None = PrivateAttr(default=None)
-    _unsent: RealtimeEvents | None = PrivateAttr(default=None)
-    _session_observers: list[Subscription] = PrivateAttr(default_factory=lambda: [])
-    _functions: AutoFunctionCalling | None = PrivateAttr(default=None)
-    _history: LiveChatHistory | None = PrivateAttr(default=None)
+    _session_settings: PromptExecutionSettings | None = PrivateAttr(default=None)
+    _opening_session: dict[str, Any] | None = PrivateAttr(default=None)
+    _carried: RealtimeEvents | None = PrivateAttr(default=None)
 
     # -- to implement ------------------------------------------------------------------------------
 
     @abstractmethod
     async def _create_transport(self) -> Transport:
-        """A new, unopened transport for one session (credentials fetched here, per connect)."""
+        """A new, unopened transport for one connection (credentials fetched here, per connect)."""
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -119,13 +92,23 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         return self._supervisor is not None and not self._supervisor.done()
 
     @property
-    def transport(self) -> Transport | None:
-        return self._transport
+    def connection(self) -> Connection | None:
+        """The current (or last) connection."""
+        return self._connection
 
     @property
-    def decoder(self) -> Decoder | None:
-        """The session's decoder (its ``state`` remembers calls, items and audio per item)."""
-        return self._decoder
+    def transport(self) -> Transport | None:
+        return self._connection.transport if self._connection is not None else None
+
+    @property
+    def codec(self) -> Codec | None:
+        """The current connection's codec (its decoder state remembers calls, items and audio per item)."""
+        return self._connection.codec if self._connection is not None else None
+
+    @property
+    def decoder(self) -> Any:
+        """The current connection's decoder, for codecs that have one (``codec.decoder``)."""
+        return getattr(self.codec, "decoder", None)
 
     @property
     def kernel(self) -> Kernel | None:
@@ -133,7 +116,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
 
     @property
     def opening_session(self) -> dict[str, Any] | None:
-        """The GA session object of the ``session.update`` the current session opens with.
+        """The session configuration the current connection opens with, as the wire carries it.
 
         ``None`` when it opens with the service's defaults. Set before ``_create_transport()`` runs, so a
         connector can carry the same config elsewhere (WebRTC mints its client secret with it).
@@ -141,38 +124,38 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         return self._opening_session
 
     @property
-    def session_settings(self) -> RealtimeExecutionSettings | None:
-        """The settings last sent in a ``session.update`` (tools filled in from the kernel)."""
+    def session_settings(self) -> PromptExecutionSettings | None:
+        """The settings last sent to the service (tools filled in from the kernel)."""
         return self._session_settings
 
     @property
     def chat_history(self) -> ChatHistory:
         """The live conversation so far as a ``ChatHistory`` (roles kept, ``item_id`` in metadata)."""
-        return self._history.chat_history if self._history is not None else ChatHistory()
+        return self._connection.history.chat_history if self._connection is not None else ChatHistory()
 
     @property
     def function_calling(self) -> AutoFunctionCalling | None:
-        """The session's auto function calling (present when the session has a kernel)."""
-        return self._functions
+        """The current connection's auto function calling."""
+        return self._connection.functions if self._connection is not None else None
 
     def add_observer(self, observer: EventObserver, event_types: Iterable[str] | None = None) -> None:
         """Call ``observer(event)`` for each received event before it is queued (must not block).
 
-        ``event_types``: only events of these GA types (beta names map to them); default: every event.
+        ``event_types``: only events of these types (current names; older names map to them); default: every event.
         """
         self._observers.append((frozenset(event_types) if event_types is not None else None, observer))
-        if self._inbound is not None:
-            self._inbound.subscribe([*self._session_observers, *self._observers])
+        if self._connection is not None:
+            self._connection.observe(self._observers)
 
     def put_received(self, event: RealtimeEvents) -> None:
-        """Receive an event that came outside the JSON stream (WebRTC track audio).
+        """Receive an event that came outside the message stream (WebRTC track audio).
 
         It takes the same path as decoded events, in order with them: audio callback, observers, queue.
         """
-        if self._inbound is None:
+        if self._connection is None:
             self.receive_buffer.put_nowait(event)
         else:
-            self._inbound.event(event)
+            self._connection.inbound.event(event)
 
     async def send(self, event: RealtimeEvents, **kwargs: Any) -> None:
         """Put ``event`` on the send queue."""
@@ -184,11 +167,14 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         """Yield received events until the session ends (the iteration then stops)."""
         if audio_output_callback is not None:
             self.audio_output_callback = audio_output_callback
-        get = self.receive_buffer.get
+        queue = self.receive_buffer
+        get = queue.get
         while True:
             event = await get()
-            if event is END:
-                self.receive_buffer.put_nowait(END)  # release the next consumer too
+            if isinstance(event, SessionEnd):
+                if self.is_open:
+                    continue  # left over from an earlier session
+                queue.put_nowait(event)  # release the next consumer too
                 return
             yield event
 
@@ -198,39 +184,37 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         settings: PromptExecutionSettings | None = None,
         **kwargs: Any,
     ) -> None:
-        """Connect, send the session config and history, and start the supervised loops.
+        """Connect, send the session config and history, and start the supervised connection.
 
-        Raises the transport's typed errors (``AuthenticationError``, ``ConnectionFailedError``).
+        Raises the typed errors of :mod:`semantic_kernel_realtime.errors` (``AuthenticationError``,
+        ``ConnectionFailedError``, ``EncodeError`` for settings that cannot be sent).
         """
         if self.is_open:
             raise RuntimeError("a realtime session is already open on this client; close it first")
         kwargs = {**(self._create_kwargs or {}), **kwargs}
         self._apply_kwargs(kwargs)
+        codec_class = self._codec_class()
         settings = settings if settings is not None else self._settings
         chat_history = chat_history if chat_history is not None else self._chat_history
-        self._drain_end_markers()
         # Encode what opens the session before connecting: bad settings fail fast, without a connection.
-        first = [self._session_update(settings)] if settings is not None or self._kernel is not None else []
-        self._opening_session = first[0]["session"] if first else None
-        first += [item_create(item) for item in history_items(chat_history, self._session_settings)]
-        self._decoder = decoder = Decoder()
-        self._inbound = Inbound(decoder.decode_message, self.receive_buffer.put_nowait,
-                                lambda: self.audio_output_callback)
-        transport = await self._create_transport()
-        await transport.open()
-        self._transport = transport
-        self._closing = False
+        self._opening_session = None
+        if settings is not None or self._kernel is not None:
+            self._session_settings = self._prepare(settings)
+            self._opening_session = codec_class.session_object(self._session_settings)
+        codec = codec_class(model=self.ai_model_id)
+        opening = codec.opening(self._opening_session, chat_history)
+        connection = Connection(self, await self._create_transport(), codec)
+        previous, self._connection = self._connection, connection  # track audio may arrive while it opens
         try:
-            for event in first:
-                await transport.send_text(orjson.dumps(event).decode())
-            if self._unsent is not None:
-                await self._send_one(transport, self._unsent)
-                self._unsent = None
+            await connection.open(opening, self._carried)
         except BaseException:
-            await transport.close()
+            self._connection = previous
             raise
+        self._carried = None
+        connection.observe(self._observers)
         await self._on_session_start()
-        self._supervisor = asyncio.create_task(self._supervise(transport), name=f"{type(self).__name__}.supervisor")
+        self._supervisor = asyncio.create_task(self._supervise(connection),
+                                               name=f"{type(self).__name__}.supervisor")
 
     async def update_session(
         self,
@@ -241,28 +225,32 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     ) -> None:
         """Send a new session config (tools recomputed from the kernel) and/or more history, in queue order."""
         self._apply_kwargs(kwargs)
+        codec_class = self._codec_class()
         if settings is not None or "kernel" in kwargs or "plugins" in kwargs:
-            await self.send(RealtimeEvent(service_type="session.update",
-                                          service_event=self._session_update(settings)))
-        for item in history_items(chat_history, self._session_settings):
-            await self.send(RealtimeEvent(service_type="conversation.item.create", service_event={"item": item}))
+            self._session_settings = self._prepare(settings if settings is not None else self._session_settings)
+            await self.send(codec_class.session_update(self._session_settings))
+        for event in codec_class.history(chat_history):
+            await self.send(event)
         if create_response:
-            await self.send(RealtimeEvent(service_type="response.create"))
+            await self.send(codec_class.response_request())
+
+    async def request_response(self) -> None:
+        """Ask the model to respond now (queued after what is already on the send queue)."""
+        await self.send(self._codec_class().response_request())
 
     async def close_session(self) -> None:
         """Flush what is queued (up to ``close_timeout``), close the connection, end ``receive()``."""
-        supervisor = self._supervisor
-        if supervisor is None or supervisor.done():
+        supervisor, connection = self._supervisor, self._connection
+        if supervisor is None or supervisor.done() or connection is None:
             return
-        self._closing = True
+        connection.closing = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.close_timeout
         if self.send_buffer.qsize():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.send_buffer.join(), self.close_timeout)
-        if self._transport is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._transport.close(), max(0.1, deadline - loop.time()))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(connection.transport.close(), max(0.1, deadline - loop.time()))
         done, _ = await asyncio.wait({supervisor}, timeout=max(0.1, deadline - loop.time()))
         if not done:
             supervisor.cancel()
@@ -270,33 +258,12 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
                 await supervisor
 
     async def start_sending(self) -> None:
-        """Drain the send queue to the transport until the connection ends."""
-        transport = self._require_transport()
-        queue = self.send_buffer
-        while True:
-            event = await queue.get()
-            try:
-                await self._send_one(transport, event)
-            except EncodeError as exc:
-                logger.warning("event not sent: %s", exc)
-                self.receive_buffer.put_nowait(SendFailedEvent(service_event=event, error=exc, message=str(exc)))
-            except TransportError:
-                self._unsent = event  # sent first by the next session
-                raise
-            finally:
-                queue.task_done()
+        """Drain the send queue to the service until the connection ends."""
+        await self._require_connection().send_loop()
 
     async def start_listening(self) -> None:
-        """Decode everything the transport receives onto the receive queue until the connection ends."""
-        transport = self._require_transport()
-        inbound = self._inbound
-        if inbound is None:
-            raise RuntimeError("no open session")
-        inbound.subscribe([*self._session_observers, *self._observers])
-        try:
-            await transport.listen(inbound.message)
-        finally:
-            await inbound.finish()
+        """Turn everything the service sends into SK events on the receive queue until the connection ends."""
+        await self._require_connection().listen_loop()
 
     # -- chat-completion onramp (SK's ChatCompletionClientBase API) ---------------------------------
 
@@ -312,10 +279,10 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
             yield messages
 
     def get_prompt_execution_settings_class(self) -> type[PromptExecutionSettings]:
-        return RealtimeExecutionSettings
+        return self.codec_class.settings_class if self.codec_class is not None else PromptExecutionSettings
 
     def _update_function_choice_settings_callback(self) -> Callable[..., None]:
-        return update_settings_from_function_choice
+        return self._codec_class().update_settings_from_function_choice
 
     def _reset_function_choice_settings(self, settings: PromptExecutionSettings) -> None:
         if hasattr(settings, "tool_choice"):
@@ -326,61 +293,21 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     # -- internals -----------------------------------------------------------------------------------
 
     async def _on_session_start(self) -> None:
-        """Once the connection is open: attach the history mirror and, with a kernel, function calling."""
-        decoder = self._require_decoder()
-        self._history = LiveChatHistory(lambda: decoder.state.item_order)
-        self._session_observers = [(LiveChatHistory.EVENT_TYPES, self._history.observe)]
-        self._functions = None
-        if self._kernel is not None:
-            self._functions = AutoFunctionCalling(
-                self._kernel, lambda: self._session_settings, send=self.send_buffer.put_nowait,
-                emit=self.receive_buffer.put_nowait, timeout=self.function_timeout,
-            )
-            self._session_observers.append((AutoFunctionCalling.EVENT_TYPES, self._functions.observe))
+        """Called once a connection is open, before its loops start (a hook for subclasses)."""
 
-    async def _on_session_end(self) -> None:
-        """Called by the supervisor after both loops stopped, before the end marker is queued."""
-        if self._functions is not None:
-            await self._functions.aclose()
-
-    async def _send_one(self, transport: Transport, event: RealtimeEvents) -> None:
-        if transport.carries_audio and type(event) is RealtimeAudioEvent:
-            await transport.send_audio(audio_bytes(event.audio))
-            return
-        await transport.send_text(orjson.dumps(encode_event(event, model=self.ai_model_id)).decode())
-
-    async def _supervise(self, transport: Transport) -> None:
-        loops = [
-            asyncio.create_task(self.start_sending(), name="realtime.send"),
-            asyncio.create_task(self.start_listening(), name="realtime.listen"),
-        ]
-        reason: SessionEndedEvent | None = None
+    async def _supervise(self, connection: Connection) -> None:
+        ended: SessionEndedEvent | None = None
         try:
-            done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
-            if not self._closing:
-                reason = _ending_event(next(iter(done)))
+            ended = await connection.run()
         finally:
-            for task in loops:
-                task.cancel()
-            with contextlib.suppress(Exception):
-                await transport.close()
-            await asyncio.gather(*loops, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await self._on_session_end()
-            if reason is not None:
-                logger.warning("realtime session ended: %s", reason.reason)
-                self.receive_buffer.put_nowait(reason)
+            self._carried = connection.unsent
+            if ended is not None:
+                logger.warning("realtime session ended: %s", ended.cause)
+                self.receive_buffer.put_nowait(ended)
             self.receive_buffer.put_nowait(END)
 
-    def _session_update(self, settings: PromptExecutionSettings | None) -> dict[str, Any]:
-        base = settings if settings is not None else self._session_settings
-        prepared = as_realtime_settings(base)
-        if self._kernel is not None and prepared.function_choice_behavior is not None:
-            prepared = prepare_settings_for_function_calling(  # type: ignore[assignment]
-                prepared, RealtimeExecutionSettings, update_settings_from_function_choice, kernel=self._kernel
-            )
-        self._session_settings = prepared
-        return session_update_event(prepared)
+    def _prepare(self, settings: PromptExecutionSettings | None) -> PromptExecutionSettings:
+        return self._codec_class().prepare_settings(settings, self._kernel)
 
     def _apply_kwargs(self, kwargs: dict[str, Any]) -> None:
         if kwargs.get("kernel") is not None:
@@ -393,34 +320,12 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
                 plugins = {type(p).__name__: p for p in plugins}
             self._kernel.add_plugins(plugins)
 
-    def _drain_end_markers(self) -> None:
-        """Drop what a previous session left on the receive queue's tail (its end marker)."""
-        queue = self.receive_buffer
-        kept = []
-        while not queue.empty():
-            event = queue.get_nowait()
-            if event is not END:
-                kept.append(event)
-        for event in kept:
-            queue.put_nowait(event)
+    def _codec_class(self) -> type[Codec]:
+        if self.codec_class is None:
+            raise TypeError(f"{type(self).__name__} names no wire protocol: set its codec_class")
+        return self.codec_class
 
-    def _require_transport(self) -> Transport:
-        if self._transport is None:
+    def _require_connection(self) -> Connection:
+        if self._connection is None:
             raise RuntimeError("no open session: call create_session() or use `async with client(...)`")
-        return self._transport
-
-    def _require_decoder(self) -> Decoder:
-        if self._decoder is None:
-            raise RuntimeError("no open session")
-        return self._decoder
-
-
-def _ending_event(task: asyncio.Task) -> SessionEndedEvent:
-    if task.cancelled():
-        return SessionEndedEvent(reason="the session was cancelled")
-    exc = task.exception()
-    if isinstance(exc, ConnectionClosedError):
-        return SessionEndedEvent(reason=str(exc), clean=exc.clean, error=exc)
-    if exc is not None:
-        return SessionEndedEvent(reason=f"{type(exc).__name__}: {exc}", error=exc)
-    return SessionEndedEvent(reason="the session loop stopped")
+        return self._connection

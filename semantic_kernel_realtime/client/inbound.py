@@ -5,8 +5,9 @@ Rules:
   receive path, so a decoded event is on the receive queue in the loop iteration that read it from the
   network: no task hop, no await. Per event, in order: output audio goes to the client's
   ``audio_output_callback`` (numpy int16), then the observers see the event, then it is queued.
-- Observers may name the (GA) event types they act on; an event is shown only to the observers that
-  want its type (looked up once per type), so audio frames call none of the built-in ones.
+- Observers may name the event types they act on (current names: the codec's ``canonical_type`` maps
+  older names to them); an event is shown only to the observers that want its type (looked up once per
+  type), so audio frames call none of the built-in ones.
 - A callback that returns an awaitable (an ``async def``) is awaited on one drain task. Its event and
   everything received after it wait in a backlog meanwhile, so the order holds and each audio event
   still follows its callback; the transport keeps reading. An empty backlog gives the synchronous
@@ -29,13 +30,12 @@ from typing import Any
 import numpy as np
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
-from semantic_kernel_realtime.protocol import audio_bytes
-from semantic_kernel_realtime.protocol.event_types import canonical_type
+from semantic_kernel_realtime.protocol._build import audio_bytes
 
 logger = logging.getLogger("semantic_kernel_realtime.client")
 
 EventObserver = Callable[[RealtimeEvents], None]
-#: An observer and the GA event types it wants (``None``: every event).
+#: An observer and the event types it wants (``None``: every event).
 Subscription = tuple[frozenset[str] | None, EventObserver]
 
 _MAX_CACHED_TYPES = 512  # a server inventing event types cannot grow the lookup without bound
@@ -45,22 +45,26 @@ class Inbound:
     """Decode, play, observe and queue what one session receives.
 
     Args:
-        decode: message -> SK events (the session's ``Decoder.decode_message``).
+        decode: message -> SK events (the connection's ``codec.decode``).
         put: puts one event on the receive queue.
         callback: returns the current ``audio_output_callback`` (it may be set after the session opened).
+        canonical: the current name of an event type (the codec's ``canonical_type``; default: unchanged).
     """
 
-    __slots__ = ("_decode", "_put", "_callback", "_subscriptions", "_by_type", "_backlog", "_drainer")
+    __slots__ = ("_decode", "_put", "_callback", "_canonical", "_subscriptions", "_by_type", "_backlog",
+                 "_drainer")
 
     def __init__(
         self,
         decode: Callable[[str | bytes], list[RealtimeEvents]],
         put: Callable[[RealtimeEvents], None],
         callback: Callable[[], Callable[[np.ndarray], Any] | None],
+        canonical: Callable[[str], str] = str,
     ) -> None:
         self._decode = decode
         self._put = put
         self._callback = callback
+        self._canonical = canonical
         self._subscriptions: tuple[Subscription, ...] = ()
         self._by_type: dict[str | None, tuple[EventObserver, ...]] = {}
         self._backlog: deque[RealtimeEvents] | None = None  # not None while a drain task runs
@@ -109,7 +113,7 @@ class Inbound:
             self._publish(event)
 
     def _observers_for(self, service_type: str | None) -> tuple[EventObserver, ...]:
-        wanted = canonical_type(service_type) if service_type is not None else None
+        wanted = self._canonical(service_type) if service_type is not None else None
         found = tuple(observer for types, observer in self._subscriptions if types is None or wanted in types)
         if len(self._by_type) < _MAX_CACHED_TYPES:
             self._by_type[service_type] = found

@@ -2,9 +2,10 @@
 
 Rules: each request opens a short-lived text-only session on a sibling client (same connector settings,
 its own queues, no kernel: Semantic Kernel's own auto-invocation loop runs the tools), seeds the chat
-history, asks for one response and turns it into SK content: text deltas -> text, completed calls ->
-``FunctionCallContent``. A service ``error`` or a session that ends early raises
-``ServiceResponseException``. A live voice session on the same client is not touched.
+history, asks for one response and turns it into SK content: assistant text deltas -> text, completed
+calls -> ``FunctionCallContent``. It reads the codec's signals, not wire shapes, so it works for every
+codec. A service error or a session that ends early raises ``ServiceResponseException``. A live voice
+session on the same client is not touched.
 """
 
 from __future__ import annotations
@@ -17,27 +18,17 @@ from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecut
 from semantic_kernel.contents.chat_history import ChatHistory
 from semantic_kernel.contents.chat_message_content import ChatMessageContent
 from semantic_kernel.contents.function_call_content import FunctionCallContent
-from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeFunctionCallEvent, RealtimeTextEvent
+from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeTextEvent
 from semantic_kernel.contents.streaming_chat_message_content import StreamingChatMessageContent
 from semantic_kernel.contents.text_content import TextContent
 from semantic_kernel.contents.utils.author_role import AuthorRole
 from semantic_kernel.exceptions import ServiceResponseException
 
-from semantic_kernel_realtime.client.events import SessionEndedEvent
-from semantic_kernel_realtime.protocol import as_realtime_settings
+from semantic_kernel_realtime.events import SessionEndedEvent
+from semantic_kernel_realtime.protocol.base import CallCompleted, ResponseEnded, ServiceError
 
 if TYPE_CHECKING:
     from semantic_kernel_realtime.client.base import RealtimeClientBase
-
-CALL_DONE = "response.function_call_arguments.done"
-
-
-def text_session_settings(settings: PromptExecutionSettings | None) -> Any:
-    """Text-only copy of ``settings`` whose tools SK already filled; invocation is left to SK."""
-    text = as_realtime_settings(settings).model_copy(deep=True)
-    text.output_modalities = ["text"]
-    text.function_choice_behavior = None
-    return text
 
 
 def sibling(client: RealtimeClientBase) -> RealtimeClientBase:
@@ -50,23 +41,24 @@ def sibling(client: RealtimeClientBase) -> RealtimeClientBase:
 async def stream_turn(
     client: RealtimeClientBase, chat_history: ChatHistory, settings: PromptExecutionSettings | None
 ) -> AsyncGenerator[RealtimeEvent, None]:
-    """Run one text turn; yield text deltas and completed calls until ``response.done``."""
+    """Run one text turn; yield assistant text deltas and completed calls until the response ends."""
     session = sibling(client)
-    async with session(chat_history=chat_history, settings=text_session_settings(settings)):
-        await session.send(RealtimeEvent(service_type="response.create"))
+    codec = session._codec_class()
+    async with session(chat_history=chat_history, settings=codec.text_only(settings)):
+        await session.request_response()
         async for event in session.receive():
-            etype = event.service_type
             if isinstance(event, RealtimeTextEvent) and event.text.metadata.get("role") == "assistant":
                 yield event
-            elif isinstance(event, RealtimeFunctionCallEvent) and etype == CALL_DONE:
-                yield event
-            elif etype == "error":
-                error = (event.service_event or {}).get("error") or {}
-                raise ServiceResponseException(f"the realtime service refused the turn: {error.get('message')}")
-            elif isinstance(event, SessionEndedEvent):
-                raise ServiceResponseException(f"the realtime session ended before the answer: {event.reason}")
-            elif etype == "response.done":
-                return
+                continue
+            if isinstance(event, SessionEndedEvent):
+                raise ServiceResponseException(f"the realtime session ended before the answer: {event.cause}")
+            for signal in codec.signals(event):
+                if isinstance(signal, CallCompleted):
+                    yield event
+                elif isinstance(signal, ServiceError):
+                    raise ServiceResponseException(f"the realtime service refused the turn: {signal.message}")
+                elif isinstance(signal, ResponseEnded):
+                    return
     raise ServiceResponseException("the realtime session ended before the answer")
 
 

@@ -1,4 +1,4 @@
-"""Connectors: OpenAI and Azure OpenAI, composed from the client base and a transport (no inheritance grid)."""
+"""Connectors: OpenAI and Azure OpenAI, each an endpoint (the vendor) x a link (WebSocket or WebRTC) x a codec."""
 
 from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC, AzureRealtimeWebsocket
 from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket

@@ -1,11 +1,13 @@
 """Azure OpenAI realtime connectors (GA protocol): WebSocket and WebRTC.
 
 GA endpoints: ``wss://<resource>/openai/v1/realtime?model=<deployment>``; WebRTC:
-``POST /openai/v1/realtime/client_secrets`` then ``POST /openai/v1/realtime/calls``. Authentication with an API key
-(``api-key`` header) or Microsoft Entra ID: an ``ad_token_provider`` (sync or async callable) or an
-Azure ``credential`` whose token is fetched on **every connect**, so a long-running app never uses an
-expired token. Environment variables as in Semantic Kernel (``AZURE_OPENAI_ENDPOINT``,
-``AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME``, ``AZURE_OPENAI_API_KEY``).
+``POST /openai/v1/realtime/client_secrets`` then ``POST /openai/v1/realtime/calls``. Authentication with an
+API key (``api-key`` header) or Microsoft Entra ID: an ``ad_token_provider`` (sync or async callable) or
+an Azure ``credential`` whose token is fetched on **every connect**, so a long-running app never uses an
+expired token; a WebRTC connector may instead be given a ``client_secret`` minted by your backend.
+Environment variables as in Semantic Kernel (``AZURE_OPENAI_ENDPOINT``,
+``AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME``, ``AZURE_OPENAI_API_KEY``). The two classes differ only in
+their link (see ``connectors/base.py``).
 """
 
 from __future__ import annotations
@@ -15,21 +17,18 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, SecretStr
-from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 from semantic_kernel.exceptions import ServiceInitializationError
 
-from semantic_kernel_realtime.client.base import RealtimeClientBase
-from semantic_kernel_realtime.connectors._common import USER_AGENT, http_url, resolve_token, websocket_url
-from semantic_kernel_realtime.connectors.webrtc import WebRTCConnector
-from semantic_kernel_realtime.protocol import AzureRealtimeExecutionSettings
-from semantic_kernel_realtime.transports.base import Transport
-from semantic_kernel_realtime.transports.websocket import WebSocketTransport
+from semantic_kernel_realtime.connectors.base import Connector, websocket_link
+from semantic_kernel_realtime.connectors.endpoints import ENTRA_SCOPE, AzureEndpoint
+from semantic_kernel_realtime.connectors.webrtc import WebRTCOptions, webrtc_link
+from semantic_kernel_realtime.protocol.openai.settings import AzureRealtimeExecutionSettings
 
-ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
+__all__ = ["AzureRealtimeWebRTC", "AzureRealtimeWebsocket"]
 
 
-class _AzureConfigured(RealtimeClientBase):
-    """Fields and environment handling shared by the Azure connectors."""
+class _AzureConfigured(Connector):
+    """The Azure fields and their environment handling; ``realtime_endpoint`` is built from them."""
 
     endpoint: str
     deployment_name: str
@@ -56,11 +55,13 @@ class _AzureConfigured(RealtimeClientBase):
                 "Azure realtime needs an endpoint and a deployment name (arguments, or AZURE_OPENAI_ENDPOINT "
                 "and AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME)"
             )
-        if api_key is None and ad_token_provider is None and credential is None:
+        has_credential = ad_token_provider is not None or credential is not None or kwargs.get("client_secret")
+        if api_key is None and not has_credential:
             api_key = os.environ.get("AZURE_OPENAI_API_KEY")
-        if api_key is None and ad_token_provider is None and credential is None:
+        if api_key is None and not has_credential:
             raise ServiceInitializationError(
                 "Azure realtime needs an api_key, an ad_token_provider or a credential (or AZURE_OPENAI_API_KEY)"
+                + (", or a client_secret" if "client_secret" in type(self).model_fields else "")
             )
         super().__init__(
             ai_model_id=deployment_name,
@@ -73,50 +74,29 @@ class _AzureConfigured(RealtimeClientBase):
             **kwargs,
         )
 
-    def get_prompt_execution_settings_class(self) -> type[PromptExecutionSettings]:
-        return AzureRealtimeExecutionSettings
+    @property
+    def realtime_endpoint(self) -> AzureEndpoint:
+        return AzureEndpoint(endpoint=self.endpoint, deployment_name=self.deployment_name, api_key=self.api_key,
+                             ad_token_provider=self.ad_token_provider, credential=self.credential,
+                             token_scope=self.token_scope)
 
-    async def _auth_headers(self) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT}
-        if self.api_key is not None:
-            headers["api-key"] = self.api_key.get_secret_value()
-        else:
-            token = await resolve_token(self.ad_token_provider, self.credential, self.token_scope)
-            if not token:
-                raise ServiceInitializationError("the Entra token provider returned no token")
-            headers["Authorization"] = f"Bearer {token}"
-        return headers
+    def get_prompt_execution_settings_class(self) -> type[AzureRealtimeExecutionSettings]:
+        return AzureRealtimeExecutionSettings
 
 
 class AzureRealtimeWebsocket(_AzureConfigured):
     """Azure OpenAI Realtime over WebSocket (GA ``/openai/v1/realtime``)."""
 
-    async def _create_transport(self) -> Transport:
-        url = websocket_url(self.endpoint, "/openai/v1/realtime", {"model": self.deployment_name})
-        return WebSocketTransport(url, await self._auth_headers())
+    link = websocket_link
 
 
-class AzureRealtimeWebRTC(WebRTCConnector, _AzureConfigured):
+class AzureRealtimeWebRTC(WebRTCOptions, _AzureConfigured):
     """Azure OpenAI Realtime over WebRTC (GA): audio as an Opus track, events on the ``oai-events`` channel.
 
     Per session: ``POST {endpoint}/openai/v1/realtime/client_secrets`` (``api-key`` header, or an Entra
     bearer token fetched on every connect) with the full session config (``model`` = the deployment)
     mints an ephemeral secret; ``POST {endpoint}/openai/v1/realtime/calls`` carries the SDP offer with it.
-    ``audio_track``, ``ice_servers`` (none by default), ``client_secret`` and ``client_secret_expires_after``
-    as in :class:`~semantic_kernel_realtime.connectors.openai.OpenAIRealtimeWebRTC`.
+    Options as in :class:`~semantic_kernel_realtime.connectors.openai.OpenAIRealtimeWebRTC`.
     """
 
-    def __init__(self, *, client_secret: str | None = None, **kwargs: Any) -> None:
-        if client_secret and not (kwargs.get("api_key") or kwargs.get("ad_token_provider") or kwargs.get("credential")):
-            kwargs["api_key"] = "unused: a client secret was given"  # nothing is minted with it
-        super().__init__(client_secret=client_secret, **kwargs)
-
-    def _webrtc_urls(self) -> tuple[str, str]:
-        return (http_url(self.endpoint, "/openai/v1/realtime/client_secrets"),
-                http_url(self.endpoint, "/openai/v1/realtime/calls"))
-
-    async def _mint_headers(self) -> dict[str, str]:
-        return await self._auth_headers()
-
-    def _call_headers(self) -> dict[str, str]:
-        return {"User-Agent": USER_AGENT}
+    link = webrtc_link

@@ -2,7 +2,8 @@
 
 Configuration comes from explicit arguments, an ``AsyncOpenAI`` client (its base URL and key), or the
 same environment variables as Semantic Kernel (``OPENAI_API_KEY``, ``OPENAI_REALTIME_MODEL_ID``) read
-through SK's own ``OpenAISettings``. The key is a ``SecretStr``: not in ``repr``, dumps or logs.
+through SK's own ``OpenAISettings``. The key is a ``SecretStr``: not in ``repr``, dumps or logs. The two
+classes differ only in their link (see ``connectors/base.py``).
 """
 
 from __future__ import annotations
@@ -11,21 +12,19 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import OpenAISettings
-from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 
-from semantic_kernel_realtime.client.base import RealtimeClientBase
-from semantic_kernel_realtime.connectors._common import USER_AGENT, http_url, websocket_url
-from semantic_kernel_realtime.connectors.webrtc import WebRTCConnector
-from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
-from semantic_kernel_realtime.transports.base import Transport
-from semantic_kernel_realtime.transports.websocket import WebSocketTransport
+from semantic_kernel_realtime.connectors.base import Connector, websocket_link
+from semantic_kernel_realtime.connectors.endpoints import OpenAIEndpoint
+from semantic_kernel_realtime.connectors.webrtc import WebRTCOptions, webrtc_link
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-realtime"
 
+__all__ = ["OpenAIRealtimeWebRTC", "OpenAIRealtimeWebsocket"]
 
-class _OpenAIConfigured(RealtimeClientBase):
-    """Fields and environment handling shared by the OpenAI connectors."""
+
+class _OpenAIConfigured(Connector):
+    """The OpenAI fields and their environment handling; ``realtime_endpoint`` is built from them."""
 
     api_key: SecretStr | None = Field(default=None, repr=False, exclude=True)
     base_url: str = DEFAULT_BASE_URL
@@ -65,49 +64,27 @@ class _OpenAIConfigured(RealtimeClientBase):
             **kwargs,
         )
 
-    def get_prompt_execution_settings_class(self) -> type[PromptExecutionSettings]:
-        return RealtimeExecutionSettings
-
-    def _auth_headers(self) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT}
-        if self.api_key is not None:
-            headers["Authorization"] = f"Bearer {self.api_key.get_secret_value()}"
-        if self.organization:
-            headers["OpenAI-Organization"] = self.organization
-        if self.project:
-            headers["OpenAI-Project"] = self.project
-        return headers
+    @property
+    def realtime_endpoint(self) -> OpenAIEndpoint:
+        return OpenAIEndpoint(base_url=self.base_url, api_key=self.api_key, websocket_base_url=self.websocket_base_url,
+                              organization=self.organization, project=self.project)
 
 
 class OpenAIRealtimeWebsocket(_OpenAIConfigured):
     """OpenAI Realtime over WebSocket: ``wss://.../v1/realtime?model=<model>``."""
 
-    async def _create_transport(self) -> Transport:
-        url = websocket_url(self.websocket_base_url or self.base_url, "/realtime", {"model": self.ai_model_id})
-        return WebSocketTransport(url, self._auth_headers())
+    link = websocket_link
 
 
-class OpenAIRealtimeWebRTC(WebRTCConnector, _OpenAIConfigured):
+class OpenAIRealtimeWebRTC(WebRTCOptions, _OpenAIConfigured):
     """OpenAI Realtime over WebRTC: audio as an Opus track, JSON events on the ``oai-events`` data channel.
 
     Per session: ``POST {base_url}/realtime/client_secrets`` with the API key and the full session config
     mints an ephemeral ``ek_…`` secret, then ``POST {base_url}/realtime/calls`` carries the SDP offer with
     that secret (see ``connectors/webrtc.py``). Pass ``client_secret`` instead of an API key when a backend
     mints secrets for this client (the minting step is then skipped; the session still gets the full
-    ``session.update`` over the data channel).
-
-    Args (besides the OpenAI ones): ``audio_track``: an outgoing ``MediaStreamTrack`` (e.g. a microphone)
-    used instead of ``RealtimeAudioEvent``s from the send queue (one session: closing stops it);
-    ``ice_servers``: ``RTCIceServer`` list, none by default; ``client_secret_expires_after``: seconds the
-    minted secret stays valid (the service's default, 600, when None).
+    ``session.update`` over the data channel). Other options: :class:`~.webrtc.WebRTCOptions`.
     Received audio: ``RealtimeAudioEvent``s of PCM16 24 kHz mono, as over WebSocket.
     """
 
-    def _webrtc_urls(self) -> tuple[str, str]:
-        return http_url(self.base_url, "/realtime/client_secrets"), http_url(self.base_url, "/realtime/calls")
-
-    async def _mint_headers(self) -> dict[str, str]:
-        return self._auth_headers()
-
-    def _call_headers(self) -> dict[str, str]:
-        return {k: v for k, v in self._auth_headers().items() if k != "Authorization"}
+    link = webrtc_link

@@ -1,19 +1,20 @@
-"""The WebRTC part of the OpenAI and Azure connectors, shared by composition.
+"""The WebRTC link of the OpenAI and Azure connectors: client secrets, SDP signalling, track audio.
 
 Rules:
 - Opening a WebRTC session is two HTTP steps: :func:`mint_client_secret` POSTs the **full** GA session
-  config (``{"session": ...}``: turn detection, voice, transcription, tools, nothing stripped) to
-  ``.../realtime/client_secrets`` with the long-lived credential and returns the ephemeral ``ek_…``
+  config (``{"session": ...}``: turn detection, voice, transcription, tools, nothing stripped) to the
+  endpoint's ``client_secrets_url`` with the long-lived credential and returns the ephemeral ``ek_…``
   value; :func:`webrtc_transport` builds a :class:`WebRTCTransport` whose signalling POSTs the SDP offer
-  to ``.../realtime/calls`` with ``Authorization: Bearer ek_…``. The client then still sends the same
-  full ``session.update`` over the data channel, as over WebSocket.
+  to the endpoint's ``calls_url`` with ``Authorization: Bearer ek_…``. The client then still sends the
+  same full ``session.update`` over the data channel, as over WebSocket. With ``client_secret`` given
+  (minted by the app's backend) the first step is skipped.
 - HTTP 401/403 becomes :class:`AuthenticationError` naming the step and the service's cause; other
   failures :class:`ConnectionFailedError`. Keys, tokens and secrets never appear in messages or logs.
 - Received track audio becomes :func:`track_audio_event` events: ``RealtimeAudioEvent`` with PCM16 24 kHz
-  mono bytes in ``AudioContent(data_format="base64", mime_type="audio/pcm")``, the same content as the
-  WebSocket connector's ``response.output_audio.delta`` events. Their ``service_type`` is
-  :data:`OUTPUT_AUDIO_TRACK`, a local name (not a wire event: the audio came as media, with no item or
-  response id). Match on the class, ``RealtimeAudioEvent``, to handle audio from either transport.
+  mono bytes, the same content as the WebSocket connector's ``response.output_audio.delta`` events. Their
+  ``service_type`` is the synthetic :data:`~semantic_kernel_realtime.events.TRACK_AUDIO` (the audio came
+  as media, with no item or response id). Match on the class, ``RealtimeAudioEvent``, to handle audio
+  from either transport.
 - :func:`audio_receiver` hands each chunk to the client's receive path (``put_received``), the one the
   data channel's events take: ``audio_output_callback`` (numpy int16) first, then the observers, then
   ``receive_buffer``, in order with the JSON events. It runs on the transport's audio reader task and
@@ -33,9 +34,10 @@ from pydantic import Field, SecretStr
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
-from semantic_kernel_realtime.protocol import pcm_audio_event
-from semantic_kernel_realtime.protocol.session import session_config
-from semantic_kernel_realtime.transports.errors import AuthenticationError, ConnectionFailedError
+from semantic_kernel_realtime.connectors.endpoints import Endpoint
+from semantic_kernel_realtime.errors import AuthenticationError, ConnectionFailedError
+from semantic_kernel_realtime.events import TRACK_AUDIO
+from semantic_kernel_realtime.protocol._build import pcm_audio_event
 from semantic_kernel_realtime.transports.signalling import HttpSdpSignalling, error_detail, scrub
 from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
 
@@ -45,24 +47,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OUTPUT_AUDIO_TRACK",
-    "WebRTCConnector",
+    "WebRTCOptions",
     "audio_receiver",
     "mint_client_secret",
     "session_for_secret",
     "track_audio_event",
+    "webrtc_link",
     "webrtc_transport",
 ]
 
-#: ``service_type`` of the ``RealtimeAudioEvent``s made from the remote audio track (not a wire event).
-OUTPUT_AUDIO_TRACK = "output_audio.track"
-
+#: ``service_type`` of the ``RealtimeAudioEvent``s made from the remote audio track (an alias of
+#: :data:`~semantic_kernel_realtime.events.TRACK_AUDIO`).
+OUTPUT_AUDIO_TRACK = TRACK_AUDIO
 
 
 def session_for_secret(client: RealtimeClientBase) -> dict[str, Any]:
     """The full GA session for the client secret: what the data-channel ``session.update`` carries
     (``client.opening_session``: tools filled in from the kernel), with the model named."""
     opening = client.opening_session
-    session = dict(opening) if opening is not None else session_config(None, model=client.ai_model_id)
+    session = {"type": "realtime", **(opening or {})}
     session.setdefault("model", client.ai_model_id)
     return session
 
@@ -127,7 +130,7 @@ def webrtc_transport(
 
 def track_audio_event(pcm16: bytes) -> RealtimeAudioEvent:
     """A received chunk of track audio (PCM16 24 kHz mono) as the event WebSocket audio also becomes."""
-    return pcm_audio_event(OUTPUT_AUDIO_TRACK, pcm16)
+    return pcm_audio_event(TRACK_AUDIO, pcm16)
 
 
 def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], None]:
@@ -139,12 +142,14 @@ def audio_receiver(client: RealtimeClientBase) -> Callable[[bytes], None]:
     return receive
 
 
-class WebRTCConnector(RealtimeClientBase):
-    """What the OpenAI and Azure WebRTC connectors share: the options, and a transport per session.
+class WebRTCOptions(RealtimeClientBase):
+    """The options of the WebRTC connectors (fields only).
 
-    A connector class combines this with its vendor configuration and names its endpoints and headers
-    (``_webrtc_urls``, ``_mint_headers``, ``_call_headers``). Per session: mint a client secret with the
-    full session config (skipped when ``client_secret`` is given), then open the WebRTC transport.
+    ``audio_track``: an outgoing ``MediaStreamTrack`` (e.g. a microphone) used instead of
+    ``RealtimeAudioEvent``s from the send queue (one session: closing stops it); ``ice_servers``:
+    ``RTCIceServer`` list, none by default; ``client_secret``: an ephemeral secret minted by your backend
+    (nothing is minted here then); ``client_secret_expires_after``: seconds a minted secret stays valid
+    (the service's default, 600, when None).
     """
 
     audio_track: Any | None = Field(default=None, exclude=True)
@@ -152,28 +157,17 @@ class WebRTCConnector(RealtimeClientBase):
     client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
     client_secret_expires_after: int | None = None
 
-    async def _create_transport(self) -> WebRTCTransport:
-        secrets_url, calls_url = self._webrtc_urls()
-        if self.client_secret is not None:
-            secret = self.client_secret.get_secret_value()
-        else:
-            secret = await mint_client_secret(
-                secrets_url, await self._mint_headers(), session_for_secret(self),
-                expires_after_seconds=self.client_secret_expires_after,
-            )
-        return webrtc_transport(
-            calls_url, secret, audio_receiver=audio_receiver(self), audio_track=self.audio_track,
-            ice_servers=self.ice_servers, extra_headers=self._call_headers(),
+
+async def webrtc_link(client: WebRTCOptions, endpoint: Endpoint) -> WebRTCTransport:
+    """Mint a client secret with the full session config (unless one was given), then a WebRTC transport."""
+    if client.client_secret is not None:
+        secret = client.client_secret.get_secret_value()
+    else:
+        secret = await mint_client_secret(
+            endpoint.client_secrets_url, await endpoint.auth_headers(), session_for_secret(client),
+            expires_after_seconds=client.client_secret_expires_after,
         )
-
-    def _webrtc_urls(self) -> tuple[str, str]:
-        """(``.../realtime/client_secrets``, ``.../realtime/calls``) of this service."""
-        raise NotImplementedError
-
-    async def _mint_headers(self) -> dict[str, str]:
-        """Headers with the long-lived credential, for minting the client secret."""
-        raise NotImplementedError
-
-    def _call_headers(self) -> dict[str, str]:
-        """Headers besides the ephemeral bearer for the SDP POST (never the long-lived credential)."""
-        raise NotImplementedError
+    return webrtc_transport(
+        endpoint.calls_url, secret, audio_receiver=audio_receiver(client), audio_track=client.audio_track,
+        ice_servers=client.ice_servers, extra_headers=endpoint.call_headers(),
+    )

@@ -22,13 +22,14 @@ from typing import Any
 from semantic_kernel import Kernel
 from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
 from semantic_kernel.contents.audio_content import AudioContent
-from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeFunctionResultEvent
 
 from semantic_kernel_realtime.demo.agent import INSTRUCTIONS, PLUGIN_NAME, DemoPlugin
 from semantic_kernel_realtime.demo.audio import CHUNK_BYTES, CHUNK_MS, AudioFileError, chunks, read_wav_24k, write_wav
 from semantic_kernel_realtime.demo.session_log import SessionLog, read_log, recording
 from semantic_kernel_realtime.demo.timing import format_timing
 from semantic_kernel_realtime.demo.transcript import TranscriptPrinter
+from semantic_kernel_realtime.events import SessionEndedEvent
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
 
 DEFAULT_INPUT = Path("..") / "shared" / "fixtures" / "audio" / "whats-the-weather.pcm16-24k.wav"
@@ -172,9 +173,9 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
                         log.write_media_audio("received", data)
                 elif etype == "output_audio_buffer.started":
                     playing = True
-                elif etype == "client.session_ended":
-                    raise DemoError(f"the session ended early: {event.reason}")
-                elif type(event).__name__ == "RealtimeFunctionResultEvent":
+                elif isinstance(event, SessionEndedEvent):
+                    raise DemoError(f"the session ended early: {event.cause}")
+                elif isinstance(event, RealtimeFunctionResultEvent):
                     tool_results.append(str(event.function_result.result))
                 elif etype == "response.done" and _is_final(event):
                     status = ((event.service_event or {}).get("response") or {}).get("status")
@@ -250,7 +251,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
 
 
 def demo_main(args: argparse.Namespace) -> int:
-    from semantic_kernel_realtime.transports.errors import TransportError
+    from semantic_kernel_realtime.errors import TransportError
 
     try:
         result = asyncio.run(run_demo(args))

@@ -4,7 +4,7 @@ Each line is ``{"t": seconds, "dir": "sent" | "received" | "meta", "event": {...
 the log's creation on a monotonic clock. The first line is a ``meta`` record (what was run). Events are
 recorded at the transport, exactly as they crossed the wire (audio included, base64), so ``replay`` can
 re-decode them with the same protocol layer as a live session. Audio that a media transport (WebRTC)
-carries outside JSON is recorded as ``{"type": "client.media_audio", "audio": <base64>}``.
+carries outside JSON is recorded as ``{"type": MEDIA_AUDIO, "audio": <base64>}`` (``events.MEDIA_AUDIO``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from pydantic import PrivateAttr
 
-MEDIA_AUDIO = "client.media_audio"
+from semantic_kernel_realtime.events import MEDIA_AUDIO, UNPARSABLE
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class SessionLog:
             event = orjson.loads(message)
         except orjson.JSONDecodeError:
             event = {"type": "client.unparsable", "text": message if isinstance(message, str) else repr(message)}
-        self.write(direction, event if isinstance(event, dict) else {"type": "client.unparsable", "value": event})
+        self.write(direction, event if isinstance(event, dict) else {"type": UNPARSABLE, "value": event})
 
     def write_media_audio(self, direction: str, pcm16: bytes) -> None:
         self.write(direction, {"type": MEDIA_AUDIO, "audio": base64.b64encode(pcm16).decode("ascii")})

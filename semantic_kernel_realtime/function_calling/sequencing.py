@@ -1,9 +1,10 @@
 """When to ask for the next response after tool calls: sans-I/O bookkeeping per response.
 
-Rules (the service rejects a ``response.create`` while a response is active, and the model should
+Used for codecs whose service waits to be asked after tool outputs (``Capabilities.response_after_tool_output``).
+Rules (such a service refuses a response request while a response is active, and the model should
 answer once with every result in view):
-- A response's calls are tracked from their ``arguments.done``; outputs are sent as they finish.
-- Exactly one ``response.create`` follows, when the response is done **and** every output of its calls
+- A response's calls are tracked from their completion; outputs are sent as they finish.
+- Exactly one response request follows, when the response is done **and** every output of its calls
   has been sent (whichever happens last). A response without calls asks for nothing.
 - A response that ends ``cancelled`` (barge-in), ``failed`` or ``incomplete`` asks for nothing; its
   still-running calls are returned so the caller can cancel them (policy in docs/function_calling.md).
@@ -26,7 +27,7 @@ class _Response:
 
 
 class ResponseSequencer:
-    """Tracks calls per response id; tells when to send ``response.create``."""
+    """Tracks calls per response id; tells when to ask for the next response."""
 
     def __init__(self) -> None:
         self._responses: dict[str, _Response] = {}
@@ -45,7 +46,7 @@ class ResponseSequencer:
         return self._ready(response_id, response)
 
     def response_done(self, response_id: str, status: str | None) -> tuple[bool, list[str]]:
-        """Record ``response.done``: (send response.create now?, call ids still running to cancel)."""
+        """Record a response's end: (ask for the next response now?, call ids still running to cancel)."""
         response = self._responses.get(response_id)
         if response is None:
             return False, []

@@ -1,15 +1,5 @@
-"""Errors of the protocol layer.
+"""The protocol errors; their home is :mod:`semantic_kernel_realtime.errors` (this module is an alias)."""
 
-Decoding never raises (a bad server event becomes a :class:`MalformedServerEvent`, see ``decode``);
-encoding is strict and raises :class:`EncodeError` naming what is wrong with the user's event.
-"""
+from semantic_kernel_realtime.errors import EncodeError, ProtocolError
 
-from __future__ import annotations
-
-
-class ProtocolError(Exception):
-    """Base class of protocol-layer errors."""
-
-
-class EncodeError(ProtocolError, ValueError):
-    """A user event cannot be turned into a valid GA client event."""
+__all__ = ["EncodeError", "ProtocolError"]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from semantic_kernel_realtime.transports.errors import AuthenticationError, ConnectionFailedError
+from semantic_kernel_realtime.errors import AuthenticationError, ConnectionFailedError
 
 __all__ = ["CallableSignalling", "HttpSdpSignalling", "Signalling"]
 

@@ -29,13 +29,13 @@ from collections.abc import Sequence
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from semantic_kernel_realtime.transports.audio_tracks import OpusAudioTrack, Pcm16Converter, PcmAudioTrack
-from semantic_kernel_realtime.transports.base import AudioReceiver, Inbox, MessageSink
-from semantic_kernel_realtime.transports.errors import (
+from semantic_kernel_realtime.errors import (
     ConnectionClosedError,
     ConnectionFailedError,
     TransportError,
 )
+from semantic_kernel_realtime.transports.audio_tracks import OpusAudioTrack, Pcm16Converter, PcmAudioTrack
+from semantic_kernel_realtime.transports.base import AudioReceiver, Inbox, MessageSink
 from semantic_kernel_realtime.transports.signalling import Signalling
 
 __all__ = ["WebRTCTransport"]

@@ -27,12 +27,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.frames import Opcode
 
-from semantic_kernel_realtime.transports.base import Inbox, MessageSink
-from semantic_kernel_realtime.transports.errors import (
+from semantic_kernel_realtime.errors import (
     AuthenticationError,
     ConnectionClosedError,
     ConnectionFailedError,
 )
+from semantic_kernel_realtime.transports.base import Inbox, MessageSink
 
 __all__ = ["WebSocketTransport"]
 

@@ -1,4 +1,4 @@
-"""Inbound, the session's receive path: real Decoder, real asyncio queue; the transport's role is played
+"""Inbound, the session's receive path: real OpenAI codec, real asyncio queue; the transport's role is played
 by calling the sink the way a transport does (one message at a time, synchronously)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
 from semantic_kernel_realtime.client.inbound import Inbound
-from semantic_kernel_realtime.protocol import Decoder
+from semantic_kernel_realtime.protocol.openai import OpenAICodec
 
 PCM = (np.sin(np.arange(480) / 5) * 8000).astype("<i2").tobytes()
 
@@ -35,7 +35,8 @@ class Session:
         self.queue: asyncio.Queue = asyncio.Queue()
         self.log: list[str] = []
         self.callback = callback
-        self.inbound = Inbound(Decoder().decode_message, self._put, lambda: self.callback)
+        self.inbound = Inbound(OpenAICodec().decode, self._put, lambda: self.callback,
+                               canonical=OpenAICodec.canonical_type)
         self.inbound.subscribe([(None, lambda event: self.log.append(f"observed {_id(event)}"))])
 
     def _put(self, event) -> None:
@@ -117,7 +118,7 @@ async def test_track_audio_from_event_takes_the_same_path_in_order():
 
     session = Session(player)
     session.inbound.message(audio(1))
-    track_event = Decoder().decode_message(audio(2))[0]
+    track_event = OpenAICodec().decode(audio(2))[0]
     session.inbound.event(track_event)
     release.set()
     await asyncio.wait_for(session.inbound.finish(), 1)

@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
 
-from semantic_kernel_realtime.protocol.errors import EncodeError
-from semantic_kernel_realtime.protocol.settings import RealtimeExecutionSettings
+from semantic_kernel_realtime.errors import EncodeError
+from semantic_kernel_realtime.protocol.openai.settings import RealtimeExecutionSettings
 
 _FORMATS: dict[str, dict[str, Any]] = {
     "audio/pcm": {"type": "audio/pcm", "rate": 24000},

@@ -31,10 +31,10 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 
+from semantic_kernel_realtime.errors import EncodeError
 from semantic_kernel_realtime.protocol._build import audio_bytes
-from semantic_kernel_realtime.protocol.errors import EncodeError
-from semantic_kernel_realtime.protocol.event_types import CLIENT_EVENT_TYPES
-from semantic_kernel_realtime.protocol.session import session_update_event
+from semantic_kernel_realtime.protocol.openai.event_types import CLIENT_EVENT_TYPES
+from semantic_kernel_realtime.protocol.openai.session import session_update_event
 
 ClientEvent = dict[str, Any]
 

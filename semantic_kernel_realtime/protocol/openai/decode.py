@@ -4,11 +4,12 @@ Rules:
 - Dispatch is one dict lookup on the ``type`` string (``_HANDLERS``); beta names share the GA handler.
 - Every decoded event keeps ``service_type`` (the wire type, as received) and ``service_event`` (the
   raw dict). Text and transcript deltas become ``RealtimeTextEvent``; output audio ``RealtimeAudioEvent``
-  (base64 kept until read); function-call argument deltas and completed calls ``RealtimeFunctionCallEvent``;
+  (decoded from base64 here); function-call argument deltas and completed calls ``RealtimeFunctionCallEvent``;
   everything else, unknown types included, a plain ``RealtimeEvent``.
 - Decoding is tolerant: ``null`` where the spec has none, unknown statuses and extra fields are fine.
   A missing or mistyped field that a handler needs, a non-object, or bad JSON yields a
-  :class:`MalformedServerEvent` that says what is wrong; no exception ever escapes ``decode``.
+  :class:`~semantic_kernel_realtime.events.MalformedServerEvent` whose ``cause`` says what is wrong; no
+  exception ever escapes ``decode``.
 - The whole event is never validated against the 40-model union: handlers read the few fields they use.
 """
 
@@ -28,15 +29,11 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
+from semantic_kernel_realtime.events import MalformedServerEvent
 from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
-from semantic_kernel_realtime.protocol.event_types import BETA_TO_GA
-from semantic_kernel_realtime.protocol.state import ConversationState
-
-
-class MalformedServerEvent(RealtimeEvent):
-    """A server event that could not be decoded as its type requires; ``problem`` says why."""
-
-    problem: str
+from semantic_kernel_realtime.protocol.base import split_function_name
+from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
+from semantic_kernel_realtime.protocol.openai.state import ConversationState
 
 
 class _Bad(Exception):
@@ -64,12 +61,6 @@ def _str(event: dict, key: str) -> str:
 def _opt_str(event: dict, key: str) -> str | None:
     value = event.get(key)
     return value if type(value) is str else None
-
-
-def split_function_name(wire_name: str) -> tuple[str | None, str]:
-    """``plugin-function`` -> (plugin, function); a name without a dash has no plugin."""
-    plugin, sep, function = wire_name.partition("-")
-    return (plugin, function) if sep else (None, wire_name)
 
 
 class Decoder:
@@ -209,10 +200,8 @@ def _passthrough(decoder: Decoder, event: dict, etype: str) -> list[RealtimeEven
 _malformed_event = builder(MalformedServerEvent)
 
 
-def _malformed(etype: Any, event: Any, problem: str) -> MalformedServerEvent:
-    return _malformed_event(
-        service_type=etype if type(etype) is str else None, service_event=event, problem=problem
-    )
+def _malformed(etype: Any, event: Any, cause: str) -> MalformedServerEvent:
+    return _malformed_event(service_type=etype if type(etype) is str else None, service_event=event, cause=cause)
 
 
 Handler = Callable[[Decoder, dict, str], list[RealtimeEvents]]

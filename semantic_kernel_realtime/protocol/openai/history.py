@@ -15,7 +15,7 @@ from semantic_kernel.contents.function_call_content import FunctionCallContent
 from semantic_kernel.contents.function_result_content import FunctionResultContent
 from semantic_kernel.contents.text_content import TextContent
 
-from semantic_kernel_realtime.protocol.encode import function_call_item, function_output_item, message_item
+from semantic_kernel_realtime.protocol.openai.encode import function_call_item, function_output_item, message_item
 
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 

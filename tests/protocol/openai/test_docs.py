@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from semantic_kernel_realtime.protocol.decode import _GA_HANDLERS
-from semantic_kernel_realtime.protocol.encode import _ENCODERS
-from semantic_kernel_realtime.protocol.event_types import BETA_TO_GA, CLIENT_EVENT_TYPES
+from semantic_kernel_realtime.protocol.openai.decode import _GA_HANDLERS
+from semantic_kernel_realtime.protocol.openai.encode import _ENCODERS
+from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA, CLIENT_EVENT_TYPES
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
 
 
 @pytest.fixture(scope="module")

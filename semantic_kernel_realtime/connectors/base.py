@@ -1,0 +1,47 @@
+"""A connector is configuration: an endpoint (the vendor), a link (how bytes move), a codec (the wire protocol).
+
+Rules:
+- :class:`Connector` subclasses are thin: their fields build an :class:`~.endpoints.Endpoint`
+  (``realtime_endpoint``); the class
+  names its ``link`` (:func:`websocket_link` or :func:`~.webrtc.webrtc_link`) and its ``codec_class``.
+  Nothing else differs between the SK-named connector classes.
+- A link opens nothing: it returns an unopened transport for one connection, fetching credentials
+  (tokens, ephemeral secrets) on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.connectors.endpoints import Endpoint
+from semantic_kernel_realtime.protocol.base import Codec
+from semantic_kernel_realtime.protocol.openai import OpenAICodec
+from semantic_kernel_realtime.transports.base import Transport
+from semantic_kernel_realtime.transports.websocket import WebSocketTransport
+
+#: ``link(client, endpoint) -> unopened transport`` for one connection.
+Link = Callable[[Any, Endpoint], Awaitable[Transport]]
+
+__all__ = ["Connector", "websocket_link"]
+
+
+async def websocket_link(client: Connector, endpoint: Endpoint) -> Transport:
+    """A WebSocket to the endpoint's realtime URL for the client's model, authenticated now."""
+    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers())
+
+
+class Connector(RealtimeClientBase):
+    """A realtime client made of an endpoint, a link and a codec (see the module rules)."""
+
+    codec_class: ClassVar[type[Codec] | None] = OpenAICodec
+    link: ClassVar[Link]
+
+    @property
+    def realtime_endpoint(self) -> Endpoint:
+        """The vendor's endpoint, built from this connector's fields."""
+        raise NotImplementedError
+
+    async def _create_transport(self) -> Transport:
+        return await type(self).link(self, self.realtime_endpoint)

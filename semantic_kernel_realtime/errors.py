@@ -1,0 +1,87 @@
+"""The errors users of semantic-kernel-realtime catch: one module, exported from the package root.
+
+Rules:
+- Every error raised to an application is a :class:`RealtimeError`. Network failures are the
+  :class:`TransportError` family, never a library-specific exception; a user event that cannot become a
+  wire event is an :class:`EncodeError` (a ``ValueError``). Decoding never raises: a bad server event
+  becomes a ``MalformedServerEvent`` on the receive queue (see :mod:`semantic_kernel_realtime.events`).
+- ``retryable`` says whether reconnecting can help (a dropped network) or not (refused credentials,
+  policy violations).
+- Messages never contain a key, token or secret.
+
+This module imports nothing but the standard library, so every layer (transports included) may use it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "ConnectionClosedError",
+    "ConnectionFailedError",
+    "EncodeError",
+    "ProtocolError",
+    "RealtimeError",
+    "TransportError",
+]
+
+#: Close codes that end a session for good: a policy violation, unsupported data, and the service's own
+#: refusals (4000 range). A network loss (1006) or an abnormal server close (1011) may be retried.
+_FINAL_CLOSE_CODES = frozenset({1003, 1008, 4000, 4001, 4003})
+
+
+class RealtimeError(Exception):
+    """Base class of every error this package raises to an application."""
+
+    retryable: bool = False
+
+
+# -- transports ------------------------------------------------------------------------------------
+
+
+class TransportError(RealtimeError):
+    """A network failure: base class of the transport errors."""
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+class ConnectionFailedError(TransportError):
+    """The connection could not be opened (refused, DNS, TLS, HTTP status other than 101/2xx)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class AuthenticationError(ConnectionFailedError):
+    """The service refused the credentials (HTTP 401/403). Not retryable: fix the key or token."""
+
+    retryable = False
+
+
+class ConnectionClosedError(TransportError):
+    """An open connection ended. ``code``/``reason`` carry the close frame when there was one.
+
+    ``clean`` is True for a normal close (1000/1001) by the peer; False for a dropped network or an
+    abnormal close (1006 and friends).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, reason: str | None = None, clean: bool = False):
+        super().__init__(message, code=code, reason=reason)
+        self.clean = clean
+        self.retryable = not clean and code not in _FINAL_CLOSE_CODES
+
+
+# -- protocol --------------------------------------------------------------------------------------
+
+
+class ProtocolError(RealtimeError):
+    """Base class of wire-protocol errors."""
+
+
+class EncodeError(ProtocolError, ValueError):
+    """A user event cannot be turned into a valid client event of the session's wire protocol."""

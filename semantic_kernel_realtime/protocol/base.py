@@ -1,0 +1,234 @@
+"""The codec seam: what every wire protocol provides, and the protocol-neutral facts it reports.
+
+Rules:
+- A :class:`Codec` is one wire protocol (OpenAI Realtime GA, Gemini Live, ...). Its class-level methods
+  are stateless (settings, the events an application or a layer puts on the send queue); an instance
+  holds one connection's wire state and turns messages into Semantic Kernel realtime events and back.
+  Nothing here does I/O.
+- :class:`Capabilities` says what differs between protocols where the layers above must act
+  differently (who asks for the next response after tool outputs, sample rates, resumption).
+- Layers above the codec (function calling, the history mirror, the onramp) never read wire shapes:
+  they react to the *signals* a codec derives from the events it decoded (:data:`Signal`). A codec
+  reports signals only for the event types in its ``signal_types``; for every other event (audio,
+  deltas) nothing is looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
+    from semantic_kernel.contents.chat_history import ChatHistory
+    from semantic_kernel.contents.function_call_content import FunctionCallContent
+    from semantic_kernel.contents.function_result_content import FunctionResultContent
+    from semantic_kernel.contents.realtime_events import RealtimeEvents
+    from semantic_kernel.kernel import Kernel
+
+__all__ = [
+    "CallCompleted",
+    "CallsCancelled",
+    "Capabilities",
+    "Codec",
+    "Item",
+    "ItemAdded",
+    "ItemRemoved",
+    "ItemText",
+    "ResponseEnded",
+    "ResponseStarted",
+    "ServiceError",
+    "Signal",
+    "split_function_name",
+]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What differs between wire protocols, for the layers above the codec."""
+
+    name: str
+    """A short protocol name for logs (``openai-ga``, ``gemini-live``)."""
+    response_after_tool_output: bool
+    """True when the client must ask for the next response once tool outputs are sent (OpenAI);
+    False when the service continues by itself (Gemini)."""
+    input_sample_rate: int
+    """PCM16 mono rate the service expects for input audio."""
+    output_sample_rate: int
+    """PCM16 mono rate of the output audio it sends."""
+    resumable: bool = False
+    """True when the service can resume a session on a new connection by a handle."""
+
+
+def split_function_name(wire_name: str) -> tuple[str | None, str]:
+    """A tool name as Semantic Kernel writes fully qualified names, ``plugin-function`` -> (plugin, function).
+
+    A name without a dash has no plugin.
+    """
+    plugin, sep, function = wire_name.partition("-")
+    return (plugin, function) if sep else (None, wire_name)
+
+
+# -- signals: protocol-neutral facts about received events -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A conversation item, in protocol-neutral terms.
+
+    ``kind`` is ``message``, ``function_call``, ``function_call_output`` or whatever else the service names.
+    ``text`` is the item's words so far (message text or audio transcript; empty when none yet).
+    """
+
+    id: str
+    kind: str
+    role: str | None = None
+    text: str = ""
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    output: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallCompleted:
+    """The model finished a function call's arguments: it may run now."""
+
+    call: FunctionCallContent
+    response_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallsCancelled:
+    """The service withdrew calls it asked for (they must not be answered)."""
+
+    call_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStarted:
+    response_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseEnded:
+    """A response ended; ``status`` is ``completed``, ``cancelled``, ``failed`` or ``incomplete``."""
+
+    response_id: str | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAdded:
+    """An item entered the conversation after ``previous_item_id`` (``None``: at the end), or was updated."""
+
+    item: Item
+    previous_item_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRemoved:
+    item_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemText:
+    """The final words of an item: a user transcript, or the assistant's text or audio transcript."""
+
+    item_id: str
+    role: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceError:
+    """The service reported an error (the session goes on unless it also closes)."""
+
+    message: str
+    code: str | None = None
+
+
+Signal = (
+    CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ItemAdded | ItemRemoved | ItemText | ServiceError
+)
+
+
+class Codec(Protocol):
+    """One wire protocol. Class-level: settings and send-queue events; an instance: one connection."""
+
+    capabilities: ClassVar[Capabilities]
+    #: The execution-settings class of this protocol (what ``get_prompt_execution_settings_class`` gives).
+    settings_class: ClassVar[type[PromptExecutionSettings]]
+    #: The ``service_type`` values (as received, old names included) whose events may carry signals.
+    signal_types: ClassVar[frozenset[str]]
+
+    def __init__(self, *, model: str | None = None) -> None: ...
+
+    # -- stateless: settings and events for the send queue --------------------------------------------
+
+    @classmethod
+    def prepare_settings(
+        cls, settings: PromptExecutionSettings | None, kernel: Kernel | None
+    ) -> PromptExecutionSettings:
+        """``settings`` as this protocol's settings class, tools filled in from ``kernel``'s functions."""
+        ...
+
+    @classmethod
+    def text_only(cls, settings: PromptExecutionSettings | None) -> PromptExecutionSettings:
+        """A copy of ``settings`` for a text-only turn whose tools are already filled in (invocation off)."""
+        ...
+
+    @staticmethod
+    def update_settings_from_function_choice(configuration: Any, settings: Any, choice_type: Any) -> None:
+        """Semantic Kernel's function-choice callback: set this protocol's tool fields on ``settings``."""
+        ...
+
+    @classmethod
+    def session_object(cls, settings: PromptExecutionSettings, *, model: str | None = None) -> dict[str, Any]:
+        """The session configuration ``settings`` opens a connection with, as the wire carries it."""
+        ...
+
+    @classmethod
+    def session_update(cls, settings: PromptExecutionSettings) -> RealtimeEvents:
+        """An event for the send queue that reconfigures a running session."""
+        ...
+
+    @classmethod
+    def history(cls, chat_history: ChatHistory | None) -> list[RealtimeEvents]:
+        """Events for the send queue that add ``chat_history``'s messages to the conversation."""
+        ...
+
+    @classmethod
+    def response_request(cls) -> RealtimeEvents:
+        """An event for the send queue that asks the model to respond now."""
+        ...
+
+    @classmethod
+    def function_result(cls, result: FunctionResultContent) -> RealtimeEvents:
+        """An event for the send queue that answers a function call."""
+        ...
+
+    @classmethod
+    def canonical_type(cls, service_type: str) -> str:
+        """The current name of a wire event type (older names mapped; others unchanged)."""
+        ...
+
+    @classmethod
+    def signals(cls, event: RealtimeEvents) -> Sequence[Signal]:
+        """The protocol-neutral facts of a decoded event (empty for most). Never raises."""
+        ...
+
+    # -- one connection ---------------------------------------------------------------------------------
+
+    def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
+        """The messages that open a connection: the session configuration, then the seeded history."""
+        ...
+
+    def decode(self, message: str | bytes) -> list[RealtimeEvents]:
+        """One received message -> SK events. Never raises (bad input -> ``MalformedServerEvent``)."""
+        ...
+
+    def encode(self, event: RealtimeEvents) -> str:
+        """One SK event -> the message to send. Raises ``EncodeError``."""
+        ...

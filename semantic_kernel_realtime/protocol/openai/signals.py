@@ -1,0 +1,150 @@
+"""OpenAI GA events -> protocol-neutral signals (:mod:`semantic_kernel_realtime.protocol.base`).
+
+Rules:
+- One table, ``_SIGNALS``, keyed by the GA event type; beta names share the GA entry. Only these types
+  carry signals (:data:`SIGNAL_TYPES`); the receive path never asks about any other event.
+- Extraction is tolerant: a field of the wrong shape gives no signal (the decoder has already reported
+  the event as malformed where it matters); nothing here raises.
+- Items: a GA item dict becomes an :class:`~..base.Item`; its words are the text of ``input_text`` /
+  ``output_text`` parts and the transcript of audio parts, joined by spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from semantic_kernel.contents.realtime_events import RealtimeEvents, RealtimeFunctionCallEvent
+
+from semantic_kernel_realtime.protocol.base import (
+    CallCompleted,
+    Item,
+    ItemAdded,
+    ItemRemoved,
+    ItemText,
+    ResponseEnded,
+    ResponseStarted,
+    ServiceError,
+    Signal,
+)
+from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
+
+_TEXT_PARTS = frozenset({"input_text", "output_text", "text"})
+_AUDIO_PARTS = frozenset({"input_audio", "output_audio", "audio"})
+_NONE: tuple[Signal, ...] = ()
+
+
+def _str(value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def item_of(raw: Any) -> Item | None:
+    """A GA conversation item dict as an :class:`Item` (``None`` without a string ``id``)."""
+    if not isinstance(raw, dict) or type(raw.get("id")) is not str:
+        return None
+    kind = _str(raw.get("type")) or ""
+    output = raw.get("output")
+    return Item(
+        id=raw["id"],
+        kind=kind,
+        role=_str(raw.get("role")),
+        text=_words(raw.get("content")),
+        call_id=_str(raw.get("call_id")),
+        name=_str(raw.get("name")),
+        arguments=_str(raw.get("arguments")),
+        output=output if type(output) is str else (None if output is None else str(output)),
+    )
+
+
+def _words(content: Any) -> str:
+    if not isinstance(content, list):
+        return ""
+    words = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        kind = part.get("type")
+        text = part.get("text") if kind in _TEXT_PARTS else part.get("transcript") if kind in _AUDIO_PARTS else None
+        if type(text) is str and text:
+            words.append(text)
+    return " ".join(words)
+
+
+# -- extractors: the event's service_event (a dict) -> signals ------------------------------------------
+
+
+def _call_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    if not isinstance(event, RealtimeFunctionCallEvent):
+        return _NONE
+    return (CallCompleted(event.function_call, _str(data.get("response_id"))),)
+
+
+def _response_created(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    response = data.get("response")
+    response_id = _str(response.get("id")) if isinstance(response, dict) else None
+    return (ResponseStarted(response_id),) if response_id is not None else _NONE
+
+
+def _response_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    response = data.get("response")
+    if not isinstance(response, dict):
+        return _NONE
+    return (ResponseEnded(_str(response.get("id")), _str(response.get("status"))),)
+
+
+def _item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    item = item_of(data.get("item"))
+    if item is None:
+        return _NONE
+    return (ItemAdded(item, _str(data.get("previous_item_id"))),)
+
+
+def _item_deleted(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    item_id = _str(data.get("item_id"))
+    return (ItemRemoved(item_id),) if item_id is not None else _NONE
+
+
+def _text(role: str, field: str) -> Callable[[RealtimeEvents, dict], Sequence[Signal]]:
+    def extract(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+        item_id, text = _str(data.get("item_id")), _str(data.get(field))
+        return (ItemText(item_id, role, text),) if item_id is not None and text else _NONE
+
+    return extract
+
+
+def _error(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    error = data.get("error")
+    if not isinstance(error, dict):
+        return (ServiceError(str(error)),)
+    return (ServiceError(str(error.get("message") or ""), _str(error.get("code"))),)
+
+
+_GA_SIGNALS: dict[str, Callable[[RealtimeEvents, dict], Sequence[Signal]]] = {
+    "response.function_call_arguments.done": _call_done,
+    "response.created": _response_created,
+    "response.done": _response_done,
+    "response.output_item.added": _item,
+    "response.output_item.done": _item,
+    "conversation.item.added": _item,
+    "conversation.item.done": _item,
+    "conversation.item.retrieved": _item,
+    "conversation.item.deleted": _item_deleted,
+    "conversation.item.input_audio_transcription.completed": _text("user", "transcript"),
+    "response.output_audio_transcript.done": _text("assistant", "transcript"),
+    "response.output_text.done": _text("assistant", "text"),
+    "error": _error,
+}
+
+_SIGNALS = {**_GA_SIGNALS, **{beta: _GA_SIGNALS[ga] for beta, ga in BETA_TO_GA.items() if ga in _GA_SIGNALS}}
+
+#: Every ``service_type`` (GA and beta names) whose events may carry signals.
+SIGNAL_TYPES = frozenset(_SIGNALS)
+
+
+def signals(event: RealtimeEvents) -> Sequence[Signal]:
+    """The signals of one decoded event (empty for most)."""
+    extract = _SIGNALS.get(event.service_type or "")
+    data = event.service_event
+    if extract is None or not isinstance(data, dict):
+        return _NONE
+    return extract(event, data)
