@@ -21,7 +21,7 @@ STOPPED_STATUSES = frozenset({"cancelled", "failed", "incomplete"})
 class _Response:
     pending: set[str] = field(default_factory=set)
     had_calls: bool = False
-    done: bool = False
+    ended: bool = False
     stopped: bool = False
     asked: bool = False
 
@@ -50,7 +50,7 @@ class ResponseSequencer:
         response = self._responses.get(response_id)
         if response is None:
             return False, []
-        response.done = True
+        response.ended = True
         if status in STOPPED_STATUSES:
             response.stopped = True
             running = sorted(response.pending)
@@ -67,7 +67,7 @@ class ResponseSequencer:
         return sum(len(r.pending) for r in self._responses.values())
 
     def _ready(self, response_id: str, response: _Response) -> bool:
-        waiting = response.pending or not response.done
+        waiting = response.pending or not response.ended
         if not waiting and response.had_calls and not response.asked and not response.stopped:
             response.asked = True
             self._responses.pop(response_id, None)

@@ -222,3 +222,47 @@ async def test_audio_keeps_flowing_while_a_500_ms_tool_runs():
     assert all(k in arrivals for k in keys)
     worst = max((arrivals[b] - arrivals[a]) - (sent_at[b] - sent_at[a]) for a, b in zip(keys, keys[1:], strict=False))
     assert worst < 0.020, f"an audio gap grew by {worst * 1000:.1f} ms"
+
+
+async def test_update_session_with_another_kernel_runs_the_next_call_on_it():
+    first, second = Tools(), Tools()
+    async with LoopbackServer() as server, await _session(server, first) as client:
+        other = Kernel()
+        other.add_plugin(second, "t")
+        await _next_of_type(server, "session.update")  # the opening one
+        await client.update_session(kernel=other)
+        update = await _next_of_type(server, "session.update")
+        assert "t-as_int" in [tool["name"] for tool in update["session"]["tools"]]
+        for event in _call_events("resp_1", [("c1", "t-as_int", "{}")]):
+            await server.send(event)
+        sent = await _received_until(server, 1)
+    assert any(e.get("item", {}).get("output") == "21" for e in sent)
+    assert (first.ran, second.ran) == ([], ["as_int"])
+
+
+async def test_a_session_opened_without_a_kernel_auto_invokes_once_one_is_added():
+    tools = Tools()
+    async with LoopbackServer() as server:
+        client = OpenAIRealtimeWebsocket(api_key="k", base_url=server.base_url)
+        async with client(settings=RealtimeExecutionSettings(function_choice_behavior=AUTO)):
+            opening = await _next_of_type(server, "session.update")
+            assert "tools" not in opening["session"]  # no kernel yet: no tools
+            kernel = Kernel()
+            kernel.add_plugin(tools, "t")
+            await client.update_session(kernel=kernel)
+            update = await _next_of_type(server, "session.update")
+            assert [tool["name"] for tool in update["session"]["tools"]] == [
+                f"t-{name}" for name in ("as_dict", "as_int", "as_model", "as_none", "fails", "slow")]
+            for event in _call_events("resp_1", [("c1", "t-as_dict", "{}")]):
+                await server.send(event)
+            sent = await _received_until(server, 1)
+    output = next(e for e in sent if e.get("item", {}).get("type") == "function_call_output")
+    assert output["item"]["output"] == '{"sky": "clear", "celsius": 21}'
+    assert tools.ran == ["as_dict"]
+
+
+async def _next_of_type(server, etype: str) -> dict:
+    while True:
+        event = await server.next_received()
+        if event["type"] == etype:
+            return event
