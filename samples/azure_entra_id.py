@@ -15,9 +15,7 @@ import os
 from semantic_kernel.contents import TextContent
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeTextEvent
 
-from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebsocket
-from semantic_kernel_realtime.protocol import AzureRealtimeExecutionSettings
-from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime import AzureRealtimeExecutionSettings, AzureRealtimeWebsocket, LocalRealtimeServer
 
 OFFLINE_TOKEN = "offline-entra-token"
 

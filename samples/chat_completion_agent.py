@@ -14,8 +14,7 @@ from typing import Annotated
 from semantic_kernel.agents import ChatCompletionAgent
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebsocket
-from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime import LocalRealtimeServer, OpenAIRealtimeWebsocket
 
 
 class TravelPlugin:

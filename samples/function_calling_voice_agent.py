@@ -20,9 +20,7 @@ from semantic_kernel.contents import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeFunctionResultEvent
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebsocket
-from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
-from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime import LocalRealtimeServer, OpenAIRealtimeWebsocket, RealtimeExecutionSettings
 
 QUESTION = Path(__file__).resolve().parents[2] / "shared/fixtures/audio/weather-in-paris.pcm16-24k.wav"
 

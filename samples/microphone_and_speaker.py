@@ -22,9 +22,7 @@ from semantic_kernel.contents import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebsocket
-from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
-from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime import LocalRealtimeServer, OpenAIRealtimeWebsocket, RealtimeExecutionSettings
 
 RATE, BLOCK = 24000, 480  # PCM16 mono at 24 kHz, 20 ms blocks
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from semantic_kernel.contents import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
-from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
-from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime import LocalRealtimeServer, RealtimeExecutionSettings
 
 QUESTION = Path(__file__).resolve().parents[2] / "shared/fixtures/audio/hello-world.pcm16-24k.wav"
 
@@ -31,7 +30,7 @@ async def speak(client, wav_path: Path) -> None:
 
 
 async def main(wav_path: Path) -> None:
-    from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC
+    from semantic_kernel_realtime import OpenAIRealtimeWebRTC
 
     settings = RealtimeExecutionSettings(
         voice="verse",
@@ -58,7 +57,7 @@ async def main(wav_path: Path) -> None:
 
 if __name__ == "__main__":
     try:
-        from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC  # noqa: F401
+        from semantic_kernel_realtime import OpenAIRealtimeWebRTC  # noqa: F401
     except ImportError:
         print("skipped: WebRTC connectors are not available in this build (OpenAIRealtimeWebRTC is missing).")
         sys.exit(0)

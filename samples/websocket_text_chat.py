@@ -11,9 +11,7 @@ import asyncio
 from semantic_kernel.contents import TextContent
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeTextEvent
 
-from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebsocket
-from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
-from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime import LocalRealtimeServer, OpenAIRealtimeWebsocket, RealtimeExecutionSettings
 
 
 async def chat(client: OpenAIRealtimeWebsocket, questions: list[str]) -> None:
