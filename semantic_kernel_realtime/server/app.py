@@ -2,8 +2,9 @@
 
 Rules:
 - One aiohttp application, one port. Routes live in ``self.app`` (created in the constructor) so other
-  endpoints can be added before ``start()``: issue 6 adds ``POST /v1/realtime/client_secrets`` and
-  ``POST /v1/realtime/calls`` and runs :meth:`create_engine` for each call with its own sink.
+  endpoints can be added before ``start()``. The endpoints (``websocket``, ``client_secrets``, ``webrtc``)
+  are objects given this server as their :class:`~.host.SessionHost` and registered from one table; they
+  never import this module. A WebRTC call runs :meth:`create_engine` with its own sink.
 - The API-key check is a middleware on ``/v1/``: HTTP 401 before any WebSocket upgrade.
 - Speech engines and the responder are shared by all sessions; engines are picked once at ``start()``
   (in a worker thread: loading a model must not block the loop) unless given explicitly.
@@ -20,23 +21,21 @@ from typing import Any
 
 from aiohttp import web
 
-from semantic_kernel_realtime.server import client_secrets, webrtc
-from semantic_kernel_realtime.server.auth import Credentials, request_token, unauthorized
+from semantic_kernel_realtime.server import client_secrets, session_config, webrtc, websocket
+from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.responder import Responder, RuleResponder
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
 from semantic_kernel_realtime.server.speech.fallback import ToneSynthesizer
-from semantic_kernel_realtime.server.websocket import realtime_websocket
 
 logger = logging.getLogger(__name__)
 
 _DEFAULT: Any = object()  # "pick the installed engine" marker
-SERVER_KEY: web.AppKey[LocalRealtimeServer] = web.AppKey("sk_realtime_server")
-#: paths whose handler checks credentials itself (a WebRTC call accepts only a valid ek_ secret or the key)
 #: Route prefixes served: OpenAI's ``/v1/...`` and Azure OpenAI's GA ``/openai/v1/...``.
 PREFIXES = ("", "/openai")
 _GUARDED = tuple(prefix + "/v1/" for prefix in PREFIXES)
+#: paths whose handler checks credentials itself (a WebRTC call accepts only a valid ek_ secret or the key)
 _SELF_AUTHENTICATED = frozenset(prefix + webrtc.PATH for prefix in PREFIXES)
 
 
@@ -79,16 +78,27 @@ class LocalRealtimeServer:
         self.output_audio_pace = output_audio_pace
         self.session_defaults = session
         self.model = model
+        self.client_secrets = ClientSecretStore(self.credentials)
         self.app = web.Application(middlewares=[self._auth_middleware])
-        self.app[SERVER_KEY] = self
-        self.client_secrets = client_secrets.ClientSecretStore(self.credentials)
-        for prefix in PREFIXES:
-            self.app.router.add_get(prefix + "/v1/realtime", realtime_websocket)
-            client_secrets.add_routes(self.app, prefix)  # POST .../v1/realtime/client_secrets
-            webrtc.add_routes(self.app, prefix)  # POST .../v1/realtime/calls (WebRTC), .../{call_id}/hangup
+        self._add_routes()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}
+
+    def _add_routes(self) -> None:
+        """Every endpoint, under each prefix; each endpoint is handed this server as its host."""
+        calls = webrtc.CallEndpoint(self)
+        self.app[webrtc.CALLS_KEY] = calls.calls
+        router = self.app.router
+        routes = (
+            (router.add_get, websocket.PATH, websocket.WebSocketEndpoint(self).handle),
+            (router.add_post, client_secrets.PATH, client_secrets.ClientSecretEndpoint(self).create),
+            (router.add_post, webrtc.PATH, calls.create),
+            (router.add_post, webrtc.PATH + "/{call_id}/hangup", calls.hangup),
+        )
+        for prefix in PREFIXES:
+            for add, path, handler in routes:
+                add(prefix + path, handler)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -198,6 +208,15 @@ class LocalRealtimeServer:
             model=model or self.model, session=self.session_defaults if session is None else session,
         )
 
+    def session_for(self, session: dict[str, Any] | None) -> dict[str, Any]:
+        """This server's default session merged with ``session`` (validated already): what a client secret
+        or a WebRTC call starts with. Raises :class:`~.session_config.SessionUpdateError`."""
+        model = (session or {}).get("model") or self.model
+        merged = session_config.default_session(model, self.session_defaults)
+        if session:
+            merged = session_config.merge_session(merged, session, audio_started=False)
+        return merged
+
     def register(self, connection: Any) -> None:
         """Track a live connection so ``stop()`` can close it, then await the task that registered it.
 
@@ -215,5 +234,5 @@ class LocalRealtimeServer:
     ) -> web.StreamResponse:
         if request.path.startswith(_GUARDED) and request.path not in _SELF_AUTHENTICATED \
                 and not self.credentials.accepts(request_token(request)):
-            return unauthorized()
+            return invalid_api_key().to_response()
         return await handler(request)

@@ -1,20 +1,38 @@
-"""Who may use the server: an optional API key and ephemeral client secrets.
+"""Who may use the server: an optional API key and the ephemeral client secrets minted from it.
 
-Rules: with no API key configured every request is accepted. Otherwise a request must present the key
-(or an unexpired ephemeral secret registered with :meth:`Credentials.add_client_secret`) as
-``Authorization: Bearer <key>``, an ``api-key`` header (Azure style), or the browser WebSocket
-subprotocol ``openai-insecure-api-key.<key>``; failures get HTTP 401 before any upgrade.
-Keys are compared in constant time and never logged.
+Rules:
+- With no API key configured every request is accepted. Otherwise a request must present the key (or an
+  unexpired ephemeral secret registered with :meth:`Credentials.add_client_secret`) as
+  ``Authorization: Bearer <key>``, an ``api-key`` header (Azure style), or the browser WebSocket
+  subprotocol ``openai-insecure-api-key.<key>``; failures get HTTP 401 (:func:`invalid_api_key`) before
+  any upgrade.
+- :class:`ClientSecretStore` remembers each minted ``ek_…`` secret's expiry and session: a WebRTC call
+  presenting the secret starts with that session. Expired secrets are remembered for an hour after expiry
+  so a refusal can say *expired* rather than *unknown* (:class:`SecretRefused`, HTTP 401).
+- Keys and secrets are compared in constant time and never logged.
 """
 
 from __future__ import annotations
 
+import copy
 import hmac
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
+from semantic_kernel_realtime.server import ids
+from semantic_kernel_realtime.server.errors import ApiError
+
 _SUBPROTOCOL_PREFIX = "openai-insecure-api-key."
+_REMEMBER_EXPIRED_S = 3600
+
+
+def invalid_api_key() -> ApiError:
+    """The service's refusal of a missing or wrong key (HTTP 401)."""
+    return ApiError("invalid_api_key", "Incorrect API key provided.", status=401)
 
 
 class Credentials:
@@ -27,7 +45,7 @@ class Credentials:
         return self._api_key is not None
 
     def add_client_secret(self, value: str, expires_at: float) -> None:
-        """Accept ``value`` until ``expires_at`` (issue 6's ``POST /v1/realtime/client_secrets``)."""
+        """Accept ``value`` until ``expires_at`` (``POST /v1/realtime/client_secrets`` registers its secrets)."""
         self._secrets[value] = expires_at
 
     def accepts(self, token: str | None, *, allow_api_key: bool = True, allow_secret: bool = True) -> bool:
@@ -59,9 +77,53 @@ def request_token(request: web.Request) -> str | None:
     return None
 
 
-def unauthorized() -> web.Response:
-    return web.json_response(
-        {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
-                   "code": "invalid_api_key", "param": None}},
-        status=401,
-    )
+# --- ephemeral client secrets -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    value: str
+    expires_at: int
+    #: the merged GA session a call made with this secret starts with
+    session: dict[str, Any]
+
+
+class SecretRefused(ApiError):
+    """A presented ``ek_…`` value is not usable (HTTP 401 saying why)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message, status=401)
+
+
+class ClientSecretStore:
+    """Minted secrets. ``clock`` returns epoch seconds (tests may move it)."""
+
+    def __init__(self, credentials: Credentials, clock: Callable[[], float] = time.time) -> None:
+        self._credentials = credentials
+        self._clock = clock
+        self._secrets: dict[str, ClientSecret] = {}
+
+    def mint(self, session: dict[str, Any], *, expires_at: float) -> ClientSecret:
+        """Register a new secret for ``session`` (a full merged session) until ``expires_at``."""
+        secret = ClientSecret(ids.client_secret(), int(expires_at), copy.deepcopy(session))
+        self._forget_old()
+        self._secrets[secret.value] = secret
+        self._credentials.add_client_secret(secret.value, secret.expires_at)  # usable on /v1/ too
+        return secret
+
+    def check(self, token: str) -> ClientSecret:
+        """The secret ``token`` names, if still valid; else :class:`SecretRefused` saying why."""
+        found = next((s for v, s in self._secrets.items() if hmac.compare_digest(v.encode(), token.encode())), None)
+        if found is None:
+            raise SecretRefused("invalid_client_secret", "The client secret is not valid (unknown to this server).")
+        if found.expires_at <= self._clock():
+            raise SecretRefused(
+                "client_secret_expired",
+                "The client secret has expired; mint a new one with POST /v1/realtime/client_secrets.",
+            )
+        return found
+
+    def _forget_old(self) -> None:
+        horizon = self._clock() - _REMEMBER_EXPIRED_S
+        for value in [v for v, s in self._secrets.items() if s.expires_at < horizon]:
+            del self._secrets[value]

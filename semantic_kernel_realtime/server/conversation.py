@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from semantic_kernel_realtime.server.errors import ApiError
 
-class ConversationError(LookupError):
-    def __init__(self, code: str, message: str, param: str) -> None:
-        super().__init__(message)
-        self.code, self.message, self.param = code, message, param
+
+class ConversationError(ApiError, LookupError):
+    """An item operation names an item that is not there (or one that already is)."""
 
 
 class Conversation:
@@ -36,9 +36,12 @@ class Conversation:
         return self._items[-1]["id"] if self._items else None
 
     def get(self, item_id: str) -> dict[str, Any]:
-        for item in self._items:
+        return self._items[self._index(item_id)]
+
+    def _index(self, item_id: str) -> int:
+        for index, item in enumerate(self._items):
             if item["id"] == item_id:
-                return item
+                return index
         raise ConversationError(
             "item_not_found", f"Item with item_id '{item_id}' not found in the conversation.", "item_id"
         )
@@ -65,6 +68,11 @@ class Conversation:
                     "previous_item_id",
                 )
         self._items.insert(index, item)
+        return self._items[index - 1]["id"] if index > 0 else None
+
+    def previous_id(self, item_id: str) -> str | None:
+        """The id of the item before ``item_id`` (None when it is the first)."""
+        index = self._index(item_id)
         return self._items[index - 1]["id"] if index > 0 else None
 
     def delete(self, item_id: str) -> None:

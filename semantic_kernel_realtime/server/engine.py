@@ -27,13 +27,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from semantic_kernel_realtime.server import audio_formats, ids, session_config, speech_calls
-from semantic_kernel_realtime.server.conversation import Conversation, ConversationError
+from semantic_kernel_realtime.server.conversation import Conversation
+from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.responder import Responder, ResponseRequest, RuleResponder
 from semantic_kernel_realtime.server.response_runner import ResponsePlan, ResponseRun
-from semantic_kernel_realtime.server.session_config import SessionUpdateError
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit, WebSocketAudioSink
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
 from semantic_kernel_realtime.server.speech.fallback import ToneSynthesizer
+from semantic_kernel_realtime.server.usage import UsageMeter
 from semantic_kernel_realtime.server.vad import ServerVad, SpeechStarted
 from semantic_kernel_realtime.server.validation import EventValidationError, parse_client_event, validate_client_event
 
@@ -65,8 +66,7 @@ class SessionEngine:
         self.conversation = Conversation()
         self.conversation_id = ids.conversation_id()
         self.audio_started = False
-        self.tokens_used = 0
-        self.responses_started = 0
+        self.usage = UsageMeter()
         self.closed = False
         self._active: ResponseRun | None = None  # the response writing to the default conversation
         self._out_of_band: set[ResponseRun] = set()
@@ -101,7 +101,7 @@ class SessionEngine:
         try:
             model, raw = parse_client_event(text)
         except EventValidationError as exc:
-            self._error(exc.code, exc.message, exc.param, exc.event_id)
+            self.emit(exc.to_event())
             return
         self._dispatch(model, raw)
 
@@ -110,7 +110,7 @@ class SessionEngine:
         try:
             model = validate_client_event(event)
         except EventValidationError as exc:
-            self._error(exc.code, exc.message, exc.param, exc.event_id)
+            self.emit(exc.to_event())
             return
         self._dispatch(model, event)
 
@@ -148,18 +148,13 @@ class SessionEngine:
         handler = _HANDLERS[raw["type"]]
         try:
             handler(self, model, raw)
-        except (SessionUpdateError, ConversationError, _RequestError) as exc:
-            self._error(exc.code, exc.message, exc.param, raw.get("event_id"))
+        except ApiError as exc:
+            exc.event_id = raw.get("event_id")
+            self.emit(exc.to_event())
         except Exception as exc:  # a server bug must not end the session; report it like the service does
             logger.exception("handling %s failed", raw["type"])
-            self.emit({"type": "error", "event_id": ids.event_id(), "error": {
-                "type": "server_error", "code": "internal_error", "message": f"{type(exc).__name__}: {exc}",
-                "param": None, "event_id": raw.get("event_id")}})
-
-    def _error(self, code: str, message: str, param: str | None = None, event_id: str | None = None) -> None:
-        self.emit({"type": "error", "event_id": ids.event_id(), "error": {
-            "type": "invalid_request_error", "code": code, "message": message, "param": param, "event_id": event_id,
-        }})
+            self.emit(ApiError("internal_error", f"{type(exc).__name__}: {exc}", type="server_error", status=500,
+                               event_id=raw.get("event_id")).to_event())
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -226,12 +221,12 @@ class SessionEngine:
         index = raw["content_index"]
         if item.get("role") != "assistant" or not (0 <= index < len(contents)) \
                 or contents[index].get("type") != "output_audio":
-            raise _RequestError("invalid_value", "Only assistant audio content can be truncated.", "content_index")
+            raise ApiError("invalid_value", "Only assistant audio content can be truncated.", "content_index")
         pcm = self.conversation.audio(item["id"]) or b""
         length_ms = audio_formats.duration_ms(len(pcm))
         end_ms = raw["audio_end_ms"]
         if end_ms < 0 or end_ms > length_ms:
-            raise _RequestError(
+            raise ApiError(
                 "invalid_value", f"audio_end_ms ({end_ms}) must be between 0 and the audio duration ({length_ms} ms).",
                 "audio_end_ms",
             )
@@ -248,7 +243,7 @@ class SessionEngine:
 
     def _on_commit(self, model: BaseModel, raw: dict[str, Any]) -> None:
         if audio_formats.duration_ms(len(self._buffer)) < MIN_COMMIT_MS:
-            raise _RequestError(
+            raise ApiError(
                 "input_audio_buffer_commit_empty",
                 f"Error committing input audio buffer: buffer too small. Expected at least {MIN_COMMIT_MS}ms of "
                 f"audio, but buffer only has {audio_formats.duration_ms(len(self._buffer))}ms of audio.",
@@ -264,7 +259,7 @@ class SessionEngine:
 
     def _on_output_clear(self, model: BaseModel, raw: dict[str, Any]) -> None:
         if not self.sink.clear():
-            raise _RequestError(
+            raise ApiError(
                 "unsupported_for_transport", "output_audio_buffer.clear is only supported over WebRTC and SIP.",
                 "type",
             )
@@ -329,12 +324,15 @@ class SessionEngine:
         """Transcribe an audio item once: for the responder, and with events when the session asks."""
         if self.transcriber is None:
             if events:
-                self.emit({"type": "conversation.item.input_audio_transcription.failed", "event_id": ids.event_id(),
-                           "item_id": item["id"], "content_index": 0, "error": {
-                               "type": "transcription_error", "code": "transcriber_unavailable",
-                               "message": "No speech recogniser is installed in this server.", "param": None}})
+                self._transcription_failed(item["id"], ApiError(
+                    "transcriber_unavailable", "No speech recogniser is installed in this server.",
+                    type="transcription_error"))
             return
         self._transcripts[item["id"]] = self._spawn(self._transcribe(item, events), f"transcribe {item['id']}")
+
+    def _transcription_failed(self, item_id: str, error: ApiError) -> None:
+        self.emit({"type": "conversation.item.input_audio_transcription.failed", "event_id": ids.event_id(),
+                   "item_id": item_id, "content_index": 0, "error": error.fields})
 
     async def _transcribe(self, item: dict[str, Any], events: bool) -> str | None:
         pcm = self.conversation.audio(item["id"]) or b""
@@ -347,11 +345,9 @@ class SessionEngine:
         except Exception as exc:
             logger.warning("transcription of %s failed: %s", item["id"], exc)
             if events:
-                self.emit({"type": "conversation.item.input_audio_transcription.failed", "event_id": ids.event_id(),
-                           "item_id": item["id"], "content_index": 0, "error": {
-                               "type": "transcription_error", "code": "audio_unintelligible",
-                               "message": f"The audio could not be transcribed: {type(exc).__name__}.",
-                               "param": None}})
+                self._transcription_failed(item["id"], ApiError(
+                    "audio_unintelligible", f"The audio could not be transcribed: {type(exc).__name__}.",
+                    type="transcription_error"))
             return None
         for content in item.get("content") or ():
             if content.get("type") == "input_audio":
@@ -372,7 +368,7 @@ class SessionEngine:
     def _on_response_create(self, model: BaseModel, raw: dict[str, Any]) -> None:
         plan = self._plan(raw.get("response"))
         if plan.conversation and self._active is not None and not self._active.cancelling:
-            raise _RequestError(
+            raise ApiError(
                 "conversation_already_has_active_response",
                 f"Conversation already has an active response in progress: {self._active.id}. Wait until the "
                 "response is finished before creating a new one.",
@@ -384,7 +380,7 @@ class SessionEngine:
         candidates = ([self._active] if self._active else []) + list(self._out_of_band)
         run = next((r for r in candidates if wanted in (None, r.id) and not r.cancelling), None)
         if run is None or not run.cancel("client_cancelled"):
-            raise _RequestError(
+            raise ApiError(
                 "response_cancel_not_active", "Cancellation failed: no active response found.",
                 "response_id" if wanted else None,
             )
@@ -425,11 +421,14 @@ class SessionEngine:
             self._active = run
         else:
             self._out_of_band.add(run)
-        self.responses_started += 1
+        self.usage.request_started()
         run.start(after)
         assert run.task is not None
         self._tasks.add(run.task)
         run.task.add_done_callback(self._tasks.discard)
+
+    def audio_output_started(self) -> None:
+        self.audio_started = True
 
     def response_finished(self, run: ResponseRun) -> None:
         if self._active is run:
@@ -450,23 +449,11 @@ class SessionEngine:
             output_modalities=tuple(plan.output_modalities), metadata=plan.metadata,
         )
 
-    def previous_id(self, item_id: str) -> str | None:
-        items = self.conversation.items
-        index = next(i for i, it in enumerate(items) if it["id"] == item_id)
-        return items[index - 1]["id"] if index > 0 else None
-
-
-class _RequestError(Exception):
-    def __init__(self, code: str, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.param = code, message, param
-
-
 def _b64decode(text: str, param: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise _RequestError("invalid_value", f"Invalid value for '{param}': expected base64-encoded audio.",
+        raise ApiError("invalid_value", f"Invalid value for '{param}': expected base64-encoded audio.",
                             param) from None
 
 

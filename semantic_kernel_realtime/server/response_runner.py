@@ -11,30 +11,31 @@ Rules:
   ``response.output_text.delta`` per responder chunk.
 - Cancelling the task with a ``cancel_reason`` set closes the open item as ``incomplete`` and ends with
   ``status: cancelled``; cancelling without a reason (session closing) sends nothing more.
-- Usage figures are estimates: text tokens ~ characters / 4, audio tokens ~ 1 per 50 ms.
+- The runner sees its session only through :class:`ResponseHost` (the engine is one): it emits events,
+  reads and writes the conversation, writes audio to the sink, speaks with the synthesizer, asks the
+  responder, and reports back (``audio_output_started``, ``response_finished``). Usage (estimates, see
+  :mod:`.usage`) is accounted explicitly with ``host.usage.record`` before ``response.done`` is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from semantic_kernel_realtime.server import audio_formats, ids, speech_calls
-from semantic_kernel_realtime.server.responder import FunctionCall, ResponseRequest, TextDelta
-from semantic_kernel_realtime.server.sinks import AudioPart
-
-if TYPE_CHECKING:
-    from semantic_kernel_realtime.server.engine import SessionEngine
+from semantic_kernel_realtime.server.conversation import Conversation
+from semantic_kernel_realtime.server.responder import FunctionCall, Responder, ResponseRequest, TextDelta
+from semantic_kernel_realtime.server.sinks import AudioPart, AudioSink
+from semantic_kernel_realtime.server.speech.base import Synthesizer
+from semantic_kernel_realtime.server.usage import UsageMeter, audio_tokens, input_tokens, response_usage
 
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = audio_formats.BYTES_PER_MS * 20
 _SENTENCE_END = re.compile(r"[.!?]['\")\]]*\s*$")
-RATE_LIMITS = {"requests": 10_000, "tokens": 2_000_000}
 
 
 @dataclass
@@ -54,6 +55,34 @@ class ResponsePlan:
     metadata: dict[str, Any] | None
 
 
+class ResponseHost(Protocol):
+    """The session a response runs in, as the runner may use it."""
+
+    #: the default conversation (out-of-band responses only read their own input)
+    conversation: Conversation
+    conversation_id: str
+    sink: AudioSink
+    synthesizer: Synthesizer
+    responder: Responder
+    usage: UsageMeter
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Send one server event (in order; nothing once the session is closed)."""
+        ...
+
+    async def build_request(self, plan: ResponsePlan) -> ResponseRequest:
+        """The responder's view of the plan's items (transcripts awaited)."""
+        ...
+
+    def audio_output_started(self) -> None:
+        """The session has produced assistant audio (its voice is fixed from now on)."""
+        ...
+
+    def response_finished(self, run: ResponseRun) -> None:
+        """``run`` sent ``response.done``: it no longer holds the conversation."""
+        ...
+
+
 @dataclass
 class _OpenMessage:
     item: dict[str, Any]
@@ -68,13 +97,13 @@ class _OpenMessage:
 class ResponseRun:
     """Runs one response as a task owned by the engine."""
 
-    def __init__(self, engine: SessionEngine, plan: ResponsePlan) -> None:
-        self.engine = engine
+    def __init__(self, host: ResponseHost, plan: ResponsePlan) -> None:
+        self.host = host
         self.plan = plan
         self.id = ids.response_id()
         self.cancel_reason: str | None = None
         self.task: asyncio.Task[None] | None = None
-        self.conversation_id = engine.conversation_id if plan.conversation else None
+        self.conversation_id = host.conversation_id if plan.conversation else None
         self._output: list[dict[str, Any]] = []
         self._message: _OpenMessage | None = None
         self._output_text_tokens = 0
@@ -113,8 +142,8 @@ class ResponseRun:
             self._emit("response.created", response=self._resource("in_progress", None))
             self._rate_limits()
             created = True
-            request = await self.engine.build_request(self.plan)
-            self._input_tokens = _estimate_input(request.items, request.instructions, self.engine.conversation)
+            request = await self.host.build_request(self.plan)
+            self._input_tokens = input_tokens(request.items, request.instructions, self.host.conversation)
             await self._produce(request)
             await self._close_message(interrupted=self._incomplete)
             if self._incomplete:
@@ -135,14 +164,16 @@ class ResponseRun:
             status = "failed"
             details = {"type": "failed", "error": {"type": "server_error", "code": "responder_error",
                                                    "message": f"{type(exc).__name__}: {exc}"}}
-        self._emit("response.done", response=self._resource(status, details))
-        self.engine.response_finished(self)
+        used = self._usage()
+        self.host.usage.record(used)
+        self._emit("response.done", response=self._resource(status, details, used))
+        self.host.response_finished(self)
 
     # --- producing output ------------------------------------------------------------------------
 
     async def _produce(self, request: ResponseRequest) -> None:
         limit = self.plan.max_output_tokens
-        async for output in self.engine.responder.respond(request):
+        async for output in self.host.responder.respond(request):
             if isinstance(output, FunctionCall):
                 await self._close_message(interrupted=False)
                 self._function_call(output)
@@ -185,17 +216,17 @@ class ResponseRun:
             return
         sentence = "".join(message.pending)
         pcm = await speech_calls.synthesize(
-            self.engine.synthesizer, sentence.strip(), voice=self.plan.voice, speed=self.plan.speed
+            self.host.synthesizer, sentence.strip(), voice=self.plan.voice, speed=self.plan.speed
         )
         for chunk in message.pending:
             message.text += chunk
             self._emit("response.output_audio_transcript.delta", **self._where(message), delta=chunk)
         message.pending.clear()
-        self.engine.audio_started = True
+        self.host.audio_output_started()
         assert message.part is not None
         for offset in range(0, len(pcm), CHUNK_BYTES):
             chunk_pcm = pcm[offset : offset + CHUNK_BYTES]
-            await self.engine.sink.write(message.part, chunk_pcm)
+            await self.host.sink.write(message.part, chunk_pcm)
             message.pcm += chunk_pcm
             self._output_audio_ms += audio_formats.duration_ms(len(chunk_pcm))
 
@@ -207,7 +238,7 @@ class ResponseRun:
             if not interrupted:
                 await self._speak(message)
             assert message.part is not None
-            await self.engine.sink.end(message.part, interrupted=interrupted)
+            await self.host.sink.end(message.part, interrupted=interrupted)
         self._message = None  # from here on nothing awaits: the item is closed exactly once
         where = self._where(message)
         if message.audio:
@@ -216,7 +247,7 @@ class ResponseRun:
             self._emit("response.content_part.done", **where, part={"type": "audio", "transcript": message.text})
             message.item["content"] = [{"type": "output_audio", "transcript": message.text}]
             if self.plan.conversation:
-                self.engine.conversation.set_audio(message.item["id"], bytes(message.pcm))
+                self.host.conversation.set_audio(message.item["id"], bytes(message.pcm))
         else:
             self._emit("response.output_text.done", **where, text=message.text)
             self._emit("response.content_part.done", **where, part={"type": "text", "text": message.text})
@@ -241,7 +272,7 @@ class ResponseRun:
     # --- event helpers ---------------------------------------------------------------------------
 
     def _emit(self, kind: str, **fields: Any) -> None:
-        self.engine.emit({"type": kind, "event_id": ids.event_id(), **fields})
+        self.host.emit({"type": kind, "event_id": ids.event_id(), **fields})
 
     def _where(self, message: _OpenMessage) -> dict[str, Any]:
         return {"response_id": self.id, "item_id": message.item["id"], "output_index": message.output_index,
@@ -250,25 +281,20 @@ class ResponseRun:
     def _item_added(self, item: dict[str, Any], output_index: int) -> None:
         self._emit("response.output_item.added", response_id=self.id, output_index=output_index, item=dict(item))
         if self.plan.conversation:
-            previous = self.engine.conversation.insert(item)
+            previous = self.host.conversation.insert(item)
             self._emit("conversation.item.added", previous_item_id=previous, item=dict(item))
 
     def _item_done(self, item: dict[str, Any], output_index: int) -> None:
         self._emit("response.output_item.done", response_id=self.id, output_index=output_index, item=dict(item))
-        if self.plan.conversation and item["id"] in self.engine.conversation:
-            self._emit("conversation.item.done", previous_item_id=self.engine.previous_id(item["id"]),
+        if self.plan.conversation and item["id"] in self.host.conversation:
+            self._emit("conversation.item.done", previous_item_id=self.host.conversation.previous_id(item["id"]),
                        item=dict(item))
 
     def _rate_limits(self) -> None:
-        used = self.engine.tokens_used
-        self._emit("rate_limits.updated", rate_limits=[
-            {"name": "requests", "limit": RATE_LIMITS["requests"],
-             "remaining": max(0, RATE_LIMITS["requests"] - self.engine.responses_started), "reset_seconds": 60.0},
-            {"name": "tokens", "limit": RATE_LIMITS["tokens"],
-             "remaining": max(0, RATE_LIMITS["tokens"] - used), "reset_seconds": 60.0},
-        ])
+        self._emit("rate_limits.updated", rate_limits=self.host.usage.rate_limits())
 
-    def _resource(self, status: str, details: dict[str, Any] | None) -> dict[str, Any]:
+    def _resource(self, status: str, details: dict[str, Any] | None,
+                  used: dict[str, Any] | None = None) -> dict[str, Any]:
         done = status != "in_progress"
         return {
             "object": "realtime.response",
@@ -280,33 +306,11 @@ class ResponseRun:
             "output_modalities": list(self.plan.output_modalities),
             "max_output_tokens": self.plan.max_output_tokens,
             "audio": {"output": {"format": dict(self.plan.output_format), "voice": self.plan.voice}},
-            "usage": self._usage() if done else None,
+            "usage": used,
             "metadata": self.plan.metadata,
         }
 
     def _usage(self) -> dict[str, Any]:
+        """This response's usage so far (pure: the caller accounts it)."""
         text_in, audio_in = self._input_tokens
-        audio_out = math.ceil(self._output_audio_ms / 50)
-        text_out = self._output_text_tokens
-        total = text_in + audio_in + text_out + audio_out
-        self.engine.tokens_used += total
-        return {
-            "total_tokens": total,
-            "input_tokens": text_in + audio_in,
-            "output_tokens": text_out + audio_out,
-            "input_token_details": {"text_tokens": text_in, "audio_tokens": audio_in, "image_tokens": 0,
-                                    "cached_tokens": 0,
-                                    "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0}},
-            "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
-        }
-
-
-def _estimate_input(items: Any, instructions: str, conversation: Any) -> tuple[int, int]:
-    chars = len(instructions)
-    audio_ms = 0
-    for item in items:
-        for content in item.get("content") or ():
-            chars += len(content.get("text") or content.get("transcript") or "")
-        audio_ms += audio_formats.duration_ms(len(conversation.audio(item.get("id", "")) or b""))
-        chars += len(item.get("arguments") or "") + len(item.get("output") or "")
-    return math.ceil(chars / 4), math.ceil(audio_ms / 50)
+        return response_usage(text_in, audio_in, self._output_text_tokens, audio_tokens(self._output_audio_ms))

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from semantic_kernel_realtime.server import ids
+from semantic_kernel_realtime.server.errors import ApiError
 
 DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_INSTRUCTIONS = (
@@ -40,10 +41,8 @@ TURN_DETECTION_DEFAULTS: dict[str, dict[str, Any]] = {
 _PCM = {"type": "audio/pcm", "rate": 24000}
 
 
-class SessionUpdateError(ValueError):
-    def __init__(self, code: str, message: str, param: str) -> None:
-        super().__init__(message)
-        self.code, self.message, self.param = code, message, param
+class SessionUpdateError(ApiError, ValueError):
+    """A ``session.update`` (or a requested session) asks for a change the session refuses."""
 
 
 def default_session(model: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -5,9 +5,10 @@ Rules:
 - Dispatch on the ``type`` string to the one GA model for that type, then validate it with pydantic in
   strict mode (no ``"5"`` for an integer) and reject every field the model does not declare, at any depth
   (the openai models allow extra fields by default, the service does not).
-- Failures raise :class:`EventValidationError` with the service's error vocabulary: ``code``
-  (``invalid_json``, ``invalid_event``, ``invalid_value``, ``invalid_type``, ``missing_required_parameter``,
-  ``unknown_parameter``), a ``message`` and the dotted ``param`` path (``session.tools[0].meta``).
+- Failures raise :class:`EventValidationError` (an :class:`~.errors.ApiError`) with the service's error
+  vocabulary: ``code`` (``invalid_json``, ``invalid_event``, ``invalid_value``, ``invalid_type``,
+  ``missing_required_parameter``, ``unknown_parameter``), a ``message`` and the dotted ``param`` path
+  (``session.tools[0].meta``).
 - ``session.created`` / ``session.updated`` may carry the session's ``id``, ``object`` and ``expires_at``
   (what the live service sends); those are checked against ``RealtimeSessionCreateResponse``.
 """
@@ -23,6 +24,8 @@ from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from openai.types.realtime.realtime_session_create_response import RealtimeSessionCreateResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from semantic_kernel_realtime.server.errors import ApiError
+
 __all__ = [
     "EventValidationError",
     "client_event_types",
@@ -30,18 +33,15 @@ __all__ = [
     "server_event_types",
     "validate_client_event",
     "validate_server_event",
+    "validate_session",
 ]
 
 
-class EventValidationError(ValueError):
-    """An event does not match the GA schema; carries the service's error fields."""
+class EventValidationError(ApiError, ValueError):
+    """An event (or a request's session) does not match the GA schema."""
 
     def __init__(self, code: str, message: str, param: str | None = None, event_id: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.param = param
-        self.event_id = event_id
+        super().__init__(code, message, param, event_id=event_id)
 
 
 def _models_by_type(union: Any) -> dict[str, type[BaseModel]]:
@@ -85,6 +85,21 @@ def parse_client_event(text: str | bytes) -> tuple[BaseModel, dict[str, Any]]:
 def validate_client_event(obj: Any) -> BaseModel:
     """Validate a decoded client event; raise :class:`EventValidationError` on any deviation."""
     return _validate(obj, _CLIENT_MODELS, allowed_extras={})
+
+
+def validate_session(session: Any) -> dict[str, Any]:
+    """Check a request's ``session`` object (client secrets, WebRTC calls) as a ``session.update`` would be.
+
+    Only realtime sessions are served (not transcription sessions); errors name ``session...``."""
+    if not isinstance(session, dict):
+        raise EventValidationError("invalid_type", "Invalid type for 'session': expected an object.", "session")
+    if session.get("type", "realtime") != "realtime":
+        raise EventValidationError(
+            "invalid_value", "Only realtime sessions are supported by this server (not transcription sessions).",
+            "session.type",
+        )
+    validate_client_event({"type": "session.update", "session": session})
+    return session
 
 
 def validate_server_event(obj: Any) -> BaseModel:

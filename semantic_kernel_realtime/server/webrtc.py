@@ -16,6 +16,8 @@ Rules:
 - Lifetime: each call runs one task that waits for the end (data channel or peer connection closed,
   ``POST /v1/realtime/calls/<id>/hangup``, :meth:`WebRTCCall.close`, server ``stop()``), then closes the
   engine, stops the tracks, closes the peer connection and awaits the audio reader: nothing is left.
+- :class:`CallEndpoint` serves both paths for the host it is given (the server registers it); it keeps
+  the live calls by id. Refusals are :class:`~.errors.ApiError` responses.
 - This module uses aiortc and av directly (the server never imports our transports); the audio-frame
   code here is the minimum the server needs.
 """
@@ -28,7 +30,7 @@ import fractions
 import logging
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import av
 import orjson
@@ -37,18 +39,16 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from semantic_kernel_realtime.server import ids
-from semantic_kernel_realtime.server.auth import request_token
-from semantic_kernel_realtime.server.client_secrets import SecretRefused, bad_request, merged_session, validate_session
-from semantic_kernel_realtime.server.session_config import SessionUpdateError
+from semantic_kernel_realtime.server.auth import invalid_api_key, request_token
+from semantic_kernel_realtime.server.errors import ApiError
+from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.sinks import AudioPart, Emit
-from semantic_kernel_realtime.server.validation import EventValidationError
-
-if TYPE_CHECKING:
-    from semantic_kernel_realtime.server.app import LocalRealtimeServer
+from semantic_kernel_realtime.server.validation import validate_session
 
 logger = logging.getLogger(__name__)
 
 PATH = "/v1/realtime/calls"
+#: where the server's application keeps the live calls (``CallEndpoint.calls``), by call id
 CALLS_KEY: web.AppKey[dict[str, WebRTCCall]] = web.AppKey("sk_realtime_webrtc_calls")
 
 RATE = 24_000
@@ -201,15 +201,18 @@ class WebRTCAudioSink:
 class WebRTCCall:
     """One answered call: a peer connection, its data channel and tracks, and a session engine."""
 
-    def __init__(self, server: LocalRealtimeServer, *, session: dict[str, Any] | None, model: str | None) -> None:
+    def __init__(
+        self, host: SessionHost, calls: dict[str, WebRTCCall], *, session: dict[str, Any] | None, model: str | None
+    ) -> None:
         self.id = "rtc_" + secrets.token_hex(12)
-        self._server = server
+        self._host = host
+        self._calls = calls
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.track = OutputTrack()
         self.sink = WebRTCAudioSink(self._send, self.track)
         overrides = None if session is None else {k: v for k, v in session.items()
                                                    if k not in ("id", "object", "expires_at")}
-        self.engine = server.create_engine(self._send, sink=self.sink, model=model, session=overrides)
+        self.engine = host.create_engine(self._send, sink=self.sink, model=model, session=overrides)
         self._channel: Any = None
         self._pending: list[str] = []
         self._ended = asyncio.Event()
@@ -314,15 +317,14 @@ class WebRTCCall:
     # -- lifetime -------------------------------------------------------------------------------------
 
     async def _lifetime(self) -> None:
-        calls = self._server.app[CALLS_KEY]
-        calls[self.id] = self
-        self._server.register(self)
+        self._calls[self.id] = self
+        self._host.register(self)
         try:
             await self._ended.wait()
         finally:
             await self._cleanup()
-            calls.pop(self.id, None)
-            self._server.unregister(self)
+            self._calls.pop(self.id, None)
+            self._host.unregister(self)
 
     async def _cleanup(self) -> None:
         self._ended.set()
@@ -339,68 +341,64 @@ class WebRTCCall:
 # --- HTTP --------------------------------------------------------------------------------------------
 
 
-def add_routes(app: web.Application, prefix: str = "") -> None:
-    if CALLS_KEY not in app:
-        app[CALLS_KEY] = {}
-    app.router.add_post(prefix + PATH, create_call)
-    app.router.add_post(prefix + PATH + "/{call_id}/hangup", hangup)
+class CallEndpoint:
+    """``POST /v1/realtime/calls`` and ``.../{call_id}/hangup`` for one host; ``calls`` holds the live calls."""
 
+    def __init__(self, host: SessionHost) -> None:
+        self._host = host
+        self.calls: dict[str, WebRTCCall] = {}
 
-def _refused(code: str, message: str) -> web.Response:
-    return web.json_response(
-        {"error": {"message": message, "type": "invalid_request_error", "code": code, "param": None}}, status=401
-    )
-
-
-async def create_call(request: web.Request) -> web.Response:
-    from semantic_kernel_realtime.server.app import SERVER_KEY
-
-    server: LocalRealtimeServer = request.app[SERVER_KEY]
-    token = request_token(request)
-    session: dict[str, Any] | None = None
-    if token is not None and token.startswith("ek_"):
+    async def create(self, request: web.Request) -> web.Response:
+        host = self._host
         try:
-            session = server.client_secrets.check(token).session
-        except SecretRefused as exc:
-            return _refused(exc.code, exc.message)
-    elif not server.credentials.accepts(token, allow_secret=False):
-        return _refused("invalid_api_key", "Incorrect API key provided.")
+            session = self._granted_session(request_token(request))
+            offer, session = await self._read_offer(request, session)
+        except ApiError as exc:
+            return exc.to_response()
+        model = (session or {}).get("model") or request.query.get("model")
+        call = WebRTCCall(host, self.calls, session=session, model=model)
+        try:
+            answer = await call.answer(offer)
+        except Exception as exc:  # aiortc raises ValueError & co. on an offer it cannot answer
+            await call.close()
+            return ApiError("invalid_value", f"The SDP offer could not be answered: {type(exc).__name__}: {exc}",
+                            "sdp").to_response()
+        call.run()
+        return web.Response(status=201, text=answer, content_type="application/sdp",
+                            headers={"Location": f"{PATH}/{call.id}"})
 
-    if request.content_type.startswith("multipart/"):
-        form = await request.post()
-        offer = form.get("sdp")
-        offer = offer if isinstance(offer, str) else None
-        if form.get("session") is not None and session is None:
-            try:
-                session = merged_session(server, validate_session(orjson.loads(str(form["session"]))))
-            except orjson.JSONDecodeError:
-                return bad_request("The 'session' field is not valid JSON.", "session", "invalid_json")
-            except (EventValidationError, SessionUpdateError) as exc:
-                return bad_request(exc.message, exc.param, exc.code)
-    elif request.content_type == "application/sdp":
-        offer = await request.text()
-    else:
-        return bad_request("Send the SDP offer as application/sdp (or multipart/form-data with 'sdp').",
-                           code="invalid_content_type")
-    if not offer or "m=" not in offer:
-        return bad_request("The SDP offer is missing or empty.", "sdp")
+    def _granted_session(self, token: str | None) -> dict[str, Any] | None:
+        """The session an ``ek_…`` secret was minted with (None for the API key); refusals are 401s."""
+        if token is not None and token.startswith("ek_"):
+            return self._host.client_secrets.check(token).session
+        if not self._host.credentials.accepts(token, allow_secret=False):
+            raise invalid_api_key()
+        return None
 
-    model = (session or {}).get("model") or request.query.get("model")
-    call = WebRTCCall(server, session=session, model=model)
-    try:
-        answer = await call.answer(offer)
-    except Exception as exc:  # aiortc raises ValueError & co. on an offer it cannot answer
+    async def _read_offer(self, request: web.Request, session: dict[str, Any] | None) -> tuple[str, Any]:
+        """The SDP offer, and the call's session: ``session`` or else the multipart ``session`` field's."""
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            offer = form.get("sdp")
+            offer = offer if isinstance(offer, str) else None
+            if form.get("session") is not None and session is None:
+                try:
+                    requested = orjson.loads(str(form["session"]))
+                except orjson.JSONDecodeError:
+                    raise ApiError("invalid_json", "The 'session' field is not valid JSON.", "session") from None
+                session = self._host.session_for(validate_session(requested))
+        elif request.content_type == "application/sdp":
+            offer = await request.text()
+        else:
+            raise ApiError("invalid_content_type",
+                           "Send the SDP offer as application/sdp (or multipart/form-data with 'sdp').")
+        if not offer or "m=" not in offer:
+            raise ApiError("invalid_value", "The SDP offer is missing or empty.", "sdp")
+        return offer, session
+
+    async def hangup(self, request: web.Request) -> web.Response:
+        call = self.calls.get(request.match_info["call_id"])
+        if call is None:
+            return ApiError("call_not_found", "No such call.", status=404).to_response()
         await call.close()
-        return bad_request(f"The SDP offer could not be answered: {type(exc).__name__}: {exc}", "sdp")
-    call.run()
-    return web.Response(status=201, text=answer, content_type="application/sdp",
-                        headers={"Location": f"{PATH}/{call.id}"})
-
-
-async def hangup(request: web.Request) -> web.Response:
-    call = request.app[CALLS_KEY].get(request.match_info["call_id"])
-    if call is None:
-        return web.json_response({"error": {"message": "No such call.", "type": "invalid_request_error",
-                                             "code": "call_not_found", "param": None}}, status=404)
-    await call.close()
-    return web.Response(status=200)
+        return web.Response(status=200)

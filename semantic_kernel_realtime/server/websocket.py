@@ -13,22 +13,22 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from aiohttp import WSMsgType, web
 
-from semantic_kernel_realtime.server import ids
+from semantic_kernel_realtime.server.errors import ApiError
+from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
-
-if TYPE_CHECKING:
-    from semantic_kernel_realtime.server.app import LocalRealtimeServer
 
 logger = logging.getLogger(__name__)
 
+PATH = "/v1/realtime"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 HIGH_WATER = 256  # queued events before the audio sink waits
 LOW_WATER = 64
+_BINARY_REFUSED = ApiError("invalid_json", "Binary frames are not supported; send JSON text events.")
 
 
 class WebSocketPeer:
@@ -79,35 +79,36 @@ class WebSocketPeer:
             await self._writer
 
 
-async def realtime_websocket(request: web.Request) -> web.StreamResponse:
-    from semantic_kernel_realtime.server.app import SERVER_KEY
+class WebSocketEndpoint:
+    """``GET /v1/realtime``: upgrades, then runs one engine of ``host`` for the connection's life."""
 
-    server: LocalRealtimeServer = request.app[SERVER_KEY]
-    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=("realtime",), heartbeat=None)
-    if not ws.can_prepare(request).ok:
-        raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
-    await ws.prepare(request)
-    peer = WebSocketPeer(ws)
-    sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=server.output_audio_pace)
-    engine = server.create_engine(peer.send_event, sink=sink, model=request.query.get("model"))
-    server.register(ws)
-    try:
-        engine.start()
-        async for message in ws:
-            if message.type == WSMsgType.TEXT:
-                engine.receive_text(message.data)
-            elif message.type == WSMsgType.BINARY:
-                peer.send_event({"type": "error", "event_id": ids.event_id(), "error": {
-                    "type": "invalid_request_error", "code": "invalid_json",
-                    "message": "Binary frames are not supported; send JSON text events.", "param": None,
-                    "event_id": None}})
-            elif message.type == WSMsgType.ERROR:
-                logger.debug("websocket error: %s", ws.exception())
-                break
-    finally:
-        await engine.close()
-        await peer.close()
-        server.unregister(ws)
-        if not ws.closed:
-            await ws.close()
-    return ws
+    def __init__(self, host: SessionHost) -> None:
+        self._host = host
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        host = self._host
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=("realtime",), heartbeat=None)
+        if not ws.can_prepare(request).ok:
+            raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
+        await ws.prepare(request)
+        peer = WebSocketPeer(ws)
+        sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=host.output_audio_pace)
+        engine = host.create_engine(peer.send_event, sink=sink, model=request.query.get("model"))
+        host.register(ws)
+        try:
+            engine.start()
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    engine.receive_text(message.data)
+                elif message.type == WSMsgType.BINARY:
+                    peer.send_event(_BINARY_REFUSED.to_event())
+                elif message.type == WSMsgType.ERROR:
+                    logger.debug("websocket error: %s", ws.exception())
+                    break
+        finally:
+            await engine.close()
+            await peer.close()
+            host.unregister(ws)
+            if not ws.closed:
+                await ws.close()
+        return ws

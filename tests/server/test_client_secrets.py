@@ -10,8 +10,7 @@ import pytest
 from openai.types.realtime.client_secret_create_response import ClientSecretCreateResponse
 
 from semantic_kernel_realtime.server import LocalRealtimeServer
-from semantic_kernel_realtime.server.auth import Credentials
-from semantic_kernel_realtime.server.client_secrets import ClientSecretStore, SecretRefused
+from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, SecretRefused
 from tests.server.fixtures import FIXTURES
 
 KEY = "sk-test-key-0123456789"
