@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import aiohttp
+import pytest
 
 from semantic_kernel_realtime.server.cli import add_serve_arguments, serve
 
