@@ -148,6 +148,20 @@ class Decoder:
             data = orjson.loads(message)
         except orjson.JSONDecodeError as exc:
             return [_malformed(None, message, f"invalid JSON: {exc}")]
+        # Fast path for the message that dominates a spoken answer: one part of inline audio, nothing else.
+        if type(data) is dict and len(data) == 1:
+            content = data.get("serverContent")
+            if type(content) is dict and len(content) == 1:
+                turn = content.get("modelTurn")
+                parts = turn.get("parts") if type(turn) is dict and len(turn) == 1 else None
+                if type(parts) is list and len(parts) == 1:
+                    part = parts[0]
+                    inline = part.get("inlineData") if type(part) is dict and len(part) == 1 else None
+                    if type(inline) is dict:
+                        try:
+                            return [self._audio(inline, data)]
+                        except _Bad:
+                            pass  # the general path reports it
         return self.decode(data)
 
     def decode(self, message: Any) -> list[RealtimeEvents]:
@@ -274,7 +288,8 @@ class Decoder:
             pcm = b64decode(data, validate=True)
         except ValueError as exc:
             raise _Bad(f"field 'inlineData.data' is not valid base64 ({exc})") from None
-        self._model_item()
+        if self.model_id is None:
+            self._model_item()
         mime = _get(inline, "mimeType", "mime_type")
         mime_type = self._mime_types.get(mime) if type(mime) is str else "audio/pcm"
         if mime_type is None:
