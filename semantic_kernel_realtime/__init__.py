@@ -15,10 +15,12 @@ _MODULES = {
     "semantic_kernel_realtime.client.base": ("RealtimeClientBase",),
     "semantic_kernel_realtime.connectors.openai": ("OpenAIRealtimeWebsocket", "OpenAIRealtimeWebRTC"),
     "semantic_kernel_realtime.connectors.azure": ("AzureRealtimeWebsocket", "AzureRealtimeWebRTC"),
+    "semantic_kernel_realtime.connectors.google": ("GoogleLiveWebsocket",),
+    "semantic_kernel_realtime.protocol.gemini.settings": ("GoogleLiveExecutionSettings",),
     "semantic_kernel_realtime.protocol.openai.settings": ("RealtimeExecutionSettings",
                                                           "AzureRealtimeExecutionSettings"),
     "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "SendFailedEvent", "SessionEnd",
-                                        "SessionEndedEvent"),
+                                        "SessionEndedEvent", "Usage", "UsageEvent"),
     "semantic_kernel_realtime.errors": ("AuthenticationError", "ConnectionClosedError", "ConnectionFailedError",
                                         "EncodeError", "ProtocolError", "RealtimeError", "TransportError"),
     "semantic_kernel_realtime.server": ("LocalRealtimeServer",),
@@ -34,6 +36,8 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "ConnectionClosedError",
     "ConnectionFailedError",
     "EncodeError",
+    "GoogleLiveExecutionSettings",
+    "GoogleLiveWebsocket",
     "LocalRealtimeServer",
     "MalformedServerEvent",
     "OpenAIRealtimeWebRTC",
@@ -46,12 +50,15 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "SessionEnd",
     "SessionEndedEvent",
     "TransportError",
+    "Usage",
+    "UsageEvent",
     "__version__",
 ]
 
 if TYPE_CHECKING:
     from semantic_kernel_realtime.client.base import RealtimeClientBase
     from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC, AzureRealtimeWebsocket
+    from semantic_kernel_realtime.connectors.google import GoogleLiveWebsocket
     from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket
     from semantic_kernel_realtime.errors import (
         AuthenticationError,
@@ -68,7 +75,10 @@ if TYPE_CHECKING:
         SendFailedEvent,
         SessionEnd,
         SessionEndedEvent,
+        Usage,
+        UsageEvent,
     )
+    from semantic_kernel_realtime.protocol.gemini.settings import GoogleLiveExecutionSettings
     from semantic_kernel_realtime.protocol.openai.settings import (
         AzureRealtimeExecutionSettings,
         RealtimeExecutionSettings,

@@ -17,6 +17,7 @@ This module imports Semantic Kernel's event types and pydantic only, so the prot
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import AliasChoices, Field
@@ -31,10 +32,13 @@ __all__ = [
     "SYNTHETIC_TYPES",
     "TRACK_AUDIO",
     "UNPARSABLE",
+    "USAGE",
     "MalformedServerEvent",
     "SendFailedEvent",
     "SessionEnd",
     "SessionEndedEvent",
+    "Usage",
+    "UsageEvent",
 ]
 
 #: The prefix of every synthetic type name.
@@ -50,8 +54,30 @@ TRACK_AUDIO = "client.track_audio"
 MEDIA_AUDIO = "client.media_audio"
 #: Recordings only: a received message that was not a JSON object, kept as its text.
 UNPARSABLE = "client.unparsable"
+#: :class:`UsageEvent`.
+USAGE = "client.usage"
 
-SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE})
+SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE, USAGE})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens a response (OpenAI) or a turn (Gemini) used, the same record for every provider.
+
+    ``input_tokens`` / ``output_tokens`` / ``total_tokens`` are the service's totals. The split fields say
+    how many of them were text, audio or (input only) served from the cache; each is ``None`` where the
+    service does not say (not 0: unknown is not none). Gemini counts its tool-use prompt in the input and
+    its thinking in the output, as it bills them.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    input_text_tokens: int | None = None
+    input_audio_tokens: int | None = None
+    input_cached_tokens: int | None = None
+    output_text_tokens: int | None = None
+    output_audio_tokens: int | None = None
 
 
 class SessionEndedEvent(RealtimeEvent):
@@ -104,6 +130,19 @@ class MalformedServerEvent(RealtimeEvent):
     def problem(self) -> str:
         """Alias of :attr:`cause`."""
         return self.cause
+
+
+class UsageEvent(RealtimeEvent):
+    """The service reported token usage: put on the receive queue right after the event that carried it.
+
+    ``usage`` is the typed :class:`Usage`; ``response_id`` the response (OpenAI) or turn (Gemini, a local
+    id) it belongs to, when known; ``service_event`` the service's own usage object, unchanged.
+    """
+
+    service_type: str | None = USAGE
+    usage: Usage
+    response_id: str | None = None
+    cause: str = "the service reported the tokens a response used"
 
 
 class SessionEnd:

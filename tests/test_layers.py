@@ -27,6 +27,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the vocabulary every layer may use: the errors users catch, the receive stream's own events
     "errors": ("semantic_kernel", "pydantic", *_NETWORK, ROOT),
     "events": (*_NETWORK, ROOT),
+    # one resampler for everyone (the server included): PyAV and numpy only
+    "audio": ("semantic_kernel", ROOT),
     "protocol": (*_NETWORK, *_ours("transports", "client", "connectors", "function_calling", "server", "demo",
                                    "cli")),
     "transports": ("semantic_kernel", *_ours("protocol", "events", "client", "connectors", "function_calling",

@@ -70,6 +70,10 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     receive_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
     close_timeout: float = Field(default=2.0, description="Seconds close_session() waits to flush and close.")
     function_timeout: float | None = Field(default=30.0, description="Seconds a kernel function may run.")
+    input_audio_sample_rate: int = Field(
+        default=24_000, gt=0,
+        description="Rate of the PCM16 mono audio the application sends; converted to the service's rate "
+                    "(the codec's capabilities) when they differ.")
 
     _connection: Connection | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)

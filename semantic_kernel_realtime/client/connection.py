@@ -14,6 +14,8 @@ Rules:
   stops the other, closes the transport, stops function calling, and returns the
   :class:`~semantic_kernel_realtime.events.SessionEndedEvent` that says why, or ``None`` when the client
   closed. An event whose send failed on a broken connection is left in :attr:`unsent`.
+- Audio the application sends at ``input_audio_sample_rate`` is converted to the codec's input rate by one
+  stateful :class:`~semantic_kernel_realtime.audio.Resampler` per connection, before it is encoded.
 - An event that cannot be encoded becomes a ``SendFailedEvent`` on the receive queue; the loop goes on.
 """
 
@@ -27,12 +29,13 @@ from typing import TYPE_CHECKING
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
+from semantic_kernel_realtime.audio import Resampler
 from semantic_kernel_realtime.client.inbound import Inbound, Subscription
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
 from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
-from semantic_kernel_realtime.protocol._build import audio_bytes
+from semantic_kernel_realtime.protocol._build import audio_bytes, pcm_audio_event
 from semantic_kernel_realtime.protocol.base import Codec, Signal
 from semantic_kernel_realtime.transports.base import Transport
 
@@ -60,6 +63,9 @@ class Connection:
         self.inbound = Inbound(codec.decode, client.receive_buffer.put_nowait, lambda: client.audio_output_callback,
                                canonical=codec.canonical_type)
         self.closing = False
+        rate, wanted = client.input_audio_sample_rate, codec.capabilities.input_sample_rate
+        #: Converts the application's audio to the rate the service takes (None when they agree).
+        self.resampler = Resampler(rate, wanted) if rate != wanted else None
         #: An event taken off the send queue whose send failed because the connection broke.
         self.unsent: RealtimeEvents | None = None
         self._signal_observers: dict[type, tuple[SignalObserver, ...]] = {}
@@ -131,6 +137,11 @@ class Connection:
 
     async def _send_one(self, event: RealtimeEvents) -> None:
         transport = self.transport
+        if self.resampler is not None and type(event) is RealtimeAudioEvent:
+            pcm = self.resampler.convert(audio_bytes(event.audio))
+            if not pcm:
+                return  # the filter holds these few samples until the next chunk
+            event = pcm_audio_event(event.service_type or "", pcm)
         if transport.carries_audio and type(event) is RealtimeAudioEvent:
             await transport.send_audio(audio_bytes(event.audio))  # type: ignore[attr-defined]
             return

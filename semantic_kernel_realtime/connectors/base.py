@@ -28,8 +28,10 @@ __all__ = ["Connector", "websocket_link"]
 
 
 async def websocket_link(client: Connector, endpoint: Endpoint) -> Transport:
-    """A WebSocket to the endpoint's realtime URL for the client's model, authenticated now."""
-    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers())
+    """A WebSocket to the endpoint's realtime URL for the client's model, authenticated now (over the
+    endpoint's ``ssl_context`` when it has one)."""
+    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers(),
+                              ssl=getattr(endpoint, "ssl_context", None))
 
 
 class Connector(RealtimeClientBase):

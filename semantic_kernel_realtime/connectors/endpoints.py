@@ -25,7 +25,10 @@ from semantic_kernel_realtime.errors import AuthenticationError
 USER_AGENT = f"semantic-kernel-realtime/{__version__}"
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 
-__all__ = ["ENTRA_SCOPE", "USER_AGENT", "AzureEndpoint", "Endpoint", "OpenAIEndpoint", "http_url", "websocket_url"]
+GOOGLE_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+__all__ = ["ENTRA_SCOPE", "GOOGLE_SCOPE", "USER_AGENT", "AzureEndpoint", "Endpoint", "GeminiEndpoint", "OpenAIEndpoint",
+           "VertexEndpoint", "http_url", "websocket_url"]
 
 
 class Endpoint(Protocol):
@@ -148,3 +151,91 @@ async def _token(provider: Callable[[], Any] | None, credential: Any | None, sco
         access = await access if inspect.isawaitable(access) else access
         return access.token
     return None
+
+
+class _NoWebRTC:
+    """Gemini Live speaks WebSocket only."""
+
+    @property
+    def client_secrets_url(self) -> str:
+        raise NotImplementedError("Gemini Live has no WebRTC endpoint")
+
+    @property
+    def calls_url(self) -> str:
+        raise NotImplementedError("Gemini Live has no WebRTC endpoint")
+
+    def call_headers(self) -> dict[str, str]:
+        return {"User-Agent": USER_AGENT}
+
+
+@dataclass(frozen=True)
+class GeminiEndpoint(_NoWebRTC):
+    """The Gemini API (Google AI): ``{base_url}/ws/google.ai.generativelanguage.{version}.GenerativeService.
+    BidiGenerateContent`` with the API key in the ``x-goog-api-key`` header (never in the URL)."""
+
+    base_url: str = "https://generativelanguage.googleapis.com"
+    api_key: SecretStr | None = field(default=None, repr=False)
+    api_version: str = "v1beta"
+    ssl_context: Any | None = field(default=None, repr=False)
+
+    def websocket_url(self, model: str) -> str:
+        path = f"/ws/google.ai.generativelanguage.{self.api_version}.GenerativeService.BidiGenerateContent"
+        return websocket_url(self.base_url, path, {})
+
+    async def auth_headers(self) -> dict[str, str]:
+        headers = self.call_headers()
+        if self.api_key is not None:
+            headers["x-goog-api-key"] = self.api_key.get_secret_value()
+        return headers
+
+
+@dataclass(frozen=True)
+class VertexEndpoint(_NoWebRTC):
+    """Vertex AI: ``wss://{region}-aiplatform.googleapis.com/ws/google.cloud.aiplatform.{version}.LlmBidiService/
+    BidiGenerateContent`` with an OAuth access token fetched on **every** connect: from ``token_provider``
+    (sync or async callable), else from ``credentials`` (google-auth), else from application default
+    credentials (``google.auth.default``), refreshed in a worker thread."""
+
+    region: str
+    base_url: str | None = None
+    api_version: str = "v1beta1"
+    token_provider: Callable[[], Any] | None = field(default=None, repr=False)
+    credentials: Any | None = field(default=None, repr=False)
+    ssl_context: Any | None = field(default=None, repr=False)
+
+    def websocket_url(self, model: str) -> str:
+        base = self.base_url or f"https://{self.region}-aiplatform.googleapis.com"
+        return websocket_url(base, f"/ws/google.cloud.aiplatform.{self.api_version}.LlmBidiService/"
+                                   "BidiGenerateContent", {})
+
+    async def auth_headers(self) -> dict[str, str]:
+        headers = self.call_headers()
+        token = await _google_token(self.token_provider, self.credentials)
+        if not token:
+            raise AuthenticationError("the Google token provider or credentials returned no access token")
+        headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+
+async def _google_token(provider: Callable[[], Any] | None, credentials: Any | None) -> str | None:
+    if provider is not None:
+        token = provider()
+        return await token if inspect.isawaitable(token) else token
+    import asyncio
+
+    def refresh() -> str | None:
+        creds = credentials
+        if creds is None:
+            import google.auth
+            from google.auth.exceptions import DefaultCredentialsError
+
+            try:
+                creds, _ = google.auth.default(scopes=[GOOGLE_SCOPE])
+            except DefaultCredentialsError as exc:
+                raise AuthenticationError(f"no Google application default credentials: {exc}") from None
+        import google.auth.transport.requests
+
+        creds.refresh(google.auth.transport.requests.Request())
+        return creds.token
+
+    return await asyncio.to_thread(refresh)

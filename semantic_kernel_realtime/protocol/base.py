@@ -11,6 +11,9 @@ Rules:
   they react to the *signals* a codec derives from the events it decoded (:data:`Signal`). A codec
   reports signals only for the event types in its ``signal_types``; for every other event (audio,
   deltas) nothing is looked at.
+- Usage is one protocol-neutral record, :class:`Usage` (defined beside the events that carry it, re-exported
+  here): every codec fills it from its service's usage report and queues a ``UsageEvent`` after the event
+  that carried it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from semantic_kernel_realtime.events import Usage
 
 if TYPE_CHECKING:
     from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
@@ -40,6 +45,7 @@ __all__ = [
     "ResponseStarted",
     "ServiceError",
     "Signal",
+    "Usage",
     "split_function_name",
 ]
 
@@ -113,10 +119,15 @@ class ResponseStarted:
 
 @dataclass(frozen=True, slots=True)
 class ResponseEnded:
-    """A response ended; ``status`` is ``completed``, ``cancelled``, ``failed`` or ``incomplete``."""
+    """A response ended; ``status`` is ``completed``, ``cancelled``, ``failed`` or ``incomplete``.
+
+    ``usage``: the tokens it used, when the service said (the record both codecs fill; it lives in
+    :mod:`semantic_kernel_realtime.events` so the receive queue can carry it as a ``UsageEvent``).
+    """
 
     response_id: str | None
     status: str | None
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from aiohttp import web
 from semantic_kernel_realtime.server import client_secrets, session_config, webrtc, websocket
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.engine import SessionEngine
+from semantic_kernel_realtime.server.gemini import dialect as gemini_dialect
 from semantic_kernel_realtime.server.responder import Responder, RuleResponder
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
@@ -53,6 +54,12 @@ class LocalRealtimeServer:
             real time (other values scale the speed).
         session: session fields applied to every new session (merged like a ``session.update``).
         model: the model name reported when the client does not pass ``?model=``.
+        ssl_context: serve ``https``/``wss`` with this context (see :mod:`.tls`: a self-signed pair or
+            yours); the URLs then say so.
+        gemini_session_limit: seconds a Gemini Live connection may last (``goAway`` comes first), None: no
+            limit (the duration cap emulation of the Gemini dialect).
+
+    The Gemini Live dialect (:mod:`.gemini.dialect`) is served on the same port, driving the same engine.
     """
 
     def __init__(
@@ -68,8 +75,11 @@ class LocalRealtimeServer:
         output_audio_pace: float | None = None,
         session: dict[str, Any] | None = None,
         model: str | None = None,
+        ssl_context: Any | None = None,
+        gemini_session_limit: float | None = None,
     ) -> None:
         self.host = host
+        self.ssl_context = ssl_context
         self._requested_port = port
         self.credentials = Credentials(api_key)
         self.responder: Responder = responder or RuleResponder()
@@ -81,6 +91,8 @@ class LocalRealtimeServer:
         self.client_secrets = ClientSecretStore(self.credentials)
         self.app = web.Application(middlewares=[self._auth_middleware])
         self._add_routes()
+        self.gemini = gemini_dialect.add_routes(self.app, self)
+        self.gemini.session_limit = gemini_session_limit
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}
@@ -108,7 +120,7 @@ class LocalRealtimeServer:
         await self._pick_engines()
         runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._requested_port)
+        site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self.ssl_context)
         try:
             await site.start()
         except BaseException:
@@ -169,13 +181,23 @@ class LocalRealtimeServer:
 
     @property
     def base_url(self) -> str:
-        """``http://host:port/v1``: pass as ``AsyncOpenAI(base_url=...)``."""
-        return f"http://{self._url_host}:{self.port}/v1"
+        """``http://host:port/v1`` (``https`` with TLS): pass as ``AsyncOpenAI(base_url=...)``."""
+        return f"{self._scheme}://{self._url_host}:{self.port}/v1"
 
     @property
     def ws_url(self) -> str:
-        """``ws://host:port/v1/realtime`` (add ``?model=...``)."""
-        return f"ws://{self._url_host}:{self.port}/v1/realtime"
+        """``ws://host:port/v1/realtime`` (``wss`` with TLS; add ``?model=...``)."""
+        return f"{self._scheme.replace('http', 'ws')}://{self._url_host}:{self.port}/v1/realtime"
+
+    @property
+    def gemini_base_url(self) -> str:
+        """``http(s)://host:port``: the base URL for Gemini Live clients (``GoogleLiveWebsocket(base_url=...)``,
+        google-genai's ``HttpOptions(base_url=...)``)."""
+        return f"{self._scheme}://{self._url_host}:{self.port}"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.ssl_context is not None else "http"
 
     @property
     def _url_host(self) -> str:

@@ -114,6 +114,7 @@ class WebSocketTransport:
         headers: extra HTTP headers for the handshake (authentication). Never logged.
         open_timeout: seconds to wait for the handshake.
         max_size: largest accepted message in bytes (``None``: unlimited).
+        ssl: the TLS context of a ``wss://`` URL (``None``: the system's trusted certificates).
     """
 
     carries_audio = False
@@ -126,8 +127,10 @@ class WebSocketTransport:
         open_timeout: float = 10.0,
         max_size: int | None = 16 * 2**20,
         ping_interval: float | None = 20.0,
+        ssl: Any | None = None,
     ) -> None:
         self.url = url
+        self._ssl = ssl
         self._headers = dict(headers or {})
         self._open_timeout = open_timeout
         self._max_size = max_size
@@ -154,6 +157,7 @@ class WebSocketTransport:
                 compression=None,  # realtime audio is base64 noise: deflate costs CPU and saves little
                 logger=_ws_logger,
                 create_connection=_PushConnection,
+                **({"ssl": self._ssl} if self._ssl is not None else {}),
             )
         except InvalidStatus as exc:
             status = exc.response.status_code

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import aiohttp
+import pytest
 
 from semantic_kernel_realtime.server.cli import add_serve_arguments, serve
 
@@ -40,3 +41,21 @@ def test_module_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "semantic_kernel_realtime.server", "--help"],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and "--api-key" in out.stdout
+
+
+def test_serve_tls_options_make_a_certificate_or_take_a_pair(tmp_path):
+    import argparse
+    import ssl
+
+    from semantic_kernel_realtime.server import tls
+    from semantic_kernel_realtime.server.cli import _tls, add_serve_arguments
+
+    parser = add_serve_arguments(argparse.ArgumentParser())
+    context, cert = _tls(parser.parse_args(["--tls"]))
+    assert isinstance(context, ssl.SSLContext) and cert.endswith("cert.pem")
+    assert _tls(parser.parse_args([])) == (None, None)
+    own_cert, own_key = tls.self_signed(directory=tmp_path)
+    context, cert = _tls(parser.parse_args(["--tls-cert", str(own_cert), "--tls-key", str(own_key)]))
+    assert cert == str(own_cert)
+    with pytest.raises(SystemExit):
+        _tls(parser.parse_args(["--tls-cert", str(own_cert)]))

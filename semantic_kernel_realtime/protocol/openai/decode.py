@@ -29,10 +29,11 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent
+from semantic_kernel_realtime.events import MalformedServerEvent, UsageEvent
 from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
 from semantic_kernel_realtime.protocol.base import split_function_name
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
+from semantic_kernel_realtime.protocol.openai.signals import usage_of
 from semantic_kernel_realtime.protocol.openai.state import ConversationState
 
 
@@ -171,7 +172,12 @@ class Decoder:
         response_id = response.get("id") if isinstance(response, dict) else None
         if response_id is None or response_id == self.state.active_response_id:
             self.state.active_response_id = None
-        return [_event(service_type=etype, service_event=event)]
+        done = _event(service_type=etype, service_event=event)
+        usage = usage_of(response.get("usage")) if isinstance(response, dict) else None
+        if usage is None:
+            return [done]
+        return [done, UsageEvent(usage=usage, response_id=response_id if type(response_id) is str else None,
+                                 service_event=response["usage"])]
 
     def _session(self, event: dict, etype: str) -> list[RealtimeEvents]:
         session = event.get("session")

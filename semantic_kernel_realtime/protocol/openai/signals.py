@@ -5,6 +5,8 @@ Rules:
   carry signals (:data:`SIGNAL_TYPES`); the receive path never asks about any other event.
 - Extraction is tolerant: a field of the wrong shape gives no signal (the decoder has already reported
   the event as malformed where it matters); nothing here raises.
+- Usage: ``response.done``'s ``response.usage`` becomes a :class:`~semantic_kernel_realtime.events.Usage`
+  (:func:`usage_of`), carried by :class:`ResponseEnded` (the decoder also queues it as a ``UsageEvent``).
 - Items: a GA item dict becomes an :class:`~..base.Item`; its words are the text of ``input_text`` /
   ``output_text`` parts and the transcript of audio parts, joined by spaces.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from semantic_kernel.contents.realtime_events import RealtimeEvents, RealtimeFunctionCallEvent
 
+from semantic_kernel_realtime.events import Usage
 from semantic_kernel_realtime.protocol.base import (
     CallCompleted,
     Item,
@@ -36,6 +39,30 @@ _NONE: tuple[Signal, ...] = ()
 
 def _str(value: Any) -> str | None:
     return value if type(value) is str else None
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def usage_of(raw: Any) -> Usage | None:
+    """A GA ``response.usage`` object as a :class:`Usage` (``None`` when it is not an object)."""
+    if not isinstance(raw, dict):
+        return None
+    inputs = raw.get("input_token_details")
+    outputs = raw.get("output_token_details")
+    inputs = inputs if isinstance(inputs, dict) else {}
+    outputs = outputs if isinstance(outputs, dict) else {}
+    return Usage(
+        input_tokens=_int(raw.get("input_tokens")),
+        output_tokens=_int(raw.get("output_tokens")),
+        total_tokens=_int(raw.get("total_tokens")),
+        input_text_tokens=_int(inputs.get("text_tokens")),
+        input_audio_tokens=_int(inputs.get("audio_tokens")),
+        input_cached_tokens=_int(inputs.get("cached_tokens")),
+        output_text_tokens=_int(outputs.get("text_tokens")),
+        output_audio_tokens=_int(outputs.get("audio_tokens")),
+    )
 
 
 def item_of(raw: Any) -> Item | None:
@@ -89,7 +116,7 @@ def _response_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     response = data.get("response")
     if not isinstance(response, dict):
         return _NONE
-    return (ResponseEnded(_str(response.get("id")), _str(response.get("status"))),)
+    return (ResponseEnded(_str(response.get("id")), _str(response.get("status")), usage_of(response.get("usage"))),)
 
 
 def _item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:

@@ -18,6 +18,7 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 
+from semantic_kernel_realtime.events import Usage, UsageEvent
 from semantic_kernel_realtime.protocol import BETA_TO_GA, Decoder, MalformedServerEvent
 from tests.openai_schema import FIXTURES
 
@@ -41,6 +42,9 @@ def test_every_recorded_line_decodes_without_exception(path):
         for event in events:
             assert isinstance(event, RealtimeEvent)
             raw = json.loads(line)
+            if isinstance(event, UsageEvent):  # the typed usage after a response.done that has one
+                assert raw["type"] == "response.done" and event.service_event == raw["response"]["usage"]
+                continue
             if isinstance(raw, dict) and isinstance(raw.get("type"), str):
                 assert event.service_type == raw["type"]
                 assert event.service_event == raw
@@ -254,3 +258,24 @@ def test_decoded_audio_data_can_be_replaced_like_any_audio_content():
     (event,) = Decoder().decode(_audio_event("response.output_audio.delta", b"\x01\x00" * 480))
     event.audio.data = b"\x02\x00" * 10
     assert event.audio.data == b"\x02\x00" * 10
+
+
+def test_response_done_usage_becomes_the_typed_usage_record():
+    usage = {"total_tokens": 30, "input_tokens": 20, "output_tokens": 10,
+             "input_token_details": {"text_tokens": 5, "audio_tokens": 15, "cached_tokens": 4},
+             "output_token_details": {"text_tokens": 3, "audio_tokens": 7}}
+    events = Decoder().decode({"type": "response.done", "response": {"id": "resp_1", "status": "completed",
+                                                                     "usage": usage}})
+    assert [type(e).__name__ for e in events] == ["RealtimeEvent", "UsageEvent"]
+    assert events[1].usage == Usage(input_tokens=20, output_tokens=10, total_tokens=30, input_text_tokens=5,
+                                    input_audio_tokens=15, input_cached_tokens=4, output_text_tokens=3,
+                                    output_audio_tokens=7)
+    assert events[1].response_id == "resp_1" and events[1].service_type == "client.usage"
+
+
+def test_recorded_usage_decodes_and_a_response_without_usage_adds_nothing():
+    decoder = Decoder()
+    usages = [e.usage for line in _lines(FIXTURES / "openai" / "live-beta-voice-session.sk-adr-0065.jsonl")
+              for e in decoder.decode_message(line) if isinstance(e, UsageEvent)]
+    assert usages and all(u.total_tokens == u.input_tokens + u.output_tokens for u in usages)
+    assert len(decoder.decode({"type": "response.done", "response": {"id": "r", "usage": None}})) == 1
