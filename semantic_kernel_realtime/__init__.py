@@ -19,8 +19,9 @@ _MODULES = {
                                                           "AzureRealtimeExecutionSettings"),
     "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "SendFailedEvent", "SessionEnd",
                                         "SessionEndedEvent"),
-    "semantic_kernel_realtime.errors": ("AuthenticationError", "ConnectionClosedError", "ConnectionFailedError",
-                                        "EncodeError", "ProtocolError", "RealtimeError", "TransportError"),
+    "semantic_kernel_realtime.errors": ("AuthenticationError", "ConfigurationError", "ConnectionClosedError",
+                                        "ConnectionFailedError", "EncodeError", "ProtocolError", "RealtimeError",
+                                        "TransportError"),
     "semantic_kernel_realtime.server": ("LocalRealtimeServer",),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
@@ -31,6 +32,7 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "AzureRealtimeExecutionSettings",
     "AzureRealtimeWebRTC",
     "AzureRealtimeWebsocket",
+    "ConfigurationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
     "EncodeError",
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket
     from semantic_kernel_realtime.errors import (
         AuthenticationError,
+        ConfigurationError,
         ConnectionClosedError,
         ConnectionFailedError,
         EncodeError,
