@@ -14,6 +14,7 @@ pytest.importorskip("pocketsphinx", reason="PocketSphinx not installed (pip inst
 from semantic_kernel_realtime.server.speech.base import SpeechEngineUnavailable, Transcriber  # noqa: E402
 from semantic_kernel_realtime.server.speech.hints import tool_phrases  # noqa: E402
 from semantic_kernel_realtime.server.speech.pocketsphinx_asr import PocketSphinxTranscriber  # noqa: E402
+from tests.shared import audio_fixture  # noqa: E402
 
 #: The demo agent's tools as the session declares them: their schemas name San Francisco and Paris.
 DEMO_TOOLS = [
@@ -25,14 +26,10 @@ DEMO_TOOLS = [
                     "properties": {"city": {"type": "string", "description": "The city, e.g. Paris"}}}},
 ]
 
-AUDIO = Path(__file__).resolve().parents[3] / ".." / "shared" / "fixtures" / "audio"
 
 
 def load_fixture(name: str) -> bytes:
-    path = AUDIO / name
-    if not path.exists():
-        pytest.skip(f"shared audio fixture not found: {path}")
-    with wave.open(str(path)) as w:
+    with wave.open(str(audio_fixture(name))) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (24_000, 1, 2)
         return w.readframes(w.getnframes())
 
