@@ -17,6 +17,7 @@ This module imports nothing but the standard library, so every layer (transports
 from __future__ import annotations
 
 __all__ = [
+    "AudioFileError",
     "AuthenticationError",
     "ConfigurationError",
     "ConnectionClosedError",
@@ -53,6 +54,11 @@ class ConfigurationError(RealtimeError, ValueError):
     def __init__(self, message: str, *, environment_variables: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.environment_variables = environment_variables
+
+
+class AudioFileError(RealtimeError):
+    """An audio file cannot be read (missing, not audio, corrupt) or speech cannot be synthesised; the
+    message is one line naming the file (``read_audio_file``, ``synthesize_speech``)."""
 
 
 # -- transports ------------------------------------------------------------------------------------
