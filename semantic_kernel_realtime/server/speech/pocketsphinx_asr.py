@@ -9,7 +9,10 @@ Rules:
 - Input is PCM16 mono 24 kHz, resampled to the model's 16 kHz (libswresample); the whole buffer is
   decoded as one utterance, from the same initial decoder state every time (the feature extractor, whose
   noise estimate adapts, and the cepstral mean are reset), so a transcript depends only on its own audio
-  and hints. The transcript is lower-case words without punctuation; '' when nothing was heard.
+  and hints. Silence before and after the speech is trimmed to :data:`SILENCE_MARGIN_MS` first: the
+  cepstral mean is taken over the whole utterance, and seconds of silence around a short question
+  (a client that sends its audio in one piece) would skew it. The transcript is lower-case words without
+  punctuation; '' when nothing was heard.
 - Only English is recognised: a ``language`` that is not English raises ``ValueError``.
 - Hints (``keywords``, and the phrases of ``prompt``: see :mod:`.hints`) bias the result without touching
   the shared language model: the utterance is decoded with the generic model first; when there are hints,
@@ -38,6 +41,10 @@ _MIN_SAMPLES = SAMPLE_RATE // 10  # under 100 ms there is nothing to recognise
 #: ``benchmarks/transcription.py``: 1e12 turns "sentences to" into "san francisco" in the recorded weather
 #: question and changes no other recording; 1e16 starts replacing unrelated words.
 DEFAULT_HINT_BIAS = 1e12
+#: Silence kept before the first and after the last frame within :data:`_SPEECH_RANGE_DB` of the loudest.
+SILENCE_MARGIN_MS = 300
+_SPEECH_RANGE_DB = 45.0
+_FRAME = _MODEL_RATE // 100  # 10 ms
 MAX_HINTS = 64
 MAX_HINT_WORDS = 6
 _HINT_SEARCH = "hints"
@@ -110,7 +117,7 @@ class PocketSphinxTranscriber:
         usable = len(pcm16) - len(pcm16) % 2
         if usable // 2 < _MIN_SAMPLES:
             return ""
-        audio = _dither(resample_pcm16(memoryview(pcm16)[:usable], SAMPLE_RATE, _MODEL_RATE))
+        audio = _dither(_trim_silence(resample_pcm16(memoryview(pcm16)[:usable], SAMPLE_RATE, _MODEL_RATE)))
         with self._lock:
             words = self._decode(audio)
             hints = self._usable_hints([*(normalise(k) for k in keywords), *prompt_phrases(prompt)])
@@ -175,6 +182,19 @@ def _hint_grammar(words: list[str], hints: list[list[str]], replaced_word_prob: 
                     transitions.append((state, target, 1.0, word))
                     state = target
     return transitions
+
+
+def _trim_silence(pcm16: bytes) -> bytes:
+    """``pcm16`` (16 kHz) without the quiet beyond :data:`SILENCE_MARGIN_MS` before and after its speech."""
+    x = np.frombuffer(pcm16, dtype="<i2")
+    frames = x[: x.size // _FRAME * _FRAME].reshape(-1, _FRAME).astype(np.float64)
+    if frames.shape[0] == 0:
+        return pcm16
+    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1.0)
+    loud = np.flatnonzero(level > level.max() - _SPEECH_RANGE_DB)
+    margin = SILENCE_MARGIN_MS // 10
+    first, last = max(0, loud[0] - margin), min(frames.shape[0], loud[-1] + 1 + margin)
+    return x[first * _FRAME: last * _FRAME if last < frames.shape[0] else x.size].tobytes()
 
 
 def _dither(pcm16: bytes) -> bytes:

@@ -143,3 +143,10 @@ def test_two_threads_share_one_transcriber(transcriber: PocketSphinxTranscriber)
 def test_missing_model_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(SpeechEngineUnavailable, match="missing"):
         PocketSphinxTranscriber(lm=tmp_path / "no-such.lm.bin")
+
+
+def test_silence_around_the_speech_does_not_change_the_words(transcriber: PocketSphinxTranscriber) -> None:
+    """A client that sends its question in one piece commits seconds of silence with it."""
+    pcm = load_fixture("weather-in-paris.pcm16-24k.wav")
+    padded = bytes(2 * 24_000) + pcm + bytes(3 * 2 * 24_000)
+    assert transcriber.transcribe(padded) == transcriber.transcribe(pcm) == "what is the weather in paris"
