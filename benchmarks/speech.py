@@ -1,4 +1,4 @@
-"""Wall time of the embedded server's offline speech engines (issue 7 target: < 1 s each on 2 cores).
+"""Wall time of the embedded server's offline speech engines (target: < 1 s each on 2 cores).
 
 Measures (after one warm-up call, engines built once, as the server does):
 - PocketSphinx transcribing the first 3 s of ``../shared/fixtures/audio/whats-the-weather.pcm16-24k.wav``;

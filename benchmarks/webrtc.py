@@ -14,7 +14,7 @@ Method:
   microphone would, and a consumer reads every received audio event's PCM (``event.audio.data``), as a
   player would. Measured: the ``--seconds`` window that starts 0.5 s after the first answer audio arrived.
 - Figures: client CPU seconds per wall second (% of one core), audio seconds sent / received in the
-  window. Goal (issue 6): WebRTC <= 3% of a core per session. Transport-level figures (our hot path,
+  window. Goal: WebRTC <= 3% of a core per session. Transport-level figures (our hot path,
   Opus encode/decode, one bare transport session) are in ``benchmarks/webrtc_audio.py``.
 """
 

@@ -5,13 +5,13 @@ invoked automatically (off the receive loop) when it calls them. Runs against th
 server, which really transcribes the question (PocketSphinx) and speaks the answer (eSpeak NG).
 For OpenAI use ``OpenAIRealtimeWebsocket()`` (OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID) instead.
 
-    .venv/bin/python samples/function_calling_voice_agent.py [question.wav]   (PCM16 24 kHz mono)
+    python samples/function_calling_voice_agent.py [QUESTION]   (any audio file: WAV, FLAC, MP3, OGG...)
+
+Without a file the question is synthesised offline ("What is the weather in Paris?").
 """
 
 import asyncio
 import sys
-import wave
-from pathlib import Path
 from typing import Annotated
 
 from semantic_kernel import Kernel
@@ -20,9 +20,14 @@ from semantic_kernel.contents import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeFunctionResultEvent
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime import LocalRealtimeServer, OpenAIRealtimeWebsocket, RealtimeExecutionSettings
-
-QUESTION = Path(__file__).resolve().parents[2] / "shared/fixtures/audio/weather-in-paris.pcm16-24k.wav"
+from semantic_kernel_realtime import (
+    AudioFileError,
+    LocalRealtimeServer,
+    OpenAIRealtimeWebsocket,
+    RealtimeExecutionSettings,
+    read_audio_file,
+    synthesize_speech,
+)
 
 
 class WeatherPlugin:
@@ -31,16 +36,15 @@ class WeatherPlugin:
         return f"It is 19 degrees and sunny in {location} (sample data)."
 
 
-async def speak(client: OpenAIRealtimeWebsocket, wav_path: Path) -> None:
-    """Stream a PCM16 24 kHz WAV in real time, 20 ms at a time, then 1 s of silence for the VAD."""
-    with wave.open(str(wav_path)) as wav:
-        pcm = wav.readframes(wav.getnframes()) + bytes(48000)
+async def speak(client: OpenAIRealtimeWebsocket, pcm: bytes) -> None:
+    """Stream PCM16 24 kHz mono in real time, 20 ms at a time, then 1 s of silence for the VAD."""
+    pcm += bytes(48000)
     for start in range(0, len(pcm), 960):
         await client.send(RealtimeAudioEvent(audio=AudioContent(data=pcm[start:start + 960], mime_type="audio/pcm")))
         await asyncio.sleep(0.02)
 
 
-async def main(wav_path: Path) -> None:
+async def main(question: bytes) -> None:
     settings = RealtimeExecutionSettings(
         instructions="You are a helpful weather assistant.",
         voice="alloy",
@@ -55,7 +59,7 @@ async def main(wav_path: Path) -> None:
         kernel.add_plugin(WeatherPlugin(), "weather")
         audio = bytearray()
         async with client(settings=settings, kernel=kernel):
-            speaking = asyncio.create_task(speak(client, wav_path))
+            speaking = asyncio.create_task(speak(client, question))
             async for event in client.receive(audio_output_callback=lambda pcm: audio.extend(pcm.tobytes())):
                 match event.service_type:
                     case "conversation.item.input_audio_transcription.completed":
@@ -75,4 +79,11 @@ async def main(wav_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else QUESTION))
+    try:  # any audio file, converted to PCM16 24 kHz mono; or the question spoken by eSpeak NG
+        if len(sys.argv) > 1:
+            pcm, _ = read_audio_file(sys.argv[1])
+        else:
+            pcm = synthesize_speech("What is the weather in Paris?")
+    except AudioFileError as exc:
+        sys.exit(f"error: {exc}")
+    asyncio.run(main(pcm))

@@ -4,32 +4,35 @@ Application code is the same as over WebSocket: PCM16 24 kHz audio goes on the s
 ``RealtimeAudioEvent``s and the answer's audio comes back on the receive queue in the same format.
 Runs against the embedded offline server; for OpenAI use ``OpenAIRealtimeWebRTC()`` (OPENAI_API_KEY).
 
-    .venv/bin/python samples/webrtc_voice.py [question.wav]   (PCM16 24 kHz mono)
+    python samples/webrtc_voice.py [QUESTION]   (any audio file: WAV, FLAC, MP3, OGG...)
+
+Without a file the greeting is synthesised offline ("Hello there!").
 """
 
 import asyncio
 import sys
-import wave
-from pathlib import Path
 
 from semantic_kernel.contents import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
-from semantic_kernel_realtime import LocalRealtimeServer, RealtimeExecutionSettings
+from semantic_kernel_realtime import (
+    AudioFileError,
+    LocalRealtimeServer,
+    RealtimeExecutionSettings,
+    read_audio_file,
+    synthesize_speech,
+)
 
-QUESTION = Path(__file__).resolve().parents[2] / "shared/fixtures/audio/hello-world.pcm16-24k.wav"
 
-
-async def speak(client, wav_path: Path) -> None:
-    """Stream a PCM16 24 kHz WAV in real time, 20 ms at a time, then 1 s of silence for the VAD."""
-    with wave.open(str(wav_path)) as wav:
-        pcm = wav.readframes(wav.getnframes()) + bytes(48000)
+async def speak(client, pcm: bytes) -> None:
+    """Stream PCM16 24 kHz mono in real time, 20 ms at a time, then 1 s of silence for the VAD."""
+    pcm += bytes(48000)
     for start in range(0, len(pcm), 960):
         await client.send(RealtimeAudioEvent(audio=AudioContent(data=pcm[start:start + 960], mime_type="audio/pcm")))
         await asyncio.sleep(0.02)
 
 
-async def main(wav_path: Path) -> None:
+async def main(question: bytes) -> None:
     from semantic_kernel_realtime import OpenAIRealtimeWebRTC
 
     settings = RealtimeExecutionSettings(
@@ -41,7 +44,7 @@ async def main(wav_path: Path) -> None:
         client = OpenAIRealtimeWebRTC(api_key="not-needed-offline", base_url=server.base_url)
         audio = bytearray()
         async with client(settings=settings):
-            speaking = asyncio.create_task(speak(client, wav_path))
+            speaking = asyncio.create_task(speak(client, question))
             async for event in client.receive():
                 if isinstance(event, RealtimeAudioEvent):
                     audio += event.audio.data
@@ -61,4 +64,8 @@ if __name__ == "__main__":
     except ImportError:
         print("skipped: WebRTC connectors are not available in this build (OpenAIRealtimeWebRTC is missing).")
         sys.exit(0)
-    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else QUESTION))
+    try:  # any audio file, converted to PCM16 24 kHz mono; or a greeting spoken by eSpeak NG
+        pcm = read_audio_file(sys.argv[1])[0] if len(sys.argv) > 1 else synthesize_speech("Hello there!")
+    except AudioFileError as exc:
+        sys.exit(f"error: {exc}")
+    asyncio.run(main(pcm))

@@ -2,7 +2,8 @@
 
 The root exports, lazily (so ``import semantic_kernel_realtime.protocol`` stays free of network
 libraries): the connectors, the client base, settings, the receive stream's own events
-(:mod:`.events`), the errors users catch (:mod:`.errors`) and the embedded server.
+(:mod:`.events`), the errors users catch (:mod:`.errors`), the embedded server, and the audio-file
+helpers the demo and the samples use (``read_audio_file``, ``synthesize_speech``).
 """
 
 from __future__ import annotations
@@ -21,18 +22,22 @@ _MODULES = {
                                                           "AzureRealtimeExecutionSettings"),
     "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "SendFailedEvent", "SessionEnd",
                                         "SessionEndedEvent", "Usage", "UsageEvent"),
-    "semantic_kernel_realtime.errors": ("AuthenticationError", "ConnectionClosedError", "ConnectionFailedError",
-                                        "EncodeError", "ProtocolError", "RealtimeError", "TransportError"),
+    "semantic_kernel_realtime.errors": ("AudioFileError", "AuthenticationError", "ConfigurationError",
+                                        "ConnectionClosedError", "ConnectionFailedError", "EncodeError",
+                                        "ProtocolError", "RealtimeError", "TransportError"),
     "semantic_kernel_realtime.server": ("LocalRealtimeServer",),
+    "semantic_kernel_realtime.demo.audio": ("read_audio_file", "synthesize_speech"),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "END",
+    "AudioFileError",
     "AuthenticationError",
     "AzureRealtimeExecutionSettings",
     "AzureRealtimeWebRTC",
     "AzureRealtimeWebsocket",
+    "ConfigurationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
     "EncodeError",
@@ -53,6 +58,8 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "Usage",
     "UsageEvent",
     "__version__",
+    "read_audio_file",
+    "synthesize_speech",
 ]
 
 if TYPE_CHECKING:
@@ -60,8 +67,11 @@ if TYPE_CHECKING:
     from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC, AzureRealtimeWebsocket
     from semantic_kernel_realtime.connectors.google import GoogleLiveWebsocket
     from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket
+    from semantic_kernel_realtime.demo.audio import read_audio_file, synthesize_speech
     from semantic_kernel_realtime.errors import (
+        AudioFileError,
         AuthenticationError,
+        ConfigurationError,
         ConnectionClosedError,
         ConnectionFailedError,
         EncodeError,

@@ -2,8 +2,16 @@
 
 Sub-commands: ``serve`` (the embedded server, from :mod:`semantic_kernel_realtime.server.cli`),
 ``demo`` (the offline voice-agent session, :mod:`semantic_kernel_realtime.demo.run`) and
-``replay SESSION.jsonl [--plot PNG]`` (:mod:`semantic_kernel_realtime.demo.replay`). Heavy imports
-happen inside each command so ``sk-realtime --help`` is quick.
+``replay SESSION.jsonl [--plot IMAGE]`` (:mod:`semantic_kernel_realtime.demo.replay`).
+
+Rules:
+- Building the parser imports only the standard library and the commands' option modules, so
+  ``sk-realtime --help`` is quick (``benchmarks/cli_startup.py`` measures it); each command imports what it
+  needs when it runs.
+- Exit status 0: done; 1: it ran and failed (the session ended early, no answer in time); 2: the command
+  line or its inputs are wrong (an unknown option or value, a port in use, an unreadable or silent input
+  file, a missing environment variable). Every failure is one line on stderr that says what to fix; no
+  traceback for anything the user can fix.
 """
 
 from __future__ import annotations
@@ -11,19 +19,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+from semantic_kernel_realtime.demo.arguments import add_demo_arguments, add_replay_arguments
+from semantic_kernel_realtime.server.cli import add_serve_arguments
+
+USAGE_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (the problem and where help is), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import asyncio
-    import contextlib
-    import logging
+    from semantic_kernel_realtime.server.cli import run_serve
 
-    from semantic_kernel_realtime.server.cli import serve
-
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args))
-    return 0
+    return run_serve(args)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -47,13 +61,20 @@ def _version() -> str:
         return "unknown"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from semantic_kernel_realtime.demo.replay import add_replay_arguments
-    from semantic_kernel_realtime.demo.run import add_demo_arguments
-    from semantic_kernel_realtime.server.cli import add_serve_arguments
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed metadata only when asked."""
 
-    parser = argparse.ArgumentParser(prog="sk-realtime", description="Semantic Kernel realtime: demo, server, replay.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"{parser.prog} {_version()}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="sk-realtime", description="Semantic Kernel realtime: demo, server, replay.")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = commands.add_parser("serve", help="run the embedded offline realtime server",
                                 description="Run the embedded OpenAI Realtime GA server (offline).")

@@ -3,8 +3,10 @@
 Rules:
 - Every error raised to an application is a :class:`RealtimeError`. Network failures are the
   :class:`TransportError` family, never a library-specific exception; a user event that cannot become a
-  wire event is an :class:`EncodeError` (a ``ValueError``). Decoding never raises: a bad server event
-  becomes a ``MalformedServerEvent`` on the receive queue (see :mod:`semantic_kernel_realtime.events`).
+  wire event is an :class:`EncodeError` (a ``ValueError``); a client that cannot be built from its
+  arguments and environment is a :class:`ConfigurationError`, raised by the constructor. Decoding never
+  raises: a bad server event becomes a ``MalformedServerEvent`` on the receive queue (see
+  :mod:`semantic_kernel_realtime.events`).
 - ``retryable`` says whether reconnecting can help (a dropped network) or not (refused credentials,
   policy violations).
 - Messages never contain a key, token or secret.
@@ -15,7 +17,9 @@ This module imports nothing but the standard library, so every layer (transports
 from __future__ import annotations
 
 __all__ = [
+    "AudioFileError",
     "AuthenticationError",
+    "ConfigurationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
     "EncodeError",
@@ -33,6 +37,28 @@ class RealtimeError(Exception):
     """Base class of every error this package raises to an application."""
 
     retryable: bool = False
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+
+class ConfigurationError(RealtimeError, ValueError):
+    """A client cannot be built: a required setting (a key, an endpoint) is missing or invalid.
+
+    Raised by a connector's constructor, before anything connects. ``environment_variables`` names the
+    variables that can supply what is missing (each may also come from the ``.env`` file passed as
+    ``env_file_path``). The connectors raise it as a subclass that is also Semantic Kernel's
+    ``ServiceInitializationError``, so handlers written for Semantic Kernel's own services catch it too.
+    """
+
+    def __init__(self, message: str, *, environment_variables: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.environment_variables = environment_variables
+
+
+class AudioFileError(RealtimeError):
+    """An audio file cannot be read (missing, not audio, corrupt) or speech cannot be synthesised; the
+    message is one line naming the file (``read_audio_file``, ``synthesize_speech``)."""
 
 
 # -- transports ------------------------------------------------------------------------------------

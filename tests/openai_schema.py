@@ -7,11 +7,7 @@ independent of our client codec (``protocol/``), which it checks.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from semantic_kernel_realtime.server.validation import validate_client_event, validate_server_event
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-FIXTURES = SHARED / "fixtures"
+from tests.shared import FIXTURES, SHARED
 
 __all__ = ["FIXTURES", "SHARED", "validate_client_event", "validate_server_event"]

@@ -1,21 +1,108 @@
-"""The code in the getting-started guide runs as printed (docs that cannot rot)."""
+"""Every fenced ``python`` block of README.md and docs/*.md runs as printed (docs that cannot rot).
+
+The convention (docs/architecture.md, "Contributing"): a block runs as a script in a fresh interpreter, in
+an empty folder, and must exit 0. The line just above a block may mark it:
+``<!-- snippet: fragment (why it cannot run) -->`` (not run; the reason is required) or
+``<!-- snippet: pytest -->`` (the block is a test file, run under pytest). A heading that claims a size
+("in 30 lines") is checked against the block under it. The blocks run side by side as child processes
+that never outlive the test.
+"""
 
 from __future__ import annotations
 
 import re
 import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "getting-started.md"
+import pytest
+
+from tests.processes import ROOT, Run, run_side_by_side
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```python[ \t]*\n(?P<code>.*?)^```[ \t]*$", re.S | re.M)
+MARKER = re.compile(r"^<!--\s*snippet:\s*(?P<kind>[\w-]+)\s*(?:\((?P<reason>[^)]*)\))?\s*-->\s*$")
+LINES_CLAIM = re.compile(r"^#+ .*\bin (?P<lines>\d+) lines\b", re.M)
+KINDS = ("fragment", "pytest")
+LIMIT_S = 120
+#: what some blocks must print (a block that runs but says the wrong thing is wrong too)
+EXPECTED_OUTPUT = {
+    "getting-started.md#1": "Sunny in Paris",
+    "README.md#1": "Sunny in paris",
+    "server.md#1": "You said: Hi!",
+    "server.md#3": "You said: Hello over WebRTC",
+    "transports.md#1": "OpenAIRealtimeWebsocket You said: hello there",
+}
+pytestmark = pytest.mark.timeout(LIMIT_S + 60)
 
 
-def test_the_twenty_line_agent_runs_and_answers_with_the_tool_result(tmp_path):
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
-    assert len(blocks) == 1
-    assert len(blocks[0].strip().splitlines()) <= 32  # "in 20 lines" of logic, plus imports
-    script = tmp_path / "agent.py"
-    script.write_text(blocks[0])
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert "Sunny in Paris" in done.stdout
+@dataclass(frozen=True)
+class Snippet:
+    doc: Path
+    number: int  # 1-based among the doc's python blocks
+    line: int
+    code: str
+    kind: str  # "script", "fragment", "pytest"
+    reason: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc.name}#{self.number}"
+
+
+def snippets() -> list[Snippet]:
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for number, match in enumerate(FENCE.finditer(text), start=1):
+            before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            marker = MARKER.match(before)
+            kind, reason = (marker["kind"], (marker["reason"] or "").strip()) if marker else ("script", "")
+            found.append(Snippet(doc, number, text.count("\n", 0, match.start()) + 1, match["code"], kind, reason))
+    return found
+
+
+SNIPPETS = snippets()
+RUNNABLE = [s for s in SNIPPETS if s.kind in ("script", "pytest")]
+
+
+def test_the_docs_have_runnable_blocks_and_every_marker_is_known_and_explained() -> None:
+    assert len(RUNNABLE) >= 6, [s.id for s in SNIPPETS]
+    for snippet in SNIPPETS:
+        assert snippet.kind in ("script", *KINDS), f"{snippet.id} (line {snippet.line}): unknown kind {snippet.kind!r}"
+        if snippet.kind == "fragment":
+            assert snippet.reason, f"{snippet.id} (line {snippet.line}): a fragment marker must say why"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_a_heading_that_claims_a_size_is_true(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    for claim in LINES_CLAIM.finditer(text):
+        block = FENCE.search(text, claim.end())
+        assert block is not None, claim.group(0)
+        lines = len(block["code"].rstrip("\n").splitlines())
+        assert lines <= int(claim["lines"]), f"{doc.name}: {claim.group(0)!r} but the block has {lines} lines"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+    planned = {}
+    for snippet in RUNNABLE:
+        folder = tmp_path_factory.mktemp(snippet.id.replace("#", "-").replace(".", "-"))
+        if snippet.kind == "pytest":
+            (folder / "test_snippet.py").write_text(snippet.code)
+            args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_snippet.py"]
+        else:
+            (folder / "snippet.py").write_text(snippet.code)
+            args = ["snippet.py"]
+        planned[snippet.id] = Run(args, {"OPENAI_API_KEY": None, "AZURE_OPENAI_ENDPOINT": None}, folder)
+    return run_side_by_side(planned, LIMIT_S)
+
+
+@pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.id)
+def test_the_block_runs_as_printed(snippet: Snippet, runs) -> None:
+    result = runs[snippet.id]
+    where = f"{snippet.doc.name}, the block at line {snippet.line}"
+    assert result.returncode == 0, f"{where} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+    if snippet.id in EXPECTED_OUTPUT:
+        assert EXPECTED_OUTPUT[snippet.id] in result.stdout, f"{where} printed:\n{result.stdout}"

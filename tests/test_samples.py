@@ -1,24 +1,30 @@
 """Every sample runs against the embedded server within a time limit, so the samples cannot rot.
 
 The samples start together (most of their time is real-time audio and imports) and each is checked
-for exit status 0 and the lines it must print. The microphone sample runs twice: as it is (skips with
-a message on a machine without PortAudio or a sound device) and with a fake ``sounddevice`` whose
-microphone plays a recorded question.
+for its exit status and the lines it must print; none outlives the test (``tests/processes.py``). Their
+questions are synthesised offline (the samples' default) or written here in other formats and rates, so
+nothing here needs ``../shared``. The microphone sample runs twice: as it is (skips with a message on a
+machine without PortAudio or a sound device) and with a fake ``sounddevice`` whose microphone plays a
+spoken question.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from semantic_kernel_realtime import synthesize_speech
+from semantic_kernel_realtime.demo.audio import write_wav
+from tests.audio import pcm16_to_float, write_audio
+from tests.processes import ROOT, Run, run_side_by_side
+
+pytest.importorskip("espeakng_loader", reason="the samples' questions are synthesised with eSpeak NG ('.[speech]')")
+
 SAMPLES = ROOT / "samples"
-AUDIO = ROOT.parent / "shared" / "fixtures" / "audio"
-LIMIT_S = 40  # each sample must finish well within ~20 s alone; they run concurrently here
+LIMIT_S = 60  # each sample finishes in ~20 s alone; they run side by side here on a shared machine
+pytestmark = pytest.mark.timeout(LIMIT_S + 60)
 
 
 def _webrtc_available() -> bool:
@@ -40,61 +46,78 @@ def _sounddevice_usable() -> bool:
     return True
 
 
+PARIS_ANSWER = "assistant: Here is what I found: It is 19 degrees and sunny in paris"
+#: name -> (sample, arguments, environment changes, exit status, lines it must print, lines on stderr)
 RUNS = {
-    "websocket_text_chat": ([], {}, ["user: Hello there!", "assistant: You said: Hello there!"]),
-    "function_calling_voice_agent": ([], {}, ["user: what is the weather in paris",
-                                              'tool call: weather-get_weather({"location": "paris"})',
-                                              "assistant: Here is what I found: It is 19 degrees and sunny in paris"]),
-    "webrtc_voice": ([], {}, ["assistant: ", "over the WebRTC track"] if _webrtc_available()
-                     else ["skipped: WebRTC connectors are not available"]),
-    "azure_entra_id": ([], {"AZURE_OPENAI_ENDPOINT": None}, ["token provider called",
-                                                            "assistant: You said: Hello from Entra ID!"]),
-    "chat_completion_agent": ([], {}, ["travel: Here is what I found: It is 24 degrees and sunny in Lisbon"]),
-    "microphone_and_speaker": (["--seconds", "3"], {},
-                               ["assistant: "] if _sounddevice_usable() else ["skipped: "]),
+    "websocket_text_chat": ("websocket_text_chat", [], {}, 0, ["user: Hello there!",
+                                                               "assistant: You said: Hello there!"], []),
+    "function_calling_voice_agent": ("function_calling_voice_agent", [], {}, 0, [
+        "user: what is the weather in paris", 'tool call: weather-get_weather({"location": "paris"})', PARIS_ANSWER],
+        []),
+    "function_calling_voice_agent[16 kHz FLAC]": ("function_calling_voice_agent", ["{tmp}/question-16k.flac"], {}, 0,
+                                                  ["weather in paris", PARIS_ANSWER], []),
+    # telephone-band synthetic speech is beyond the offline recogniser: the point is that the file is read
+    "function_calling_voice_agent[8 kHz A-law WAV]": ("function_calling_voice_agent", ["{tmp}/question-alaw.wav"],
+                                                      {}, 0, ["user: ", "assistant: "], []),
+    "function_calling_voice_agent[missing file]": ("function_calling_voice_agent", ["{tmp}/missing.wav"], {}, 1, [],
+                                                   ["error: input audio file not found: {tmp}/missing.wav"]),
+    "webrtc_voice": ("webrtc_voice", [], {}, 0, ["user: ", "assistant: You said: ", "over the WebRTC track"]
+                     if _webrtc_available()
+                     else ["skipped: WebRTC connectors are not available"], []),
+    "webrtc_voice[not audio]": ("webrtc_voice", ["{tmp}/notes.txt"], {}, 1 if _webrtc_available() else 0, [],
+                                ["error: {tmp}/notes.txt is not an audio file"] if _webrtc_available() else []),
+    "azure_entra_id": ("azure_entra_id", [], {"AZURE_OPENAI_ENDPOINT": None}, 0,
+                       ["token provider called", "assistant: You said: Hello from Entra ID!"], []),
+    "chat_completion_agent": ("chat_completion_agent", [], {}, 0,
+                              ["travel: Here is what I found: It is 24 degrees and sunny in Lisbon"], []),
+    "microphone_and_speaker": ("microphone_and_speaker", ["--seconds", "3"], {}, 0,
+                               ["assistant: "] if _sounddevice_usable() else ["skipped: "], []),
     "microphone_and_speaker[fake device]": (
-        ["--seconds", "7"],
+        "microphone_and_speaker", ["--seconds", "10"],
         {"PYTHONPATH": str(Path(__file__).parent / "demo" / "fake_sounddevice"),
-         "FAKE_MIC_WAV": str(AUDIO / "weather-in-paris.pcm16-24k.wav")},
-        ["you: what is the weather in paris", "assistant: Here is what I found: It is 22 degrees",
-         "fake speaker: played"]),
+         "FAKE_MIC_WAV": "{tmp}/question-24k.wav"},
+        0, ["you: what is the weather in paris", "assistant: Here is what I found: It is 22 degrees",
+            "fake speaker: played"], []),
 }
 
 
+def _filled(value, tmp: Path):
+    return value.replace("{tmp}", str(tmp)) if isinstance(value, str) else value
+
+
 @pytest.fixture(scope="module")
-def outputs() -> dict[str, subprocess.CompletedProcess]:
-    procs = {}
-    for name, (args, env_changes, _) in RUNS.items():
-        env = {**os.environ}
-        for key, value in env_changes.items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        script = SAMPLES / f"{name.split('[')[0]}.py"
-        procs[name] = subprocess.Popen([sys.executable, str(script), *args], cwd=ROOT, env=env, text=True,
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    results = {}
-    for name, proc in procs.items():
-        try:
-            out, err = proc.communicate(timeout=LIMIT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            out += f"\n[killed after {LIMIT_S} s]"
-            proc.returncode = -9
-        results[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-    return results
+def outputs(tmp_path_factory) -> tuple[dict[str, subprocess.CompletedProcess], Path]:
+    tmp = tmp_path_factory.mktemp("samples")
+    question = synthesize_speech("What is the weather in Paris?")
+    write_wav(tmp / "question-24k.wav", question)
+    write_audio(tmp / "question-16k.flac", _resampled(question, 16000), 16000, "flac")
+    write_audio(tmp / "question-alaw.wav", _resampled(question, 8000), 8000, "pcm_alaw")
+    (tmp / "notes.txt").write_text("not audio\n")
+    runs = {name: Run([str(SAMPLES / f"{sample}.py"), *(_filled(a, tmp) for a in args)],
+                      {key: _filled(value, tmp) for key, value in env.items()})
+            for name, (sample, args, env, *_) in RUNS.items()}
+    return run_side_by_side(runs, LIMIT_S), tmp
+
+
+def _resampled(pcm16: bytes, rate: int):
+    from semantic_kernel_realtime.server.speech.resample import resample_pcm16
+
+    return pcm16_to_float(resample_pcm16(pcm16, 24000, rate))
 
 
 def test_every_sample_is_tested() -> None:
-    assert {p.stem for p in SAMPLES.glob("*.py")} == {name.split("[")[0] for name in RUNS}
+    assert {p.stem for p in SAMPLES.glob("*.py")} == {sample for sample, *_ in RUNS.values()}
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_sample_runs(name: str, outputs: dict[str, subprocess.CompletedProcess]) -> None:
-    result = outputs[name]
-    assert result.returncode == 0, f"{name} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+def test_sample_runs(name: str, outputs) -> None:
+    results, tmp = outputs
+    result = results[name]
+    _, _, _, status, lines, errors = RUNS[name]
+    assert result.returncode == status, f"{name} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr, result.stderr
-    for expected in RUNS[name][2]:
+    for expected in lines:
         assert expected in result.stdout, f"{expected!r} not in the output of {name}:\n{result.stdout}"
+    for expected in errors:
+        assert _filled(expected, tmp) in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # one line, nothing else

@@ -7,6 +7,9 @@ Rules:
   Nothing else differs between the SK-named connector classes.
 - A link opens nothing: it returns an unopened transport for one connection, fetching credentials
   (tokens, ephemeral secrets) on every call.
+- A connector that cannot be configured (no credential, no endpoint) raises :class:`ConfigurationError`
+  from its constructor, naming the environment variables that would supply what is missing: nothing
+  connects without credentials.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+from semantic_kernel.exceptions import ServiceInitializationError
+
+from semantic_kernel_realtime import errors
 from semantic_kernel_realtime.client.base import RealtimeClientBase
 from semantic_kernel_realtime.connectors.endpoints import Endpoint
 from semantic_kernel_realtime.protocol.base import Codec
@@ -24,7 +31,22 @@ from semantic_kernel_realtime.transports.websocket import WebSocketTransport
 #: ``link(client, endpoint) -> unopened transport`` for one connection.
 Link = Callable[[Any, Endpoint], Awaitable[Transport]]
 
-__all__ = ["Connector", "websocket_link"]
+__all__ = ["ConfigurationError", "Connector", "settings_error", "websocket_link"]
+
+
+class ConfigurationError(errors.ConfigurationError, ServiceInitializationError):
+    """:class:`semantic_kernel_realtime.errors.ConfigurationError`, also Semantic Kernel's
+    ``ServiceInitializationError`` (what its own services raise), so either ``except`` catches it."""
+
+
+def settings_error(exc: ValidationError, prefix: str) -> ConfigurationError:
+    """A Semantic Kernel settings class refused a value (from an argument, the environment or ``.env``)."""
+    problems = "; ".join(
+        f"{prefix}{str(error['loc'][0]).upper()}: {error['msg']}" if error.get("loc") else error["msg"]
+        for error in exc.errors(include_url=False)
+    )
+    names = tuple(f"{prefix}{str(e['loc'][0]).upper()}" for e in exc.errors(include_url=False) if e.get("loc"))
+    return ConfigurationError(f"invalid setting: {problems}", environment_variables=names)
 
 
 async def websocket_link(client: Connector, endpoint: Endpoint) -> Transport:

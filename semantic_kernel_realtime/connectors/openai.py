@@ -1,19 +1,21 @@
 """OpenAI realtime connectors (GA protocol): WebSocket and WebRTC.
 
 Configuration comes from explicit arguments, an ``AsyncOpenAI`` client (its base URL and key), or the
-same environment variables as Semantic Kernel (``OPENAI_API_KEY``, ``OPENAI_REALTIME_MODEL_ID``) read
-through SK's own ``OpenAISettings``. The key is a ``SecretStr``: not in ``repr``, dumps or logs. The two
-classes differ only in their link (see ``connectors/base.py``).
+same environment variables as Semantic Kernel (``OPENAI_API_KEY``, ``OPENAI_REALTIME_MODEL_ID``, also read
+from the ``.env`` file ``env_file_path`` names) through SK's own ``OpenAISettings``. Without a key (or,
+for WebRTC, a ``client_secret``) the constructor raises :class:`~.base.ConfigurationError` naming
+``OPENAI_API_KEY``. The key is a ``SecretStr``: not in ``repr``, dumps or logs. The two classes differ
+only in their link (see ``connectors/base.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import OpenAISettings
 
-from semantic_kernel_realtime.connectors.base import Connector, websocket_link
+from semantic_kernel_realtime.connectors.base import ConfigurationError, Connector, settings_error, websocket_link
 from semantic_kernel_realtime.connectors.endpoints import OpenAIEndpoint
 from semantic_kernel_realtime.connectors.webrtc import WebRTCOptions, webrtc_link
 
@@ -43,9 +45,10 @@ class _OpenAIConfigured(Connector):
         env_file_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        settings = OpenAISettings(
-            api_key=api_key, realtime_model_id=ai_model_id, env_file_path=env_file_path
-        )
+        try:
+            settings = OpenAISettings(api_key=api_key, realtime_model_id=ai_model_id, env_file_path=env_file_path)
+        except ValidationError as exc:
+            raise settings_error(exc, "OPENAI_") from None
         key = settings.api_key.get_secret_value() if settings.api_key else None
         ws_base = None
         if client is not None:
@@ -54,6 +57,13 @@ class _OpenAIConfigured(Connector):
             ws_base = str(client.websocket_base_url) if getattr(client, "websocket_base_url", None) else None
             kwargs.setdefault("organization", client.organization)
             kwargs.setdefault("project", client.project)
+        if not key and not kwargs.get("client_secret"):
+            raise ConfigurationError(
+                f"{type(self).__name__} needs an OpenAI API key: set OPENAI_API_KEY (environment or .env file) "
+                f"or pass api_key=..."
+                + (" or client_secret=... (an ephemeral key)" if "client_secret" in type(self).model_fields else ""),
+                environment_variables=("OPENAI_API_KEY",),
+            )
         model = settings.realtime_model_id or DEFAULT_MODEL
         super().__init__(
             ai_model_id=model,

@@ -1,141 +1,98 @@
-"""WAV in and out for the demo: read any common WAV as PCM16 24 kHz mono, write PCM16 24 kHz mono.
+"""Audio files for the demo and the samples: read any common format as PCM16 24 kHz mono; write WAV.
 
-Reads RIFF/WAVE with PCM 8/16/24/32-bit integer, 32/64-bit float, G.711 A-law and mu-law data (plain
-or ``WAVE_FORMAT_EXTENSIBLE``), any rate, any channel count (mixed down to mono). The standard library's
-``wave`` module only knows integer PCM, hence the small parser. Resampling uses PyAV's (FFmpeg's
-swresample) resampler; ``av`` is already installed as a dependency of ``aiortc``.
+Rules:
+- :func:`read_audio_file` decodes with PyAV (FFmpeg; ``av`` is installed with ``aiortc``): WAV (integer PCM,
+  float, G.711 A-law and mu-law), FLAC, MP3, Ogg Vorbis and Opus, and whatever else FFmpeg reads, at any
+  rate and channel count. Channels are mixed down and the rate converted by libswresample; the result is
+  PCM16 little-endian mono at 24 kHz, the realtime session's native format. A PCM16 24 kHz mono file comes
+  through bit-exact.
+- Anything unreadable (missing, a directory, not audio, no audio stream, corrupt) raises
+  :class:`AudioFileError` whose message is one line naming the file: applications print it and exit.
+- :func:`synthesize_speech` synthesises a sentence offline with eSpeak NG (the ``[speech]`` extra): the demo's and the
+  samples' default questions are produced by the project itself, so they need no recording.
 """
 
 from __future__ import annotations
 
-import struct
 import wave
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from semantic_kernel_realtime.errors import AudioFileError
+
 RATE = 24000
 CHUNK_MS = 20
 CHUNK_BYTES = RATE * CHUNK_MS // 1000 * 2  # 960 bytes: 20 ms of PCM16 mono at 24 kHz
+#: The eSpeak NG voice the default questions are spoken with: the one the bundled PocketSphinx model
+#: understands best (en-us+f5; see ``server/speech/espeak.py``).
+QUESTION_VOICE = "alloy"
 
-_PCM, _FLOAT, _ALAW, _ULAW, _EXTENSIBLE = 1, 3, 6, 7, 0xFFFE
-
-
-class AudioFileError(Exception):
-    """The input file is missing or is not a WAV file this reader understands."""
+__all__ = ["CHUNK_BYTES", "CHUNK_MS", "RATE", "AudioFileError", "AudioInfo", "chunks", "read_audio_file",
+           "synthesize_speech", "write_wav"]
 
 
 @dataclass(frozen=True)
-class WavInfo:
+class AudioInfo:
+    """What the file was: its codec (FFmpeg's name, e.g. ``pcm_s16le``, ``pcm_alaw``, ``flac``, ``mp3``),
+    sample rate, channel count and container format (``wav``, ``flac``, ``ogg``, ``mp3``...)."""
+
+    codec: str
     rate: int
     channels: int
-    encoding: str  # "pcm16", "pcm8", "pcm24", "pcm32", "float32", "float64", "alaw", "ulaw"
+    container: str
+
+    def describe(self) -> str:
+        layout = {1: "mono", 2: "stereo"}.get(self.channels, f"{self.channels} channels")
+        return f"{self.codec} {self.rate} Hz {layout}"
 
 
-def _alaw_table() -> np.ndarray:
-    table = np.empty(256, dtype=np.int16)
-    for code in range(256):
-        a = code ^ 0x55
-        t = (a & 0x0F) << 4
-        segment = (a & 0x70) >> 4
-        if segment == 0:
-            t += 8
-        elif segment == 1:
-            t += 0x108
-        else:
-            t = (t + 0x108) << (segment - 1)
-        table[code] = t if a & 0x80 else -t
-    return table
+def read_audio_file(path: str | Path) -> tuple[bytes, AudioInfo]:
+    """PCM16 little-endian mono 24 kHz bytes of any audio file FFmpeg reads, and what the file was."""
+    import av  # installed with aiortc; imported here so that importing this module stays cheap
 
-
-def _ulaw_table() -> np.ndarray:
-    table = np.empty(256, dtype=np.int16)
-    for code in range(256):
-        u = ~code & 0xFF
-        t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4)
-        table[code] = (0x84 - t) if u & 0x80 else (t - 0x84)
-    return table
-
-
-def _chunks(data: bytes):
-    pos = 12
-    while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        yield cid, data[pos + 8:pos + 8 + size]
-        pos += 8 + size + (size & 1)
-
-
-def decode_wav(data: bytes) -> tuple[np.ndarray, WavInfo]:
-    """Samples as float32 in [-1, 1], shape (frames, channels), and what the file was."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise AudioFileError("not a RIFF/WAVE file")
-    fmt = payload = None
-    for cid, body in _chunks(data):
-        if cid == b"fmt ":
-            fmt = body
-        elif cid == b"data":
-            payload = body
-    if fmt is None or payload is None or len(fmt) < 16:
-        raise AudioFileError("WAV file without a 'fmt ' or 'data' chunk")
-    tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", fmt)
-    if tag == _EXTENSIBLE and len(fmt) >= 26:
-        tag = struct.unpack_from("<H", fmt, 24)[0]  # first two bytes of the sub-format GUID
-    if channels < 1 or rate < 1:
-        raise AudioFileError(f"WAV header has {channels} channels at {rate} Hz")
-    payload = payload[: len(payload) - len(payload) % max(block_align, 1)]
-    if tag == _ALAW and bits == 8:
-        samples, encoding = _alaw_table()[np.frombuffer(payload, np.uint8)] / 32768.0, "alaw"
-    elif tag == _ULAW and bits == 8:
-        samples, encoding = _ulaw_table()[np.frombuffer(payload, np.uint8)] / 32768.0, "ulaw"
-    elif tag == _PCM and bits == 8:
-        samples, encoding = (np.frombuffer(payload, np.uint8).astype(np.float32) - 128) / 128.0, "pcm8"
-    elif tag == _PCM and bits == 16:
-        samples, encoding = np.frombuffer(payload, "<i2") / 32768.0, "pcm16"
-    elif tag == _PCM and bits == 24:
-        raw = np.frombuffer(payload, np.uint8).reshape(-1, 3).astype(np.int32)
-        value = (raw[:, 0] | (raw[:, 1] << 8) | (raw[:, 2] << 16)) << 8 >> 8
-        samples, encoding = value / 8388608.0, "pcm24"
-    elif tag == _PCM and bits == 32:
-        samples, encoding = np.frombuffer(payload, "<i4") / 2147483648.0, "pcm32"
-    elif tag == _FLOAT and bits in (32, 64):
-        samples, encoding = np.frombuffer(payload, f"<f{bits // 8}"), f"float{bits}"
-    else:
-        raise AudioFileError(f"unsupported WAV encoding (format tag {tag}, {bits} bits)")
-    samples = np.asarray(samples, dtype=np.float32).reshape(-1, channels)
-    return samples, WavInfo(rate=rate, channels=channels, encoding=encoding)
-
-
-def resample(mono: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
-    """float32 mono at ``rate`` -> int16 mono at ``target`` (FFmpeg's resampler through PyAV)."""
-    pcm = np.clip(np.round(mono * 32768.0), -32768, 32767).astype(np.int16)  # exact for PCM16 input
-    if rate == target or pcm.size == 0:
-        return pcm
-    import av  # installed with aiortc; imported here so reading 24 kHz files needs nothing
-
-    frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-    frame.sample_rate = rate
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=target)
-    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(out).astype(np.int16) if out else np.zeros(0, np.int16)
-
-
-def read_wav_24k(path: str | Path) -> tuple[bytes, WavInfo]:
-    """PCM16 little-endian mono 24 kHz bytes from any supported WAV file, and the file's own format."""
     path = Path(path)
+    if not path.exists():
+        raise AudioFileError(f"input audio file not found: {path}")
+    if path.is_dir():
+        raise AudioFileError(f"{path} is a directory, not an audio file")
+    if not path.is_file():  # a FIFO or a device would block the decoder
+        raise AudioFileError(f"{path} is not a regular file")
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AudioFileError(f"input audio file not found: {path}") from None
-    except OSError as exc:
-        raise AudioFileError(f"cannot read {path}: {exc.strerror}") from None
+        with av.open(str(path), mode="r") as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise AudioFileError(f"{path} has no audio stream")
+            info = AudioInfo(codec=stream.codec_context.name, rate=stream.codec_context.sample_rate or 0,
+                             channels=stream.codec_context.channels or 0, container=container.format.name)
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+            pieces = [out.to_ndarray().reshape(-1)
+                      for frame in container.decode(stream) for out in resampler.resample(frame)]
+            pieces += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    except AudioFileError:
+        raise
+    except PermissionError:
+        raise AudioFileError(f"cannot read {path}: permission denied") from None
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        reason = " ".join(str(getattr(exc, "strerror", None) or exc).split()) or type(exc).__name__
+        raise AudioFileError(f"{path} is not an audio file FFmpeg can read ({reason})") from None
+    pcm = np.concatenate(pieces).astype("<i2", copy=False) if pieces else np.zeros(0, "<i2")
+    if pcm.size == 0:
+        raise AudioFileError(f"{path} holds no audio samples")
+    return pcm.tobytes(), info
+
+
+def synthesize_speech(text: str, *, voice: str = QUESTION_VOICE) -> bytes:
+    """``text`` spoken by eSpeak NG, offline, as PCM16 24 kHz mono (needs the ``[speech]`` extra)."""
+    from semantic_kernel_realtime.server.speech.base import SpeechEngineUnavailable
+    from semantic_kernel_realtime.server.speech.espeak import EspeakSynthesizer
+
     try:
-        samples, info = decode_wav(data)
-    except AudioFileError as exc:
-        raise AudioFileError(f"{path}: {exc}") from None
-    mono = samples.mean(axis=1) if info.channels > 1 else samples[:, 0]
-    return resample(mono, info.rate).astype("<i2").tobytes(), info
+        return EspeakSynthesizer().synthesize(text, voice=voice)
+    except SpeechEngineUnavailable as exc:
+        raise AudioFileError(f"cannot synthesise speech offline: {exc}") from None
 
 
 def write_wav(path: str | Path, pcm16: bytes, rate: int = RATE) -> None:
@@ -148,7 +105,7 @@ def write_wav(path: str | Path, pcm16: bytes, rate: int = RATE) -> None:
         out.writeframes(pcm16)
 
 
-def chunks(pcm16: bytes, size: int = CHUNK_BYTES):
+def chunks(pcm16: bytes, size: int = CHUNK_BYTES) -> Iterator[bytes]:
     """Split PCM16 bytes into ``size``-byte pieces (the last one padded with silence)."""
     for start in range(0, len(pcm16), size):
         piece = pcm16[start:start + size]

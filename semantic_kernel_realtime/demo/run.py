@@ -1,10 +1,21 @@
-"""The demo: one spoken question, answered by a Semantic Kernel agent through a realtime session.
+"""The demo: one synthesize_speech question, answered by a Semantic Kernel agent through a realtime session.
 
 Flow: start the embedded server (or use the real service), open a realtime client registered as a
-kernel service with the demo plugin, stream the WAV into the send queue at real-time pace in 20 ms
-chunks (then 1 s of silence so server VAD ends the turn), and consume the receive queue: print the
-transcript, collect the answer's audio, and stop after the answer's ``response.done``. Everything
-that crossed the wire goes to ``session.jsonl``; the timing table is computed from that log.
+kernel service with the demo plugin, stream the question (synthesised offline by default, or any audio
+file) into the send queue at real-time pace in 20 ms chunks (then 1 s of silence so server VAD ends the
+turn), and consume the receive queue: print the transcript, collect the answer's audio, and stop after
+the answer's ``response.done``. Everything that crossed the wire goes to the session log; the timing
+table is computed from that log.
+
+Rules:
+- Every expected failure is a :class:`DemoError`: one line, no traceback. A :class:`UsageError` (the
+  input or the environment is wrong: an unreadable or silent file, a missing variable) exits with 2,
+  anything else with 1.
+- A run writes its log to a file of its own; only a successful run replaces ``session.jsonl`` and
+  ``answer.wav``. A failed run leaves its log as ``session.failed.jsonl`` and the last good files as they
+  were.
+- No speech: when the service's VAD has not heard the question start by the end of the audio (plus
+  :data:`NO_SPEECH_GRACE_S`), the run stops at once with "no speech detected in ...".
 """
 
 from __future__ import annotations
@@ -25,20 +36,43 @@ from semantic_kernel.contents.audio_content import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeFunctionResultEvent
 
 from semantic_kernel_realtime.demo.agent import INSTRUCTIONS, PLUGIN_NAME, DemoPlugin
-from semantic_kernel_realtime.demo.audio import CHUNK_BYTES, CHUNK_MS, AudioFileError, chunks, read_wav_24k, write_wav
+from semantic_kernel_realtime.demo.arguments import DEFAULT_QUESTION, add_demo_arguments
+from semantic_kernel_realtime.demo.audio import (
+    CHUNK_BYTES,
+    CHUNK_MS,
+    QUESTION_VOICE,
+    AudioFileError,
+    chunks,
+    read_audio_file,
+    synthesize_speech,
+    write_wav,
+)
 from semantic_kernel_realtime.demo.session_log import SessionLog, read_log, recording
 from semantic_kernel_realtime.demo.timing import format_timing
 from semantic_kernel_realtime.demo.transcript import TranscriptPrinter
+from semantic_kernel_realtime.errors import ConfigurationError
 from semantic_kernel_realtime.events import SessionEndedEvent
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
 
-DEFAULT_INPUT = Path("..") / "shared" / "fixtures" / "audio" / "whats-the-weather.pcm16-24k.wav"
+__all__ = ["DemoError", "DemoResult", "UsageError", "add_demo_arguments", "demo_main", "run_demo"]
+
 TRAILING_SILENCE_S = 1.0
+NO_SPEECH_GRACE_S = 2.0
 WEBRTC_MISSING = "WebRTC connectors are not available in this build"
+SPEECH_STARTED = "input_audio_buffer.speech_started"
+LOG_NAME, FAILED_LOG_NAME, ANSWER_NAME = "session.jsonl", "session.failed.jsonl", "answer.wav"
 
 
 class DemoError(Exception):
-    """An expected failure, reported as one line without a traceback."""
+    """An expected failure, reported as one line without a traceback (exit status 1)."""
+
+    exit_status = 1
+
+
+class UsageError(DemoError):
+    """The input or the environment is wrong; the message says what to fix (exit status 2)."""
+
+    exit_status = 2
 
 
 @dataclass
@@ -50,28 +84,11 @@ class DemoResult:
     tool_results: list[str] = field(default_factory=list)
 
 
-def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--service", choices=("local", "openai", "azure"), default="local",
-                        help="local: the embedded offline server (default); openai / azure: the real service "
-                             "(OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID / AZURE_OPENAI_ENDPOINT, "
-                             "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME, AZURE_OPENAI_API_KEY)")
-    parser.add_argument("--transport", choices=("websocket", "webrtc"), default="websocket",
-                        help="how the client talks to the service (default: websocket)")
-    parser.add_argument("--input", type=Path, default=None, metavar="WAV",
-                        help=f"the spoken question, any WAV (PCM, float, G.711), resampled to 24 kHz "
-                             f"(default: {DEFAULT_INPUT})")
-    parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
-                        help="where answer.wav and session.jsonl go (default: out/)")
-    parser.add_argument("--voice", default="marin", help="the assistant's voice (default: marin)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
-                        help="give up when the answer is not done after S seconds (default: 30)")
-    return parser
-
-
-def default_input() -> Path:
-    """The fixture next to the repository (``../shared``), from the current directory or the package."""
-    candidates = [Path.cwd() / DEFAULT_INPUT, Path(__file__).resolve().parents[2] / DEFAULT_INPUT]
-    return next((p for p in candidates if p.is_file()), candidates[0])
+@dataclass(frozen=True)
+class Question:
+    pcm16: bytes
+    source: str  # what the "no speech detected in ..." line names
+    description: str
 
 
 def session_settings(voice: str) -> RealtimeExecutionSettings:
@@ -85,13 +102,6 @@ def session_settings(voice: str) -> RealtimeExecutionSettings:
     )
 
 
-def _env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise DemoError(f"{name} is not set (needed for this --service)")
-    return value
-
-
 def connector_class(service: str, transport: str) -> type:
     """The connector class for ``service`` over ``transport`` (WebRTC ones are imported when present)."""
     if transport == "webrtc":
@@ -101,7 +111,7 @@ def connector_class(service: str, transport: str) -> type:
             else:
                 from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC as cls
         except ImportError:
-            raise DemoError(f"{WEBRTC_MISSING}; use --transport websocket") from None
+            raise UsageError(f"{WEBRTC_MISSING}; use --transport websocket") from None
     elif service == "azure":
         from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebsocket as cls
     else:
@@ -109,28 +119,34 @@ def connector_class(service: str, transport: str) -> type:
     return cls
 
 
-def check_environment(service: str) -> None:
-    """Fail early, before anything starts, when the real service's settings are missing."""
-    if service == "openai":
-        _env("OPENAI_API_KEY")
-    elif service == "azure":
-        _env("AZURE_OPENAI_ENDPOINT")
-        _env("AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME")
-
-
 def make_client(cls: type, service: str, base_url: str | None = None) -> Any:
-    """A client of ``cls`` (made recordable) configured for ``service``."""
+    """A client of ``cls`` (made recordable) for ``service``; a real service's settings come from the
+    environment, and the connector names what is missing."""
     client_cls = recording(cls)
-    if service == "local":
-        return client_cls(api_key="offline-demo", base_url=base_url)
-    if service == "openai":
-        return client_cls(api_key=_env("OPENAI_API_KEY"), ai_model_id=os.environ.get("OPENAI_REALTIME_MODEL_ID"))
-    from semantic_kernel.exceptions import ServiceInitializationError
-
     try:
+        if service == "local":
+            return client_cls(api_key="offline-demo", base_url=base_url)
         return client_cls()
-    except ServiceInitializationError as exc:
-        raise DemoError(str(exc)) from None
+    except ConfigurationError as exc:
+        raise UsageError(f"{exc} (needed for --service {service})") from None
+
+
+def load_question(path: Path | None) -> Question:
+    """The question as PCM16 24 kHz mono: ``path`` read and converted, or the default one synthesised."""
+    if path is None:
+        try:
+            pcm16 = synthesize_speech(DEFAULT_QUESTION, voice=QUESTION_VOICE)
+        except AudioFileError as exc:
+            raise UsageError(f"{exc}; or pass --input AUDIO") from None
+        return Question(pcm16, "the synthesised question",
+                        f'"{DEFAULT_QUESTION}" synthesised offline (eSpeak NG, {len(pcm16) / 48000:.1f} s)')
+    try:
+        pcm16, info = read_audio_file(path)
+    except AudioFileError as exc:
+        raise UsageError(str(exc)) from None
+    native = (info.codec, info.rate, info.channels) == ("pcm_s16le", 24000, 1)
+    return Question(pcm16, str(path), f"{path.resolve()} ({len(pcm16) / 48000:.1f} s, {info.describe()}"
+                                      f"{'' if native else ', converted to PCM16 24 kHz mono'})")
 
 
 async def _stream_audio(client: Any, pcm16: bytes) -> None:
@@ -153,65 +169,79 @@ def _is_final(event: Any) -> bool:
     return not any(item.get("type") == "function_call" for item in response.get("output") or [])
 
 
-async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, printer: TranscriptPrinter,
-                    tool_results: list[str], log: SessionLog) -> bytes:
+async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results: list[str], log: SessionLog,
+                          heard: asyncio.Event) -> bytes:
+    """Consume the receive queue until the answer is done (over WebRTC: until its audio has played)."""
     answer = bytearray()
-    async with client(settings=settings, kernel=kernel):
-        sender = asyncio.create_task(_stream_audio(client, pcm16), name="demo.audio_in")
-        media = bool(getattr(client.transport, "carries_audio", False))
-        answered = playing = False
-        try:
-            async for event in client.receive():
-                printer.handle(event)
-                etype = event.service_type
-                if isinstance(event, RealtimeAudioEvent):
-                    if media and not playing:
-                        continue  # the WebRTC track carries silence between answers
-                    data = event.audio.data or b""
-                    answer += data
-                    if media:  # track audio never crosses recv(): record it here
-                        log.write_media_audio("received", data)
-                elif etype == "output_audio_buffer.started":
-                    playing = True
-                elif isinstance(event, SessionEndedEvent):
-                    raise DemoError(f"the session ended early: {event.cause}")
-                elif isinstance(event, RealtimeFunctionResultEvent):
-                    tool_results.append(str(event.function_result.result))
-                elif etype == "response.done" and _is_final(event):
-                    status = ((event.service_event or {}).get("response") or {}).get("status")
-                    if status not in (None, "completed"):
-                        raise DemoError(f"the answer ended with status {status!r}")
-                    if not media:
-                        break
-                    answered = True  # WebRTC: the audio track still plays; wait for its end
-                elif etype == "output_audio_buffer.stopped":
-                    playing = False
-                    if answered:
-                        break
-            else:
-                raise DemoError("the session ended before the answer was done")
-        finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
-    printer.finish()
-    return bytes(answer)
+    media = bool(getattr(client.transport, "carries_audio", False))
+    answered = playing = False
+    async for event in client.receive():
+        printer.handle(event)
+        etype = event.service_type
+        if isinstance(event, RealtimeAudioEvent):
+            if media and not playing:
+                continue  # the WebRTC track carries silence between answers
+            data = event.audio.data or b""
+            answer += data
+            if media:  # track audio never crosses recv(): record it here
+                log.write_media_audio("received", data)
+        elif etype == SPEECH_STARTED:
+            heard.set()
+        elif etype == "output_audio_buffer.started":
+            playing = True
+        elif isinstance(event, SessionEndedEvent):
+            raise DemoError(f"the session ended early: {event.cause}")
+        elif isinstance(event, RealtimeFunctionResultEvent):
+            tool_results.append(str(event.function_result.result))
+        elif etype == "response.done" and _is_final(event):
+            status = ((event.service_event or {}).get("response") or {}).get("status")
+            if status not in (None, "completed"):
+                raise DemoError(f"the answer ended with status {status!r}")
+            if not media:
+                return bytes(answer)
+            answered = True  # WebRTC: the audio track still plays; wait for its end
+        elif etype == "output_audio_buffer.stopped":
+            playing = False
+            if answered:
+                return bytes(answer)
+    raise DemoError("the session ended before the answer was done")
 
 
-async def run_demo(args: argparse.Namespace) -> DemoResult:
-    started = time.monotonic()
-    input_path = args.input if args.input is not None else default_input()
+async def _speech_was_heard(sender: asyncio.Task[None], heard: asyncio.Event) -> bool:
+    """Once the whole question (and its trailing silence) is sent: whether the VAD heard speech start."""
+    await asyncio.wait({sender})
     try:
-        pcm16, info = read_wav_24k(input_path)
-    except AudioFileError as exc:
-        hint = " (the default input lives in ../shared next to the repository; pass --input WAV)"
-        raise DemoError(f"{exc}{hint if args.input is None else ''}") from None
-    cls = connector_class(args.service, args.transport)
-    check_environment(args.service)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    log_path, wav_path = out / "session.jsonl", out / "answer.wav"
+        await asyncio.wait_for(heard.wait(), NO_SPEECH_GRACE_S)
+    except asyncio.TimeoutError:
+        return False
+    return True
 
+
+async def _converse(client: Any, kernel: Kernel, settings: Any, question: Question, printer: TranscriptPrinter,
+                    tool_results: list[str], log: SessionLog) -> bytes:
+    heard = asyncio.Event()
+    async with client(settings=settings, kernel=kernel):
+        sender = asyncio.create_task(_stream_audio(client, question.pcm16), name="demo.audio_in")
+        receiver = asyncio.create_task(_receive_answer(client, printer, tool_results, log, heard),
+                                       name="demo.receive")
+        watch = asyncio.create_task(_speech_was_heard(sender, heard), name="demo.no_speech")
+        tasks = (sender, receiver, watch)
+        try:
+            await asyncio.wait({receiver, watch}, return_when=asyncio.FIRST_COMPLETED)
+            if not receiver.done() and not watch.result():
+                raise UsageError(f"no speech detected in {question.source} (the voice activity detector heard "
+                                 f"nothing: is it silent or very quiet?)")
+            answer = await receiver
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    printer.finish()
+    return answer
+
+
+async def _session(args: argparse.Namespace, question: Question, cls: type, run_log: Path,
+                   printer: TranscriptPrinter, tool_results: list[str], started: float) -> bytes:
     async with contextlib.AsyncExitStack() as stack:
         base_url = None
         if args.service == "local":
@@ -225,27 +255,54 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
             where = f"{args.service} service"
         client = make_client(cls, args.service, base_url)
         print(f"sk-realtime demo: {where}, {args.transport}")
-        print(f"input: {input_path.resolve()} ({len(pcm16) / 48000:.1f} s, {info.encoding} {info.rate} Hz"
-              f"{', resampled to 24 kHz' if info.rate != 24000 else ''})\n")
+        print(f"input: {question.description}\n")
         kernel = Kernel()
         kernel.add_service(client)
         kernel.add_plugin(DemoPlugin(), PLUGIN_NAME)
-        log = stack.enter_context(SessionLog(log_path, {
-            "service": args.service, "transport": args.transport, "input": str(input_path),
+        log = stack.enter_context(SessionLog(run_log, {
+            "service": args.service, "transport": args.transport, "input": question.source,
             "model": client.ai_model_id, "started_at": time.time(),
         }))
         client.record_to(log)
-        printer = TranscriptPrinter()
-        tool_results: list[str] = []
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
-            answer = await asyncio.wait_for(
-                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results, log), remaining)
+            return await asyncio.wait_for(
+                _converse(client, kernel, session_settings(args.voice), question, printer, tool_results, log),
+                remaining)
         except asyncio.TimeoutError:
             printer.finish()
-            raise DemoError(f"no complete answer within {args.timeout:.0f} s (log so far: {log_path})") from None
-        log.flush()
-    write_wav(wav_path, answer)
+            raise DemoError(f"no complete answer within {args.timeout:g} s") from None
+
+
+async def run_demo(args: argparse.Namespace) -> DemoResult:
+    started = time.monotonic()
+    question = load_question(args.input)
+    cls = connector_class(args.service, args.transport)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    run_log = out / f".session-{os.getpid()}.jsonl.part"
+    printer = TranscriptPrinter()
+    tool_results: list[str] = []
+    try:
+        answer = await _session(args, question, cls, run_log, printer, tool_results, started)
+    except Exception as exc:
+        if not run_log.exists():
+            raise
+        failed = out / FAILED_LOG_NAME
+        os.replace(run_log, failed)
+        if isinstance(exc, DemoError):
+            raise type(exc)(f"{exc} (this run's log: {failed})") from None
+        raise
+    except BaseException:  # interrupted: nothing of this run replaces the last good files
+        run_log.unlink(missing_ok=True)
+        raise
+    wav_path, log_path = out / ANSWER_NAME, out / LOG_NAME
+    write_wav(out / f".answer-{os.getpid()}.wav.part", answer)
+    os.replace(out / f".answer-{os.getpid()}.wav.part", wav_path)
+    os.replace(run_log, log_path)
     timing = format_timing(read_log(log_path))
     return DemoResult(printer.lines, wav_path, log_path, timing, tool_results)
 
@@ -257,7 +314,7 @@ def demo_main(args: argparse.Namespace) -> int:
         result = asyncio.run(run_demo(args))
     except DemoError as exc:
         print(f"sk-realtime demo: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_status
     except TransportError as exc:
         print(f"sk-realtime demo: connection error: {exc}", file=sys.stderr)
         return 1

@@ -9,13 +9,15 @@ Rules:
 - :class:`ClientSecretStore` remembers each minted ``ek_…`` secret's expiry and session: a WebRTC call
   presenting the secret starts with that session. Expired secrets are remembered for an hour after expiry
   so a refusal can say *expired* rather than *unknown* (:class:`SecretRefused`, HTTP 401).
-- Keys and secrets are compared in constant time and never logged.
+- Keys and secrets are compared in constant time and never logged; each refusal is logged (a warning saying
+  whether a credential was presented at all), so a server operator sees why a client cannot connect.
 """
 
 from __future__ import annotations
 
 import copy
 import hmac
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from aiohttp import web
 
 from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.errors import ApiError
+
+logger = logging.getLogger(__name__)
 
 _SUBPROTOCOL_PREFIX = "openai-insecure-api-key."
 _REMEMBER_EXPIRED_S = 3600
@@ -49,9 +53,11 @@ class Credentials:
         self._secrets[value] = expires_at
 
     def accepts(self, token: str | None, *, allow_api_key: bool = True, allow_secret: bool = True) -> bool:
+        """Whether ``token`` may use the server; a refusal is logged (without the token)."""
         if not self.required:
             return True
         if not token:
+            logger.warning("refused a client: no API key presented (the server requires one)")
             return False
         if allow_api_key and self._api_key is not None and hmac.compare_digest(token.encode(), self._api_key.encode()):
             return True
@@ -59,7 +65,10 @@ class Credentials:
             now = time.time()
             for expired in [s for s, exp in self._secrets.items() if exp <= now]:
                 del self._secrets[expired]
-            return any(hmac.compare_digest(token.encode(), s.encode()) for s in self._secrets)
+            if any(hmac.compare_digest(token.encode(), s.encode()) for s in self._secrets):
+                return True
+        logger.warning("refused a client: the API key%s it presented is wrong",
+                       " or client secret" if allow_secret else "")
         return False
 
 

@@ -4,28 +4,58 @@
 script wires it as the ``serve`` sub-command); ``serve(args)`` runs the server; ``serve_main(argv)`` is a
 stand-alone entry point (also ``python -m semantic_kernel_realtime.server``). The API key may come from
 ``--api-key`` or the ``SK_REALTIME_API_KEY`` environment variable; it is never printed.
+
+Rules: importing this module and adding the arguments import nothing heavy, not even asyncio (``--help``
+stays fast); what the user can fix (a port in use, an address that is not this machine's) is a
+:class:`ServeError` with a one-line message saying how, which the entry points print on stderr with exit
+status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import logging
+import errno
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from semantic_kernel_realtime.server.app import LocalRealtimeServer
+if TYPE_CHECKING:
+    import asyncio
 
 DEFAULT_PORT = 8765
 API_KEY_ENV = "SK_REALTIME_API_KEY"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ServeError(Exception):
+    """The server cannot start for a reason the user can fix; the message is one line that says how."""
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise argparse.ArgumentTypeError(f"invalid level {value!r} (choose from {', '.join(LOG_LEVELS)})")
+    return level
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {value!r} (0-65535; 0 = any free port)")
+    return port
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 = any)")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                        help=f"port (default: {DEFAULT_PORT}; 0 = any free port)")
     parser.add_argument(
         "--api-key", default=None, help=f"require this key from clients (default: ${API_KEY_ENV}, else none)"
     )
@@ -37,7 +67,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="serve https/wss with a self-signed certificate made at start (its path is printed)")
     parser.add_argument("--tls-cert", default=None, metavar="PEM", help="serve https/wss with this certificate")
     parser.add_argument("--tls-key", default=None, metavar="PEM", help="the private key of --tls-cert")
-    parser.add_argument("--log-level", default="INFO", help="logging level (default: INFO)")
+    parser.add_argument("--log-level", type=_log_level, default="INFO", metavar="LEVEL",
+                        help=f"logging level: {', '.join(LOG_LEVELS)} (default: INFO)")
     return parser
 
 
@@ -45,7 +76,7 @@ def _tls(args: argparse.Namespace) -> tuple[object | None, str | None]:
     """(server SSL context, certificate path) from the TLS options; (None, None) without TLS."""
     cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
     if bool(cert) != bool(key):
-        raise SystemExit("sk-realtime serve: --tls-cert and --tls-key go together")
+        raise ServeError("--tls-cert and --tls-key go together: give both, or --tls for a self-signed certificate")
     if not cert and not getattr(args, "tls", False):
         return None, None
     from semantic_kernel_realtime.server import tls
@@ -55,8 +86,38 @@ def _tls(args: argparse.Namespace) -> tuple[object | None, str | None]:
     return tls.server_context(cert, key), str(cert)
 
 
+def _bind_error(host: str, port: int, exc: OSError) -> ServeError:
+    where = f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return ServeError(f"port {port} is already in use on {host}: stop the other server or pick "
+                          f"another port with --port (0 = any free port)")
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+        return ServeError(f"cannot listen on {where}: {exc.strerror} (check --host and --port)")
+    return ServeError(f"cannot listen on {where}: {exc.strerror or exc}")
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Raise :class:`ServeError` now when ``host:port`` cannot be listened on (before loading anything)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror} (check --host)") from None
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise _bind_error(host, port, exc) from None
+
+
 async def serve(args: argparse.Namespace, *, ready: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or until the task is cancelled)."""
+    """Run until SIGINT/SIGTERM (or until the task is cancelled); :class:`ServeError` when it cannot start."""
+    import asyncio
+
+    from semantic_kernel_realtime.server.app import LocalRealtimeServer
+
+    check_bindable(args.host, args.port)
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     ssl_context, cert = _tls(args)
     server = LocalRealtimeServer(
@@ -69,7 +130,11 @@ async def serve(args: argparse.Namespace, *, ready: asyncio.Event | None = None)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        async with server:
+        try:
+            await server.start()
+        except OSError as exc:
+            raise _bind_error(args.host, args.port, exc) from None
+        try:
             print(f"sk-realtime server: base_url={server.base_url} ws_url={server.ws_url}"
                   f" gemini_base_url={server.gemini_base_url}"
                   f"{' (API key required)' if api_key else ''}", flush=True)
@@ -79,20 +144,34 @@ async def serve(args: argparse.Namespace, *, ready: asyncio.Event | None = None)
             if ready is not None:
                 ready.set()
             await stop.wait()
+        finally:
+            await server.stop()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
 
 
+def run_serve(args: argparse.Namespace, prog: str = "sk-realtime serve") -> int:
+    """Configure logging, serve until interrupted; a :class:`ServeError` is one line on stderr, status 2."""
+    import asyncio
+    import logging
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(args))
+    except KeyboardInterrupt:
+        pass
+    except ServeError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def serve_main(argv: Sequence[str] | None = None) -> int:
     parser = add_serve_arguments(argparse.ArgumentParser(
         prog="sk-realtime serve", description="Run the embedded OpenAI Realtime GA server (offline)."))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args))
-    return 0
+    return run_serve(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

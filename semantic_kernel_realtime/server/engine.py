@@ -32,6 +32,7 @@ from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.responder import Responder, ResponseRequest, RuleResponder
 from semantic_kernel_realtime.server.response_runner import ResponsePlan, ResponseRun
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit, WebSocketAudioSink
+from semantic_kernel_realtime.server.speech import hints
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
 from semantic_kernel_realtime.server.speech.fallback import ToneSynthesizer
 from semantic_kernel_realtime.server.usage import UsageMeter
@@ -340,7 +341,8 @@ class SessionEngine:
         assert self.transcriber is not None
         try:
             text = await speech_calls.transcribe(
-                self.transcriber, pcm, language=options.get("language"), prompt=options.get("prompt")
+                self.transcriber, pcm, language=options.get("language"), prompt=options.get("prompt"),
+                keywords=hints.session_keywords(options, self.session.get("tools")),
             )
         except Exception as exc:
             logger.warning("transcription of %s failed: %s", item["id"], exc)

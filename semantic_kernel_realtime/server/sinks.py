@@ -4,7 +4,7 @@ Rules:
 - The engine always emits the transport-neutral events itself (``response.output_audio.done``,
   transcripts, ``response.done``). A sink only moves the audio and emits what is specific to its
   transport: the WebSocket sink sends ``response.output_audio.delta`` (base64 in the part's format);
-  a WebRTC track sink (issue 6) feeds a track and emits ``output_audio_buffer.started`` / ``stopped`` /
+  a WebRTC track sink (``webrtc.py``) feeds a track and emits ``output_audio_buffer.started`` / ``stopped`` /
   ``cleared``.
 - ``write`` may await: that is the sink's backpressure (a socket that drains, a track playing in
   real time, or optional real-time pacing). It never sleeps per chunk unless pacing was asked for.

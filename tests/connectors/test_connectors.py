@@ -6,8 +6,27 @@ import pytest
 from openai import AsyncOpenAI
 from semantic_kernel.exceptions import ServiceInitializationError
 
-from semantic_kernel_realtime import AzureRealtimeWebsocket, OpenAIRealtimeWebsocket
+from semantic_kernel_realtime import (
+    AzureRealtimeWebRTC,
+    AzureRealtimeWebsocket,
+    ConfigurationError,
+    OpenAIRealtimeWebRTC,
+    OpenAIRealtimeWebsocket,
+)
 from tests.client.loopback import LoopbackServer
+
+OPENAI_VARIABLES = ("OPENAI_API_KEY", "OPENAI_REALTIME_MODEL_ID")
+AZURE_VARIABLES = ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME", "AZURE_OPENAI_API_KEY",
+                   "AZURE_OPENAI_TOKEN_ENDPOINT", "AZURE_OPENAI_BASE_URL")
+
+
+@pytest.fixture
+def clean_environment(monkeypatch, tmp_path):
+    """No OpenAI/Azure variables, and a working directory without a ``.env`` file."""
+    for name in OPENAI_VARIABLES + AZURE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 async def test_openai_uses_an_async_openai_clients_base_url_and_key():
@@ -77,13 +96,59 @@ async def test_azure_credential_object_and_api_key_header():
         assert "azure-secret-key" not in repr(keyed)
 
 
-def test_azure_without_endpoint_or_credentials_says_what_is_missing(monkeypatch):
-    for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME", "AZURE_OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ServiceInitializationError, match="endpoint and a deployment"):
+def test_azure_without_endpoint_or_credentials_says_what_is_missing(clean_environment):
+    with pytest.raises(ServiceInitializationError, match="endpoint and a deployment") as missing:
         AzureRealtimeWebsocket()
-    with pytest.raises(ServiceInitializationError, match="api_key, an ad_token_provider or a credential"):
+    assert missing.value.environment_variables == ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME")
+    with pytest.raises(ConfigurationError, match="AZURE_OPENAI_API_KEY .* or credential=") as no_key:
         AzureRealtimeWebsocket(endpoint="https://x.openai.azure.com", deployment_name="d")
+    assert no_key.value.environment_variables == ("AZURE_OPENAI_API_KEY",)
+    with pytest.raises(ConfigurationError, match="or client_secret="):
+        AzureRealtimeWebRTC(endpoint="https://x.openai.azure.com", deployment_name="d")
+
+
+@pytest.mark.parametrize("cls", [OpenAIRealtimeWebsocket, OpenAIRealtimeWebRTC])
+def test_openai_without_a_key_fails_at_construction_naming_the_variable(clean_environment, cls):
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY") as error:
+        cls(base_url="http://127.0.0.1:9/v1")
+    assert isinstance(error.value, ServiceInitializationError)  # Semantic Kernel's handlers catch it too
+    assert isinstance(error.value, ValueError)
+    assert error.value.environment_variables == ("OPENAI_API_KEY",)
+
+
+def test_a_webrtc_client_secret_stands_in_for_the_key(clean_environment):
+    client = OpenAIRealtimeWebRTC(client_secret="ek_minted_by_a_backend")
+    assert client.api_key is None and client.client_secret.get_secret_value() == "ek_minted_by_a_backend"
+
+
+def test_openai_reads_semantic_kernels_env_file(clean_environment):
+    env_file = clean_environment / "realtime.env"
+    env_file.write_text("OPENAI_API_KEY=sk-from-file\nOPENAI_REALTIME_MODEL_ID=gpt-realtime-file\n")
+    client = OpenAIRealtimeWebsocket(env_file_path=str(env_file))
+    assert (client.api_key.get_secret_value(), client.ai_model_id) == ("sk-from-file", "gpt-realtime-file")
+
+
+def test_azure_reads_semantic_kernels_azure_settings_from_an_env_file(clean_environment):
+    env_file = clean_environment / "azure.env"
+    env_file.write_text("AZURE_OPENAI_ENDPOINT=https://my-resource.openai.azure.com/\n"
+                        "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME=my-realtime\n"
+                        "AZURE_OPENAI_API_KEY=azure-key-from-file\n"
+                        "AZURE_OPENAI_TOKEN_ENDPOINT=https://example.invalid/.default\n")
+    client = AzureRealtimeWebsocket(env_file_path=str(env_file))
+    assert (client.endpoint, client.deployment_name) == ("https://my-resource.openai.azure.com", "my-realtime")
+    assert client.api_key.get_secret_value() == "azure-key-from-file"
+    assert client.token_scope == "https://example.invalid/.default"
+    assert client.realtime_endpoint.websocket_url("my-realtime") == (
+        "wss://my-resource.openai.azure.com/openai/v1/realtime?model=my-realtime")
+    with_token = AzureRealtimeWebsocket(env_file_path=str(env_file), ad_token_provider=lambda: "t")
+    assert with_token.api_key is None  # an Entra credential given: the file's key is not used
+
+
+def test_a_bad_setting_is_a_configuration_error_naming_the_variable(clean_environment, monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "http://not-https.example")
+    with pytest.raises(ConfigurationError, match="AZURE_OPENAI_ENDPOINT.*https") as error:
+        AzureRealtimeWebsocket(deployment_name="d", api_key="k")
+    assert error.value.environment_variables == ("AZURE_OPENAI_ENDPOINT",)
 
 
 async def test_azure_against_the_embedded_servers_ga_path_with_key_checks():

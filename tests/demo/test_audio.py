@@ -1,78 +1,113 @@
-"""demo.audio: WAV decoding (PCM, float, G.711 A-law, stereo), resampling to 24 kHz, writing."""
+"""demo.audio: any common audio file in (WAV PCM/float/G.711, FLAC, MP3, Ogg), PCM16 24 kHz mono out; writing."""
 
 from __future__ import annotations
 
-import io
-import struct
+import os
 import wave
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
-from semantic_kernel_realtime.demo.audio import AudioFileError, chunks, decode_wav, read_wav_24k, write_wav
+from semantic_kernel_realtime.demo.audio import AudioFileError, chunks, read_audio_file, synthesize_speech, write_wav
+from tests.audio import write_audio
+from tests.shared import audio_fixture
 
-AUDIO = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "audio"
-
-
-def _wav(samples: np.ndarray, rate: int, channels: int = 1) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(channels)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.astype("<i2").tobytes())
-    return buffer.getvalue()
+TONE_HZ = 440
 
 
-def test_alaw_fixture_decodes_like_ffmpeg_and_resamples_to_24k() -> None:
-    av = pytest.importorskip("av")
-    path = AUDIO / "whats-the-weather.g711-alaw-8k.wav"
-    samples, info = decode_wav(path.read_bytes())
-    assert (info.encoding, info.rate, info.channels) == ("alaw", 8000, 1)
-    with av.open(str(path)) as container:
-        reference = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
-    assert np.array_equal((samples[:, 0] * 32768).astype(np.int16)[: len(reference)], reference)
-    pcm, _ = read_wav_24k(path)
-    assert abs(len(pcm) / 2 - len(samples) * 3) <= 48
+def _encode(path: Path, codec: str, rate: int, *, channels: int = 1, seconds: float = 1.0) -> Path:
+    """A file holding a 440 Hz tone, encoded by FFmpeg (through PyAV) with ``codec`` at ``rate``."""
+    t = np.arange(int(rate * seconds)) / rate
+    return write_audio(path, 0.3 * np.sin(2 * np.pi * TONE_HZ * t), rate, codec, channels=channels)
 
 
-def test_pcm16_24k_fixture_passes_through_unchanged() -> None:
-    path = AUDIO / "whats-the-weather.pcm16-24k.wav"
-    pcm, info = read_wav_24k(path)
-    with wave.open(str(path)) as wav:
-        assert pcm == wav.readframes(wav.getnframes())
-    assert info.encoding == "pcm16"
+def _dominant_hz(pcm: bytes) -> float:
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.argmax(spectrum) * 24000 / len(x))
 
 
-def test_stereo_48k_is_mixed_down_and_resampled(tmp_path) -> None:
-    t = np.arange(48000) / 48000
-    tone = (np.sin(2 * np.pi * 440 * t) * 10000).astype(np.int16)
-    stereo = np.stack([tone, tone], axis=1).reshape(-1)
-    path = tmp_path / "stereo.wav"
-    path.write_bytes(_wav(stereo, 48000, channels=2))
-    pcm, info = read_wav_24k(path)
-    out = np.frombuffer(pcm, dtype="<i2")
-    assert info.channels == 2 and abs(len(out) - 24000) <= 48
-    assert 9000 < np.abs(out[1000:-1000]).max() < 11000
+CASES = [
+    ("pcm16-16k.wav", "pcm_s16le", 16000, 1),
+    ("pcm24-44k.wav", "pcm_s24le", 44100, 1),
+    ("float32-48k-stereo.wav", "pcm_f32le", 48000, 2),
+    ("alaw-8k.wav", "pcm_alaw", 8000, 1),
+    ("mulaw-8k.wav", "pcm_mulaw", 8000, 1),
+    ("tone.flac", "flac", 44100, 2),
+    ("tone.mp3", "mp3", 44100, 1),
+    ("tone.ogg", "vorbis", 48000, 2),
+    ("tone.opus", "libopus", 48000, 1),
+]
 
 
-def test_float32_wav(tmp_path) -> None:
-    data = np.linspace(-0.5, 0.5, 240, dtype="<f4").tobytes()
-    fmt = struct.pack("<HHIIHH", 3, 1, 24000, 96000, 4, 32)
-    riff = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
-    (tmp_path / "f.wav").write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
-    pcm, info = read_wav_24k(tmp_path / "f.wav")
-    assert info.encoding == "float32"
-    assert np.frombuffer(pcm, "<i2")[0] == -16384
+@pytest.mark.parametrize("name, codec, rate, channels", CASES, ids=[c[0] for c in CASES])
+def test_any_common_format_and_rate_becomes_pcm16_24k_mono_at_the_right_speed(tmp_path, name, codec, rate,
+                                                                               channels) -> None:
+    path = _encode(tmp_path / name, codec, rate, channels=channels)
+    pcm, info = read_audio_file(path)
+    assert (info.rate, info.channels) == (rate, channels)
+    seconds = len(pcm) / 2 / 24000
+    assert 0.95 <= seconds <= 1.15, seconds  # encoders may pad a few frames; never a rate mix-up
+    assert abs(_dominant_hz(pcm) - TONE_HZ) < 5  # the pitch is kept: played at the right speed
 
 
-def test_errors_are_typed(tmp_path) -> None:
-    with pytest.raises(AudioFileError, match="not found"):
-        read_wav_24k(tmp_path / "nope.wav")
-    (tmp_path / "bad.wav").write_bytes(b"not a wav")
-    with pytest.raises(AudioFileError, match="not a RIFF/WAVE"):
-        read_wav_24k(tmp_path / "bad.wav")
+def test_a_pcm16_24k_mono_file_comes_through_bit_exact(tmp_path) -> None:
+    pcm = (np.arange(24000) % 200 - 100).astype("<i2").tobytes()
+    write_wav(tmp_path / "exact.wav", pcm)
+    assert read_audio_file(tmp_path / "exact.wav") == (pcm, read_audio_file(tmp_path / "exact.wav")[1])
+    assert read_audio_file(tmp_path / "exact.wav")[1].describe() == "pcm_s16le 24000 Hz mono"
+
+
+def test_the_recorded_alaw_question_matches_its_pcm16_twin_in_length() -> None:
+    alaw, info = read_audio_file(audio_fixture("whats-the-weather.g711-alaw-8k.wav"))
+    pcm16, _ = read_audio_file(audio_fixture("whats-the-weather.pcm16-24k.wav"))
+    assert (info.codec, info.rate) == ("pcm_alaw", 8000)
+    assert abs(len(alaw) - len(pcm16)) <= 2 * 240  # 10 ms
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "input audio file not found"),
+    (b"", "is not an audio file FFmpeg can read"),
+    (b"not audio at all, just text\n" * 20, "is not an audio file FFmpeg can read"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "is not an audio file FFmpeg can read"),
+])
+def test_anything_unreadable_is_one_line_naming_the_file(tmp_path, content, message) -> None:
+    path = tmp_path / "question.wav"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(AudioFileError, match=message) as error:
+        read_audio_file(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_directory_or_a_fifo_is_refused_without_blocking(tmp_path) -> None:
+    with pytest.raises(AudioFileError, match="is a directory"):
+        read_audio_file(tmp_path)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.wav")
+        with pytest.raises(AudioFileError, match="not a regular file"):
+            read_audio_file(tmp_path / "pipe.wav")
+
+
+def test_a_file_without_audio_is_refused(tmp_path) -> None:
+    path = tmp_path / "video.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width = stream.height = 16
+        frame = av.VideoFrame.from_ndarray(np.zeros((16, 16, 3), np.uint8), format="rgb24")
+        for packet in (*stream.encode(frame), *stream.encode(None)):
+            container.mux(packet)
+    with pytest.raises(AudioFileError, match="has no audio stream"):
+        read_audio_file(path)
+
+
+def test_spoken_questions_are_synthesised_offline() -> None:
+    pytest.importorskip("espeakng_loader", reason="eSpeak NG not installed (pip install '.[speech]')")
+    pcm = synthesize_speech("What's the weather like in San Francisco, California?")
+    assert 2.0 < len(pcm) / 48000 < 5.0
+    assert np.abs(np.frombuffer(pcm, "<i2")).max() > 3000
 
 
 def test_write_and_chunk(tmp_path) -> None:

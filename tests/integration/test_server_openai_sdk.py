@@ -1,4 +1,4 @@
-"""The embedded server driven by the official ``openai`` SDK over real loopback WebSockets (issue 4).
+"""The embedded server driven by the official ``openai`` SDK over real loopback WebSockets.
 
 Every server event received here is checked with the server's strict GA judge
 (``validate_server_event``) and parsed by the SDK itself.

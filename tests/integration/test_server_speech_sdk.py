@@ -1,4 +1,4 @@
-"""The embedded server with the offline speech engines (issue 7's engines, when installed), over the SDK.
+"""The embedded server with the offline speech engines (when installed), over the SDK.
 
 Checks the server's wiring: the recogniser's transcript reaches the transcription events and the
 responder (a spoken question leads to a tool call), and the answer is synthesised speech whose

@@ -1,4 +1,4 @@
-"""Issue 7 end to end with our client: real recorded speech in, kernel tool, real synthesised speech out."""
+"""End to end with our client and the offline speech engines: recorded speech in, kernel tool, speech out."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ internally. Both calls are synchronous and may be slow: the server calls them th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 SAMPLE_RATE = 24_000
@@ -22,10 +23,16 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, pcm16: bytes, *, language: str | None = None, prompt: str | None = None) -> str:
+    def transcribe(
+        self, pcm16: bytes, *, language: str | None = None, prompt: str | None = None, keywords: Sequence[str] = ()
+    ) -> str:
         """Return the words heard in ``pcm16`` (24 kHz mono); '' when nothing was recognised.
 
-        Raises any exception on failure; the server turns it into a ``...transcription.failed`` event.
+        ``prompt`` is the session's transcription prompt; ``keywords`` are phrases the audio is likely to
+        contain (the session's transcription ``keywords`` and the names in its tool schemas, see
+        :mod:`.hints`). Both are hints: an engine may favour them or ignore them. (The server calls
+        engines whose ``transcribe`` takes no ``keywords`` without it.) Raises any exception on failure;
+        the server turns it into a ``...transcription.failed`` event.
         """
         ...
 

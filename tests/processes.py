@@ -1,0 +1,89 @@
+"""Run Python child processes from tests so that none outlives its test, whatever fails.
+
+Each child starts in a session of its own; when the test is done, times out, or is interrupted (a
+``pytest-timeout`` exception included), the whole process group is killed and reaped. Output goes to
+files, not pipes, so children running side by side never block on a full pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Run:
+    """One child: what to run, and where it runs."""
+
+    args: Sequence[str]
+    env: Mapping[str, str | None] = field(default_factory=dict)  # changes to os.environ; None removes
+    cwd: Path = ROOT
+
+
+def _environment(changes: Mapping[str, str | None]) -> dict[str, str]:
+    env = dict(os.environ)
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _children(runs: Mapping[str, Run], folder: Path) -> Iterator[dict[str, tuple[subprocess.Popen, Path, Path]]]:
+    children: dict[str, tuple[subprocess.Popen, Path, Path]] = {}
+    try:
+        for i, (name, run) in enumerate(runs.items()):
+            out, err = folder / f"{i}.out", folder / f"{i}.err"
+            with out.open("wb") as stdout, err.open("wb") as stderr:
+                proc = subprocess.Popen([sys.executable, *run.args], cwd=run.cwd, env=_environment(run.env),
+                                        stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                                        start_new_session=True)
+            children[name] = (proc, out, err)
+        yield children
+    finally:
+        for proc, _, _ in children.values():
+            _kill_group(proc)
+
+
+def run_side_by_side(runs: Mapping[str, Run], limit_s: float) -> dict[str, subprocess.CompletedProcess]:
+    """Start every run at once; each must end within ``limit_s`` of the start or it is killed (exit -9)."""
+    results: dict[str, subprocess.CompletedProcess] = {}
+    with tempfile.TemporaryDirectory(prefix="sk-realtime-tests-") as folder, \
+            _children(runs, Path(folder)) as children:
+        deadline = time.monotonic() + limit_s
+        for name, (proc, out, err) in children.items():
+            killed = ""
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                killed = f"\n[killed after {limit_s:g} s]"
+            results[name] = subprocess.CompletedProcess(
+                proc.args, proc.returncode, out.read_text(errors="replace") + killed, err.read_text(errors="replace"))
+    return results
+
+
+def run_python(args: Sequence[str], *, limit_s: float, env: Mapping[str, str | None] | None = None,
+               cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """One child, as :func:`run_side_by_side`."""
+    return run_side_by_side({"only": Run(args, env or {}, cwd)}, limit_s)["only"]
