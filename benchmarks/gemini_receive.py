@@ -1,10 +1,11 @@
 """Gemini Live receive path: CPU per message of ``GeminiCodec.decode`` against a floor on the same stream.
 
 The stream is what a spoken answer looks like on the wire: binary-frame JSON messages, each a
-``serverContent.modelTurn`` with ``--chunk-ms`` of PCM16 24 kHz audio (base64, 40 ms by default), one ``outputTranscription`` per five
-audio messages, a ``turnComplete`` with ``usageMetadata`` closing each turn. The floor is the least any
-decoder must do: ``orjson.loads`` of every message plus a strict ``pybase64`` decode of its audio. Both run in
-this process, interleaved in rounds, and the best round of each is compared (target: <= 1.3x).
+``serverContent.modelTurn`` with ``--chunk-ms`` of PCM16 24 kHz audio (base64, 40 ms by default), one
+``outputTranscription`` per five audio messages, a ``turnComplete`` with ``usageMetadata`` closing each turn.
+The floor is the least any decoder must do: ``orjson.loads`` of every message plus a strict ``pybase64``
+decode of its audio. Both run in this process, interleaved in rounds, and the best round of each is compared
+(target: <= 1.3x).
 
 Run: ``.venv/bin/python benchmarks/gemini_receive.py [--messages N] [--rounds R]``
 """
