@@ -17,24 +17,31 @@ This module imports Semantic Kernel's event types and pydantic only, so the prot
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from semantic_kernel.contents.realtime_events import RealtimeEvent
 
 __all__ = [
     "CLIENT_PREFIX",
+    "CONNECTION",
     "END",
     "MEDIA_AUDIO",
     "SEND_FAILED",
     "SESSION_ENDED",
+    "SESSION_LOG",
     "SYNTHETIC_TYPES",
     "TRACK_AUDIO",
+    "TURN_LATENCY",
     "UNPARSABLE",
     "MalformedServerEvent",
     "SendFailedEvent",
     "SessionEnd",
     "SessionEndedEvent",
+    "ToolTiming",
+    "TurnLatencyEvent",
+    "Usage",
 ]
 
 #: The prefix of every synthetic type name.
@@ -50,8 +57,35 @@ TRACK_AUDIO = "client.track_audio"
 MEDIA_AUDIO = "client.media_audio"
 #: Recordings only: a received message that was not a JSON object, kept as its text.
 UNPARSABLE = "client.unparsable"
+#: Recordings only: the header line of a session log.
+SESSION_LOG = "client.session_log"
+#: Recordings only: a connection opened (its protocol, transport, model and sample rates).
+CONNECTION = "client.connection"
+#: :class:`TurnLatencyEvent`.
+TURN_LATENCY = "client.turn_latency"
 
-SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE})
+SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE, TURN_LATENCY,
+                             SESSION_LOG, CONNECTION})
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens a response (OpenAI) or a turn (Gemini) used, the same record for every provider.
+
+    ``input_tokens`` / ``output_tokens`` / ``total_tokens`` are the service's totals. The split fields say
+    how many of them were text, audio or (input only) served from the cache; each is ``None`` where the
+    service does not say (not 0: unknown is not none). Gemini counts its tool-use prompt in the input and
+    its thinking in the output, as it bills them.
+    """
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    input_text_tokens: int | None = None
+    input_audio_tokens: int | None = None
+    input_cached_tokens: int | None = None
+    output_text_tokens: int | None = None
+    output_audio_tokens: int | None = None
 
 
 class SessionEndedEvent(RealtimeEvent):
@@ -104,6 +138,54 @@ class MalformedServerEvent(RealtimeEvent):
     def problem(self) -> str:
         """Alias of :attr:`cause`."""
         return self.cause
+
+
+class ToolTiming(BaseModel):
+    """One tool call of a turn: from the model's completed call to its output being sent (client clock)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    call_id: str
+    duration_ms: float | None = None
+    """``None`` when the output was never sent (the session ended first)."""
+
+
+class TurnLatencyEvent(RealtimeEvent):
+    """The latency of one conversational turn, put on the receive queue after the turn's last response.
+
+    Opt-in: ``client.attach(RealtimeTelemetry())`` (:mod:`semantic_kernel_realtime.telemetry`).
+    Every figure is measured on the client's clock from the events the client itself sent and received
+    (a network round trip is inside them), in milliseconds, ``None`` where the turn had no such moment.
+
+    *Speech end* is when the client sent the input audio in which the service's voice activity detection
+    placed the end of speech (``speech_end_source == "sent_audio"``); when input audio did not pass the send
+    queue (a WebRTC microphone track), it is when the speech-stopped event arrived (``"speech_stopped"``).
+    A turn without speech (text input) has ``speech_end_source is None`` and no speech figures.
+
+    ``voice_to_voice_ms``: speech end -> the first response audio received (what a user waits).
+    ``speech_stopped_ms``: speech end -> the service said speech stopped. ``transcript_ms``: speech end ->
+    the user's transcript. ``first_tool_call_ms``: speech end -> the first completed tool call.
+    ``time_to_first_audio_ms``: the turn's first response started -> its first audio.
+    ``response_ms``: the first response started -> the last one ended. ``audio_out_ms``: how long the
+    response audio received plays. ``tools``: each tool's time. ``usage``: the tokens of the turn's
+    responses, summed. ``interrupted``: the user spoke before the turn's answer ended (barge-in).
+    """
+
+    service_type: str | None = TURN_LATENCY
+    cause: str = "a conversational turn ended"
+    response_ids: list[str] = Field(default_factory=list)
+    speech_end_source: str | None = None
+    speech_stopped_ms: float | None = None
+    transcript_ms: float | None = None
+    first_tool_call_ms: float | None = None
+    voice_to_voice_ms: float | None = None
+    time_to_first_audio_ms: float | None = None
+    response_ms: float | None = None
+    audio_out_ms: float = 0.0
+    tools: list[ToolTiming] = Field(default_factory=list)
+    usage: Usage | None = None
+    interrupted: bool = False
 
 
 class SessionEnd:

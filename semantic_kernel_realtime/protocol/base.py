@@ -11,6 +11,10 @@ Rules:
   they react to the *signals* a codec derives from the events it decoded (:data:`Signal`). A codec
   reports signals only for the event types in its ``signal_types``; for every other event (audio,
   deltas) nothing is looked at.
+- Usage is one protocol-neutral record, :class:`Usage` (defined beside the events that carry it, re-exported
+  here), carried by :class:`ResponseEnded`.
+- Times inside signals are the service's own (``audio_ms``: milliseconds on the timeline of the input audio
+  the service received); layers above map them to the client's clock.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from semantic_kernel_realtime.events import Usage
 
 if TYPE_CHECKING:
     from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
@@ -39,7 +45,11 @@ __all__ = [
     "ResponseEnded",
     "ResponseStarted",
     "ServiceError",
+    "SessionConfigured",
     "Signal",
+    "SpeechStarted",
+    "SpeechStopped",
+    "Usage",
     "split_function_name",
 ]
 
@@ -113,10 +123,15 @@ class ResponseStarted:
 
 @dataclass(frozen=True, slots=True)
 class ResponseEnded:
-    """A response ended; ``status`` is ``completed``, ``cancelled``, ``failed`` or ``incomplete``."""
+    """A response ended; ``status`` is ``completed``, ``cancelled``, ``failed`` or ``incomplete``.
+
+    ``usage``: the tokens it used, when the service said (the record both codecs fill; it lives in
+    :mod:`semantic_kernel_realtime.events` so the receive queue can carry it).
+    """
 
     response_id: str | None
     status: str | None
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +157,41 @@ class ItemText:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The service's voice activity detection heard the user start speaking.
+
+    ``audio_ms``: where, in milliseconds on the timeline of the input audio the service received (``None``
+    when the service does not say).
+    """
+
+    audio_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStopped:
+    """The service's voice activity detection heard the user stop speaking (``audio_ms`` as in
+    :class:`SpeechStarted`: where the speech ended in the input audio)."""
+
+    audio_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfigured:
+    """The service confirmed the session's configuration (at the start, and after each update).
+
+    Each field is ``None`` (or empty) when the service did not say. ``tools`` are the tool definitions as
+    the service echoes them; ``instructions`` the system instructions (content: log it only where
+    content may be recorded).
+    """
+
+    model: str | None = None
+    voice: str | None = None
+    output_modalities: tuple[str, ...] = ()
+    tools: tuple[Any, ...] = ()
+    instructions: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceError:
     """The service reported an error (the session goes on unless it also closes)."""
 
@@ -151,6 +201,7 @@ class ServiceError:
 
 Signal = (
     CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ItemAdded | ItemRemoved | ItemText | ServiceError
+    | SpeechStarted | SpeechStopped | SessionConfigured
 )
 
 

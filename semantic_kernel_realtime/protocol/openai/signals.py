@@ -5,6 +5,11 @@ Rules:
   carry signals (:data:`SIGNAL_TYPES`); the receive path never asks about any other event.
 - Extraction is tolerant: a field of the wrong shape gives no signal (the decoder has already reported
   the event as malformed where it matters); nothing here raises.
+- Usage: ``response.done``'s ``response.usage`` becomes a :class:`~semantic_kernel_realtime.events.Usage`
+  (:func:`usage_of`), carried by :class:`ResponseEnded`.
+- Voice activity: ``input_audio_buffer.speech_started`` / ``speech_stopped`` become :class:`SpeechStarted` /
+  :class:`SpeechStopped` with ``audio_start_ms`` / ``audio_end_ms``; ``session.created`` / ``updated``
+  become :class:`SessionConfigured` (GA fields, beta ``modalities`` / ``voice`` read too).
 - Items: a GA item dict becomes an :class:`~..base.Item`; its words are the text of ``input_text`` /
   ``output_text`` parts and the transcript of audio parts, joined by spaces.
 """
@@ -16,6 +21,7 @@ from typing import Any
 
 from semantic_kernel.contents.realtime_events import RealtimeEvents, RealtimeFunctionCallEvent
 
+from semantic_kernel_realtime.events import Usage
 from semantic_kernel_realtime.protocol.base import (
     CallCompleted,
     Item,
@@ -25,7 +31,10 @@ from semantic_kernel_realtime.protocol.base import (
     ResponseEnded,
     ResponseStarted,
     ServiceError,
+    SessionConfigured,
     Signal,
+    SpeechStarted,
+    SpeechStopped,
 )
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
 
@@ -36,6 +45,30 @@ _NONE: tuple[Signal, ...] = ()
 
 def _str(value: Any) -> str | None:
     return value if type(value) is str else None
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def usage_of(raw: Any) -> Usage | None:
+    """A GA ``response.usage`` object as a :class:`Usage` (``None`` when it is not an object)."""
+    if not isinstance(raw, dict):
+        return None
+    inputs = raw.get("input_token_details")
+    outputs = raw.get("output_token_details")
+    inputs = inputs if isinstance(inputs, dict) else {}
+    outputs = outputs if isinstance(outputs, dict) else {}
+    return Usage(
+        input_tokens=_int(raw.get("input_tokens")),
+        output_tokens=_int(raw.get("output_tokens")),
+        total_tokens=_int(raw.get("total_tokens")),
+        input_text_tokens=_int(inputs.get("text_tokens")),
+        input_audio_tokens=_int(inputs.get("audio_tokens")),
+        input_cached_tokens=_int(inputs.get("cached_tokens")),
+        output_text_tokens=_int(outputs.get("text_tokens")),
+        output_audio_tokens=_int(outputs.get("audio_tokens")),
+    )
 
 
 def item_of(raw: Any) -> Item | None:
@@ -89,7 +122,39 @@ def _response_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     response = data.get("response")
     if not isinstance(response, dict):
         return _NONE
-    return (ResponseEnded(_str(response.get("id")), _str(response.get("status"))),)
+    return (ResponseEnded(_str(response.get("id")), _str(response.get("status")), usage_of(response.get("usage"))),)
+
+
+def _speech_started(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    return (SpeechStarted(_ms(data.get("audio_start_ms"))),)
+
+
+def _speech_stopped(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    return (SpeechStopped(_ms(data.get("audio_end_ms"))),)
+
+
+def _ms(value: Any) -> int | None:
+    if type(value) is int:
+        return value if value >= 0 else None
+    return int(value) if type(value) is float and 0 <= value < 1e15 else None  # NaN and inf fail both tests
+
+
+def _session(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    session = data.get("session")
+    if not isinstance(session, dict):
+        return _NONE
+    audio = session.get("audio")
+    output = audio.get("output") if isinstance(audio, dict) else None
+    voice = output.get("voice") if isinstance(output, dict) else session.get("voice")
+    modalities = session.get("output_modalities", session.get("modalities"))
+    tools = session.get("tools")
+    return (SessionConfigured(
+        model=_str(session.get("model")),
+        voice=_str(voice),
+        output_modalities=tuple(m for m in modalities if type(m) is str) if isinstance(modalities, list) else (),
+        tools=tuple(tools) if isinstance(tools, list) else (),
+        instructions=_str(session.get("instructions")),
+    ),)
 
 
 def _item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
@@ -129,6 +194,10 @@ _GA_SIGNALS: dict[str, Callable[[RealtimeEvents, dict], Sequence[Signal]]] = {
     "conversation.item.done": _item,
     "conversation.item.retrieved": _item,
     "conversation.item.deleted": _item_deleted,
+    "input_audio_buffer.speech_started": _speech_started,
+    "input_audio_buffer.speech_stopped": _speech_stopped,
+    "session.created": _session,
+    "session.updated": _session,
     "conversation.item.input_audio_transcription.completed": _text("user", "transcript"),
     "response.output_audio_transcript.done": _text("assistant", "transcript"),
     "response.output_text.done": _text("assistant", "text"),
