@@ -13,14 +13,23 @@ PACKAGE = Path(__file__).resolve().parents[1] / "semantic_kernel_realtime"
 FORBIDDEN = {
     "protocol": ("asyncio", "socket", "aiortc", "websockets", "aiohttp", "av", "semantic_kernel_realtime.transports",
                  "semantic_kernel_realtime.client", "semantic_kernel_realtime.connectors",
-                 "semantic_kernel_realtime.function_calling", "semantic_kernel_realtime.server"),
+                 "semantic_kernel_realtime.function_calling", "semantic_kernel_realtime.server",
+                 "semantic_kernel_realtime.telemetry"),
     "transports": ("semantic_kernel", "semantic_kernel_realtime.protocol", "semantic_kernel_realtime.client",
                    "semantic_kernel_realtime.connectors", "semantic_kernel_realtime.function_calling",
-                   "semantic_kernel_realtime.server"),
+                   "semantic_kernel_realtime.server", "semantic_kernel_realtime.telemetry"),
     "server": ("semantic_kernel_realtime.protocol", "semantic_kernel_realtime.client",
                "semantic_kernel_realtime.connectors", "semantic_kernel_realtime.function_calling",
-               "semantic_kernel_realtime.transports"),
-    "client": ("semantic_kernel_realtime.connectors", "semantic_kernel_realtime.server"),
+               "semantic_kernel_realtime.transports", "semantic_kernel_realtime.telemetry"),
+    "function_calling": ("semantic_kernel_realtime.client", "semantic_kernel_realtime.connectors",
+                         "semantic_kernel_realtime.transports", "semantic_kernel_realtime.server",
+                         "semantic_kernel_realtime.telemetry"),
+    "client": ("semantic_kernel_realtime.connectors", "semantic_kernel_realtime.server",
+               "semantic_kernel_realtime.telemetry"),
+    # above client and function_calling (as agents): it attaches through client/hooks.py; connectors attach it
+    "telemetry": ("semantic_kernel_realtime.connectors", "semantic_kernel_realtime.server",
+                  "semantic_kernel_realtime.transports", "semantic_kernel_realtime.demo",
+                  "semantic_kernel_realtime.cli"),
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
 from semantic_kernel.exceptions import ServiceInitializationError
@@ -29,6 +29,8 @@ __all__ = ["AzureRealtimeWebRTC", "AzureRealtimeWebsocket"]
 
 class _AzureConfigured(Connector):
     """The Azure fields and their environment handling; ``realtime_endpoint`` is built from them."""
+
+    MODEL_PROVIDER_NAME: ClassVar[str] = "azure.ai.openai"  # OpenTelemetry's gen_ai.provider.name
 
     endpoint: str
     deployment_name: str

@@ -7,6 +7,8 @@ Rules:
   Nothing else differs between the SK-named connector classes.
 - A link opens nothing: it returns an unopened transport for one connection, fetching credentials
   (tokens, ephemeral secrets) on every call.
+- With Semantic Kernel's diagnostics switch on, every session also gets the package's OpenTelemetry
+  spans and metrics (``telemetry.auto_telemetry``), as SK's own services do.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.connectors.endpoints import Endpoint
 from semantic_kernel_realtime.protocol.base import Codec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
+from semantic_kernel_realtime.telemetry.tracing import auto_telemetry
 from semantic_kernel_realtime.transports.base import Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
 
@@ -45,3 +49,6 @@ class Connector(RealtimeClientBase):
 
     async def _create_transport(self) -> Transport:
         return await type(self).link(self, self.realtime_endpoint)
+
+    def _session_hooks(self) -> tuple[SessionHooks, ...]:
+        return (*super()._session_hooks(), *auto_telemetry(self))

@@ -8,7 +8,7 @@ classes differ only in their link (see ``connectors/base.py``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
 from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import OpenAISettings
@@ -25,6 +25,8 @@ __all__ = ["OpenAIRealtimeWebRTC", "OpenAIRealtimeWebsocket"]
 
 class _OpenAIConfigured(Connector):
     """The OpenAI fields and their environment handling; ``realtime_endpoint`` is built from them."""
+
+    MODEL_PROVIDER_NAME: ClassVar[str] = "openai"  # OpenTelemetry's gen_ai.provider.name
 
     api_key: SecretStr | None = Field(default=None, repr=False, exclude=True)
     base_url: str = DEFAULT_BASE_URL
