@@ -3,8 +3,9 @@
 Flow: start the embedded server (or use the real service), open a realtime client registered as a
 kernel service with the demo plugin, stream the WAV into the send queue at real-time pace in 20 ms
 chunks (then 1 s of silence so server VAD ends the turn), and consume the receive queue: print the
-transcript, collect the answer's audio, and stop after the answer's ``response.done``. Everything
-that crossed the wire goes to ``session.jsonl``; the timing table is computed from that log.
+transcript, collect the answer's audio, and stop after the answer's ``response.done``. A
+:class:`~semantic_kernel_realtime.telemetry.Recorder` attached to the client writes everything that
+crossed the wire to ``session.jsonl``; the timing table is computed from that log, as ``replay`` does.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, Realtim
 
 from semantic_kernel_realtime.demo.agent import INSTRUCTIONS, PLUGIN_NAME, DemoPlugin
 from semantic_kernel_realtime.demo.audio import CHUNK_BYTES, CHUNK_MS, AudioFileError, chunks, read_wav_24k, write_wav
-from semantic_kernel_realtime.demo.session_log import SessionLog, read_log, recording
-from semantic_kernel_realtime.demo.timing import format_timing
-from semantic_kernel_realtime.demo.transcript import TranscriptPrinter
 from semantic_kernel_realtime.events import SessionEndedEvent
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
+from semantic_kernel_realtime.telemetry import Recorder, SessionReplay, TranscriptPrinter, format_timing, read_log
 
 DEFAULT_INPUT = Path("..") / "shared" / "fixtures" / "audio" / "whats-the-weather.pcm16-24k.wav"
 TRAILING_SILENCE_S = 1.0
@@ -119,8 +118,8 @@ def check_environment(service: str) -> None:
 
 
 def make_client(cls: type, service: str, base_url: str | None = None) -> Any:
-    """A client of ``cls`` (made recordable) configured for ``service``."""
-    client_cls = recording(cls)
+    """A client of ``cls`` configured for ``service``."""
+    client_cls = cls
     if service == "local":
         return client_cls(api_key="offline-demo", base_url=base_url)
     if service == "openai":
@@ -154,7 +153,7 @@ def _is_final(event: Any) -> bool:
 
 
 async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, printer: TranscriptPrinter,
-                    tool_results: list[str], log: SessionLog) -> bytes:
+                    tool_results: list[str]) -> bytes:
     answer = bytearray()
     async with client(settings=settings, kernel=kernel):
         sender = asyncio.create_task(_stream_audio(client, pcm16), name="demo.audio_in")
@@ -167,10 +166,7 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
                 if isinstance(event, RealtimeAudioEvent):
                     if media and not playing:
                         continue  # the WebRTC track carries silence between answers
-                    data = event.audio.data or b""
-                    answer += data
-                    if media:  # track audio never crosses recv(): record it here
-                        log.write_media_audio("received", data)
+                    answer += event.audio.data or b""
                 elif etype == "output_audio_buffer.started":
                     playing = True
                 elif isinstance(event, SessionEndedEvent):
@@ -230,23 +226,22 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         kernel = Kernel()
         kernel.add_service(client)
         kernel.add_plugin(DemoPlugin(), PLUGIN_NAME)
-        log = stack.enter_context(SessionLog(log_path, {
+        recorder = stack.enter_context(Recorder(log_path, meta={
             "service": args.service, "transport": args.transport, "input": str(input_path),
             "model": client.ai_model_id, "started_at": time.time(),
         }))
-        client.record_to(log)
-        printer = TranscriptPrinter()
+        client.attach(recorder)
+        printer = TranscriptPrinter(codec=cls.codec_class)
         tool_results: list[str] = []
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
             answer = await asyncio.wait_for(
-                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results, log), remaining)
+                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results), remaining)
         except asyncio.TimeoutError:
             printer.finish()
             raise DemoError(f"no complete answer within {args.timeout:.0f} s (log so far: {log_path})") from None
-        log.flush()
     write_wav(wav_path, answer)
-    timing = format_timing(read_log(log_path))
+    timing = format_timing(SessionReplay(read_log(log_path)).turns())
     return DemoResult(printer.lines, wav_path, log_path, timing, tool_results)
 
 
