@@ -187,7 +187,7 @@ def _log_configured(signal: Any) -> None:
 
 
 def _log_sent(event: RealtimeEvents | None, message: str | None) -> None:
-    logger.debug("sent %s", event.service_type if event is not None else "the opening message")
+    logger.debug("sent %s", (event.service_type or type(event).__name__) if event is not None else "an opening message")
 
 
 def _log_received(event: RealtimeEvents) -> None:
