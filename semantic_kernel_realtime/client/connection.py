@@ -83,7 +83,9 @@ class Connection:
         self._hook_events: list[Subscription] = [
             *((hook.event_types, hook.received) for hook in self.hooks if hook.event_types != frozenset()),
             *(((None, _log_received),) if debug else ())]
-        self._raw = tuple(hook.message_received for hook in self.hooks if hook.wants_messages)
+        raw = tuple(hook.message_received for hook in self.hooks if hook.wants_messages)
+        #: The transport's sink: each received message to the hooks that want raw messages, then decoded.
+        self.sink: Callable[[str | bytes], None] = _tee(raw, self.inbound.message) if raw else self.inbound.message
 
     def observe(self, observers: Sequence[Subscription]) -> None:
         """Show received events to the signal observers, then the hooks, then ``observers`` (the application's)."""
@@ -124,11 +126,8 @@ class Connection:
 
     async def listen_loop(self) -> None:
         """Hand everything the transport receives to the receive path until the connection ends."""
-        sink = self.inbound.message
-        if self._raw:
-            sink = _tee(self._raw, sink)
         try:
-            await self.transport.listen(sink)
+            await self.transport.listen(self.sink)
         finally:
             await self.inbound.finish()
 

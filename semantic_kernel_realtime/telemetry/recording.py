@@ -113,6 +113,12 @@ class SessionLog:
             line["note"] = note
         self._file.write(orjson.dumps(line, default=str) + b"\n")
 
+    def write_raw(self, direction: str, event: bytes) -> None:
+        """Write a record whose event is ``event``, one JSON object already known to be valid and on one line."""
+        if not self._file.closed:
+            self._file.write(b'{"t":' + orjson.dumps(round(self.now(), 6)) + b',"dir":"' + direction.encode()
+                             + b'","event":' + event + b"}\n")
+
     def flush(self) -> None:
         if not self._file.closed:
             self._file.flush()
@@ -166,6 +172,7 @@ class Recorder(SessionHooks):
         self.audio = audio
         self._given = {s for s in secrets if s}
         self._secrets: tuple[str, ...] = tuple(self._given)
+        self._secret_bytes = tuple(s.encode() for s in self._secrets)
 
     @property
     def path(self) -> Path:
@@ -185,6 +192,7 @@ class Recorder(SessionHooks):
     def started(self, client: RealtimeClientBase) -> None:
         found = {value.get_secret_value() for value in _secret_values(client)}
         self._secrets = tuple(sorted((s for s in found | self._given if len(s) >= 4), key=len, reverse=True))
+        self._secret_bytes = tuple(s.encode() for s in self._secrets)
 
     def opened(self, connection: Connection) -> None:
         capabilities = type(connection.codec).capabilities
@@ -217,6 +225,15 @@ class Recorder(SessionHooks):
         self.log.write("sent", wire, note)
 
     def message_received(self, message: str | bytes) -> None:
+        raw = message.encode() if isinstance(message, str) else bytes(message)
+        if self.audio and b"\n" not in raw and not self._holds_secret_value(raw):
+            try:
+                parsed = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                parsed = None
+            if type(parsed) is dict and not _has_secret_key(parsed):
+                self.log.write_raw("received", raw)  # the common case: the message as it came, not re-encoded
+                return
         event, omitted = self._parse(message, omit_audio=not self.audio)
         self.log.write("received", event, {"omitted_bytes": omitted} if omitted else None)
 
@@ -256,6 +273,15 @@ class Recorder(SessionHooks):
     def _may_hold_secrets(self, text: str) -> bool:
         return "ek_" in text or any(secret in text for secret in self._secrets)
 
+    def _holds_secret_value(self, raw: bytes) -> bool:
+        """True when ``raw`` may hold a secret value (a known one, or an ``ek_`` one): one scan per value."""
+        if b"ek_" in raw:
+            return True
+        for secret in self._secret_bytes:
+            if secret in raw:
+                return True
+        return False
+
     def _scrub_text(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
@@ -268,6 +294,17 @@ def _secret_values(client: Any) -> Iterator[SecretStr]:
         value = getattr(client, name, None)
         if isinstance(value, SecretStr):
             yield value
+
+
+def _has_secret_key(value: Any) -> bool:
+    """True when a credential-like key appears at any depth (keys only: cheap for audio, which has no nesting)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.lower() in SECRET_KEYS or (type(item) in (dict, list) and _has_secret_key(item)):
+                return True
+    elif isinstance(value, list):
+        return any(type(item) in (dict, list) and _has_secret_key(item) for item in value)
+    return False
 
 
 def _redact_keys(value: Any) -> Any:

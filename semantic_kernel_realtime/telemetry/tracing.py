@@ -274,10 +274,14 @@ class RealtimeTelemetry(SessionHooks):
         if kind is RealtimeAudioEvent:
             pcm = audio_bytes(event.audio)  # type: ignore[union-attr]
             silent = event.service_type == TRACK_AUDIO and is_silent(pcm)
-            now = time.monotonic()
-            if s.tracker is not None:
-                s.tracker.received_audio(now, len(pcm), silent=silent)
             current = s.current
+            tracker = s.tracker
+            if (current is None or current.first_audio is not None) and (
+                    tracker is None or (not silent and tracker.counted_audio(len(pcm)))):
+                return  # the common case: one more chunk of an answer already timed
+            now = time.monotonic()
+            if tracker is not None:
+                tracker.received_audio(now, len(pcm), silent=silent)
             if current is not None and current.first_audio is None and pcm and not silent:
                 current.first_audio = now
                 if current.first_chunk is None:

@@ -132,6 +132,17 @@ class TurnTracker:
         if entry is not None and entry[2] is None:
             entry[2] = t
 
+    def counted_audio(self, nbytes: int) -> bool:
+        """The hot path for received response audio: True when ``nbytes`` needed no clock reading and were
+        counted (or did not count); False when the caller must call :meth:`received_audio` with the time."""
+        turn = self._turn
+        if turn is None or turn.first_response is None:
+            return True
+        if turn.first_audio is not None and not turn.draining:
+            turn.audio_out_bytes += nbytes
+            return True
+        return False
+
     def received_audio(self, t: float, nbytes: int, *, silent: bool = False) -> None:
         """``nbytes`` of output audio arrived (``silent``: a media chunk of silence, see :func:`is_silent`)."""
         turn = self._turn
