@@ -81,7 +81,8 @@ ATTRIBUTES: dict[str, tuple[str, str, bool]] = {
     TOOL_ARGUMENTS: ("tool", "the call's arguments (JSON text)", True),
     TOOL_RESULT: ("tool", "the output sent back to the model", True),
     SYSTEM_INSTRUCTIONS: ("session", "the instructions the service confirmed", True),
-    INPUT_MESSAGES: ("response", "the user's transcripts of the turn, as GenAI messages JSON", True),
+    INPUT_MESSAGES: ("response", "the user's words since the previous response (transcripts, typed text), "
+                                 "as GenAI messages JSON", True),
     OUTPUT_MESSAGES: ("response", "the response's text or audio transcript, as GenAI messages JSON", True),
     RT_PROTOCOL: ("session", "the codec's wire protocol (`openai-ga`, ...)", False),
     RT_TRANSPORT: ("session", "`websocket` or `webrtc`", False),
