@@ -14,8 +14,9 @@ Rules:
   When input audio travels as media (a WebRTC track fills gaps with silence, so positions do not map to
   what the client sent) or did not pass the send queue, it is when the speech-stopped signal arrived.
 - Received audio counts for the current turn once it has a response. Over media, silent track chunks
-  are not response audio, and a turn whose responses ended completes at the first silent chunk after
-  them (the answer has played out), or when the next turn or the session's end comes first.
+  are not response audio, and a turn whose responses ended completes once :data:`PLAYED_OUT_MS` of silence
+  followed them (the answer has played out; speech has shorter pauses), or when the next turn or the
+  session's end comes first.
 """
 
 from __future__ import annotations
@@ -37,10 +38,12 @@ from semantic_kernel_realtime.protocol.base import (
     SpeechStopped,
 )
 
-__all__ = ["SILENCE_PEAK", "TurnTracker", "is_silent", "sum_usage"]
+__all__ = ["PLAYED_OUT_MS", "SILENCE_PEAK", "TurnTracker", "is_silent", "sum_usage"]
 
 #: A media audio chunk whose loudest sample is below this (about -54 dBFS) is silence.
 SILENCE_PEAK = 64
+#: Over media, the answer has played out after this much silence following its last response's end.
+PLAYED_OUT_MS = 400
 _SENT_KEPT = 4096  # sent audio chunks remembered for mapping speech end (82 s of 20 ms chunks)
 
 
@@ -82,6 +85,7 @@ class _Turn:
     usage: list[Usage] = field(default_factory=list)
     interrupted: bool = False
     draining: bool = False  # media: responses ended, the answer still plays
+    silent_bytes: int = 0  # media: silence received in a row
 
 
 class TurnTracker:
@@ -102,6 +106,7 @@ class TurnTracker:
         self._on_turn = on_turn
         self._in_bytes_per_ms = input_sample_rate * 2 / 1000
         self._out_bytes_per_ms = output_sample_rate * 2 / 1000
+        self._played_out_bytes = PLAYED_OUT_MS * self._out_bytes_per_ms
         self.media = media
         self._sent: deque[tuple[float, int]] = deque(maxlen=_SENT_KEPT)  # (t sent, end position in bytes)
         self._sent_bytes = 0
@@ -149,9 +154,11 @@ class TurnTracker:
         if turn is None or turn.first_response is None:
             return
         if silent:
-            if turn.draining:
+            turn.silent_bytes += nbytes
+            if turn.draining and turn.silent_bytes >= self._played_out_bytes:
                 self._finish(t, "the answer has played out")
             return
+        turn.silent_bytes = 0
         turn.audio_out_bytes += nbytes
         if turn.first_audio is None and nbytes and (turn.speech_end is None or t >= turn.speech_end):
             turn.first_audio = t

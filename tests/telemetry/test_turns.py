@@ -93,11 +93,15 @@ def test_over_media_speech_end_is_the_signal_and_the_turn_ends_when_the_answer_h
     tracker.received_audio(2.5, CHUNK)
     tracker.signal(2.6, ResponseEnded("r1", "completed"))
     tracker.received_audio(2.62, CHUNK)  # still playing
+    for i in range(19):  # a pause inside the answer (380 ms) is not its end
+        tracker.received_audio(2.64 + i * 0.02, CHUNK, silent=True)
+    tracker.received_audio(3.02, CHUNK)
     assert turns == []
-    tracker.received_audio(2.64, CHUNK, silent=True)
+    for i in range(20):
+        tracker.received_audio(3.04 + i * 0.02, CHUNK, silent=True)
     [turn] = turns
     assert turn.speech_end_source == "speech_stopped" and turn.speech_stopped_ms == 0
-    assert abs(turn.voice_to_voice_ms - 500) < 1e-6 and turn.audio_out_ms == 40
+    assert abs(turn.voice_to_voice_ms - 500) < 1e-6 and turn.audio_out_ms == 60
 
 
 def test_the_session_end_reports_a_turn_with_a_response_and_memory_stays_bounded() -> None:
