@@ -22,6 +22,7 @@ from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeText
 from semantic_kernel.contents.text_content import TextContent
 
 from semantic_kernel_realtime import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket, RealtimeExecutionSettings
+from semantic_kernel_realtime.cli import main
 from semantic_kernel_realtime.server import LocalRealtimeServer
 from semantic_kernel_realtime.telemetry import Recorder, SessionReplay, TranscriptPrinter, read_log
 from semantic_kernel_realtime.telemetry.plot import plot_timeline
@@ -73,7 +74,7 @@ def _replayed_lines(path: Path) -> list[str]:
     return printer.lines
 
 
-async def test_a_recorded_websocket_session_replays_to_the_same_transcript_plots_and_holds_no_key(tmp_path):
+async def test_a_recorded_websocket_session_replays_to_the_same_transcript_plots_and_holds_no_key(tmp_path, capsys):
     path = tmp_path / "ws.jsonl"
     async with LocalRealtimeServer(speech=False, api_key=API_KEY) as server:
         client = OpenAIRealtimeWebsocket(api_key=API_KEY, base_url=server.base_url)
@@ -88,6 +89,10 @@ async def test_a_recorded_websocket_session_replays_to_the_same_transcript_plots
     assert [t.name for t in turn.tools] == ["weather-get_weather"] and len(turn.response_ids) == 2
     png = plot_timeline(replay, tmp_path / "timeline.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    capsys.readouterr()
+    assert main(["replay", str(path), "--plot", str(tmp_path / "cli.png")]) == 0  # sk-realtime replay, any log
+    printed = capsys.readouterr().out
+    assert all(line in printed for line in live) and "timing:" in printed and (tmp_path / "cli.png").is_file()
     raw = path.read_bytes()
     assert API_KEY.encode() not in raw and API_KEY[8:].encode() not in raw and b"ek_" not in raw
 
