@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,14 +108,15 @@ class _Instruments:
     reconnects: Any
 
 
-_instruments: dict[int, _Instruments] = {}
+_instruments: weakref.WeakKeyDictionary[Any, _Instruments] = weakref.WeakKeyDictionary()
 
 
 def _instruments_for(provider: Any) -> _Instruments:
-    found = _instruments.get(id(provider))
+    """The instruments of ``provider``'s meter, made once per provider (an SDK warns about duplicates)."""
+    found = _instruments.get(provider)
     if found is None:
         meter = metrics.get_meter(INSTRUMENTATION, __version__, meter_provider=provider)
-        found = _instruments[id(provider)] = _Instruments(
+        found = _Instruments(
             duration=meter.create_histogram(c.M_OPERATION_DURATION, unit="s",
                                             description=c.METRICS[c.M_OPERATION_DURATION][2],
                                             explicit_bucket_boundaries_advisory=c.DURATION_BUCKETS),
@@ -126,6 +128,7 @@ def _instruments_for(provider: Any) -> _Instruments:
             reconnects=meter.create_counter(c.M_RECONNECTS, unit="{reconnect}",
                                             description=c.METRICS[c.M_RECONNECTS][2]),
         )
+        _instruments[provider] = found
     return found
 
 
