@@ -1,9 +1,9 @@
 """Receive path, end to end over real sockets: the raw floor, Semantic Kernel 1.45's connector, and ours.
 
     .venv/bin/python benchmarks/receive_path.py [--events N] [--repeats N] [--paced N] [--rounds N]
-                                                [--sessions N] [--quick]
+                                                [--sessions N] [--quick] [--baseline-tree DIR]
 
-One local server, three receivers, one run:
+One local server, four receivers (five with ``--baseline-tree``), one run:
 
 - server: a purpose-built ``websockets`` server (``websockets.sync.server``, 127.0.0.1, port 0) in its own
   process (multiprocessing, spawn), so every client's CPU time is the client's alone. On connect it sends
@@ -24,7 +24,13 @@ One local server, three receivers, one run:
   2. SK 1.45: ``semantic_kernel.connectors.ai.open_ai.OpenAIRealtimeWebsocket(client=AsyncOpenAI(...))``,
      consuming ``receive()``;
   3. ours: ``semantic_kernel_realtime.OpenAIRealtimeWebsocket(api_key=..., base_url=...)``, consuming
-     ``receive()``.
+     ``receive()``, telemetry off (no hook attached: what every session pays);
+  4. ours + telemetry: the same with ``RealtimeTelemetry(diagnostics=True)`` attached and the OpenTelemetry
+     SDK installed (a ``TracerProvider`` whose batch processor exports to a sink that drops spans, and a
+     ``MeterProvider`` with an in-memory reader): spans, metrics and the turn tracker on every event (the
+     one ``TurnLatencyEvent`` per response is left off the queue, so every receiver consumes the same events);
+  5. with ``--baseline-tree DIR`` (e.g. ``git archive <commit> | tar -x -C DIR``): receiver 3 importing the
+     package from that tree, so a change is measured against its baseline in the same run.
   SK and ours also read ``event.audio.data`` (the PCM bytes) of every audio event, as a player would,
   as the floor decodes every delta.
 
@@ -85,8 +91,9 @@ PACE_NS = 1_000_000  # 1,000 events/s
 LATENCY_WARMUP = 100  # paced events dropped from the latency figures
 AUDIO_DELTA = "response.output_audio.delta"
 RESPONSE_DONE = "response.done"
-RECEIVERS = ("raw", "sk", "ours")
-LABELS = {"raw": "raw floor (websockets+orjson+b64)", "sk": "SK 1.45 built-in", "ours": "ours (+ audio.data read)"}
+RECEIVERS = ("raw", "sk", "ours", "otel")
+LABELS = {"raw": "raw floor (websockets+orjson+b64)", "sk": "SK 1.45 built-in", "ours": "ours (+ audio.data read)",
+          "otel": "ours + telemetry (OTel SDK)", "base": "ours @ --baseline-tree"}
 TARGET_CPU_RATIO = 1.3
 TARGET_LATENCY_US = 30.0
 TARGET_IDLE_KB = 40.0
@@ -332,7 +339,37 @@ class OursReceiver(_SKLike):
         self.event_id = lambda service_event: service_event["event_id"]
 
 
-RECEIVER_CLASSES = {"raw": RawReceiver, "sk": SKReceiver, "ours": OursReceiver}
+class OtelReceiver(OursReceiver):
+    """Ours with RealtimeTelemetry attached and the OpenTelemetry SDK installed (spans exported to nowhere)."""
+
+    providers: Any = None
+
+    def __init__(self, base: str, model: str) -> None:
+        super().__init__(base, model)
+        from semantic_kernel_realtime.telemetry import RealtimeTelemetry
+
+        if OtelReceiver.providers is None:
+            from opentelemetry.sdk.metrics import MeterProvider
+            from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+            class Drop(SpanExporter):
+                def export(self, spans: Any) -> SpanExportResult:
+                    return SpanExportResult.SUCCESS
+
+            tracer_provider = TracerProvider()
+            tracer_provider.add_span_processor(BatchSpanProcessor(Drop()))
+            OtelReceiver.providers = (tracer_provider, MeterProvider(metric_readers=[InMemoryMetricReader()]))
+        tracer_provider, meter_provider = OtelReceiver.providers
+        # the turn tracker runs (its figures go to the metrics); the one TurnLatencyEvent per response is left
+        # off the queue so every receiver consumes the same events
+        self.client.attach(RealtimeTelemetry(diagnostics=True, latency_events=False, tracer_provider=tracer_provider,
+                                             meter_provider=meter_provider))
+
+
+RECEIVER_CLASSES = {"raw": RawReceiver, "sk": SKReceiver, "ours": OursReceiver, "otel": OtelReceiver,
+                    "base": OursReceiver}
 
 
 def _rss_kb() -> int:
@@ -447,6 +484,12 @@ def _pct(sorted_values: list[float], q: float) -> float:
 def child_main(args: argparse.Namespace) -> None:
     import logging
 
+    if args.kind == "base":
+        sys.path.insert(0, str(Path(args.baseline_tree).resolve()))
+        import semantic_kernel_realtime
+
+        assert Path(semantic_kernel_realtime.__file__).resolve().is_relative_to(Path(args.baseline_tree).resolve())
+
     logging.basicConfig(level=logging.WARNING)
     _pin(args.cpu)
     base = f"http://127.0.0.1:{args.port}/v1"
@@ -466,6 +509,8 @@ def _run_child(mode: str, kind: str, port: int, args: argparse.Namespace) -> dic
            "--sessions", str(args.sessions), "--top", str(args.top)]
     if args.client_cpu is not None:
         cmd += ["--cpu", str(args.client_cpu)]
+    if args.baseline_tree:
+        cmd += ["--baseline-tree", args.baseline_tree]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -496,8 +541,10 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=200, help="idle sessions per receiver")
     parser.add_argument("--top", type=int, default=6, help="tracemalloc sites shown per receiver")
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the script runs")
+    parser.add_argument("--baseline-tree", default=None, metavar="DIR",
+                        help="also measure ours imported from DIR (a checkout of the baseline commit)")
     parser.add_argument("--child", choices=("stream", "idle"), help=argparse.SUPPRESS)
-    parser.add_argument("--kind", choices=RECEIVERS, help=argparse.SUPPRESS)
+    parser.add_argument("--kind", choices=(*RECEIVERS, "base"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cpu", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-pin", action="store_true",
@@ -508,6 +555,7 @@ def main() -> None:
         return
     if args.quick:
         args.events, args.repeats, args.paced, args.rounds, args.sessions = 2_000, 1, 500, 1, 20
+    receivers = (*RECEIVERS, "base") if args.baseline_tree else RECEIVERS
 
     started = time.perf_counter()
     cpus = sorted(os.sched_getaffinity(0))
@@ -521,7 +569,8 @@ def main() -> None:
     import semantic_kernel
     import websockets
 
-    print("receive_path: raw floor vs Semantic Kernel 1.45 built-in vs ours, one local server, one run")
+    print("receive_path: raw floor vs Semantic Kernel 1.45 built-in vs ours (telemetry off / on), one local server, "
+          "one run" + (f"; baseline tree {args.baseline_tree}" if args.baseline_tree else ""))
     print(f"machine: nproc={os.cpu_count()} (affinity {len(os.sched_getaffinity(0))}), {platform.machine()}, "
           f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
           f"load avg {os.getloadavg()[0]:.2f}")
@@ -537,19 +586,19 @@ def main() -> None:
           f"idle: {args.sessions} sessions")
     print("shared machine: every figure is the median over repeats/rounds", flush=True)
 
-    streams: dict[str, list[dict[str, Any]]] = {k: [] for k in RECEIVERS}
+    streams: dict[str, list[dict[str, Any]]] = {k: [] for k in receivers}
     for r in range(args.rounds):
-        order = RECEIVERS[r % 3:] + RECEIVERS[: r % 3]
+        order = receivers[r % len(receivers):] + receivers[: r % len(receivers)]
         for kind in order:
             t = time.perf_counter()
             streams[kind].append(_run_child("stream", kind, port, args))
             print(f"  round {r + 1}/{args.rounds} {kind}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
-    idle = {kind: _run_child("idle", kind, port, args) for kind in RECEIVERS}
+    idle = {kind: _run_child("idle", kind, port, args) for kind in receivers}
     parent.send("stop")
     server.join(5)
 
     rows = {}
-    for kind in RECEIVERS:
+    for kind in receivers:
         runs = streams[kind]
         cpu_all = [c for run in runs for c in run["cpu_us"]]
         rows[kind] = {
@@ -568,7 +617,7 @@ def main() -> None:
             f"{'p50-floor':>9} {'peak RSS MB':>11} {'KB/idle sess':>12} {'(traced)':>9}")
     print(head)
     print("-" * len(head))
-    for kind in RECEIVERS:
+    for kind in receivers:
         row = rows[kind]
         print(f"{LABELS[kind]:34} {row['cpu']:12.1f} {row['cpu_min']:7.1f} {row['cpu'] / floor['cpu']:7.2f}x "
               f"{row['p50']:8.1f} {row['p99']:8.1f} {row['p50'] - floor['p50']:+9.1f} {row['rss']:11.1f} "
@@ -577,7 +626,7 @@ def main() -> None:
     print(f"paced send spacing (server, median): {floor['spacing']:.1f} us/event; CPU = client process "
           f"time.process_time() per event, median of {args.repeats * args.rounds}; latency = consumer has the event "
           f"(audio bytes decoded) - server send time; (traced) = tracemalloc KB/session")
-    for kind in RECEIVERS:
+    for kind in receivers:
         per_round = "  ".join(f"{run['p50_us']:.0f}/{run['p99_us']:.0f}" for run in streams[kind])
         cpus = " ".join(f"{c:.1f}" for run in streams[kind] for c in run["cpu_us"])
         print(f"  {LABELS[kind]:34} p50/p99 per round: {per_round};  CPU us/event samples: {cpus}")
@@ -592,9 +641,18 @@ def main() -> None:
     ]
     for name, ok, detail in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+    otel = rows["otel"]
+    print(f"telemetry on (OTel SDK installed) costs {otel['cpu'] - ours['cpu']:+.1f} us CPU/event "
+          f"({otel['cpu'] / ours['cpu']:.2f}x ours), {otel['p50'] - ours['p50']:+.1f} us p50 latency, "
+          f"{otel['idle'] - ours['idle']:+.1f} KB per idle session")
+    if "base" in rows:
+        base = rows["base"]
+        print(f"ours vs the baseline tree: {ours['cpu'] - base['cpu']:+.1f} us CPU/event "
+              f"({ours['cpu'] / base['cpu']:.2f}x), {ours['p50'] - base['p50']:+.1f} us p50 latency, "
+              f"{ours['idle'] - base['idle']:+.1f} KB per idle session")
     print()
     print(f"where idle-session Python memory goes (tracemalloc, KB and blocks per session, top {args.top} files):")
-    for kind in RECEIVERS:
+    for kind in receivers:
         sites = ", ".join(f"{name} {kb:.1f} KB/{count:.0f}" for name, kb, count in idle[kind]["sites"])
         print(f"  {LABELS[kind]}: {sites}")
     print(f"\ntotal {time.perf_counter() - started:.0f} s")

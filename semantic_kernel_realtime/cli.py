@@ -2,7 +2,9 @@
 
 Sub-commands: ``serve`` (the embedded server, from :mod:`semantic_kernel_realtime.server.cli`),
 ``demo`` (the offline voice-agent session, :mod:`semantic_kernel_realtime.demo.run`) and
-``replay SESSION.jsonl [--plot IMAGE]`` (:mod:`semantic_kernel_realtime.demo.replay`).
+``replay SESSION.jsonl [--plot IMAGE]``: any session log a :class:`~semantic_kernel_realtime.telemetry.Recorder`
+wrote (the demo's or an application's, any connector and protocol), re-decoded with its session's codec:
+the transcript, each turn's timing and, with ``--plot``, the timeline.
 
 Rules:
 - Building the parser imports only the standard library and the commands' option modules, so
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from semantic_kernel_realtime.demo.arguments import add_demo_arguments, add_replay_arguments
@@ -47,9 +50,68 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from semantic_kernel_realtime.demo.replay import replay_main
+    from semantic_kernel_realtime.telemetry import SessionReplay, TranscriptPrinter, format_timing, read_log
 
-    return replay_main(args)
+    def error(message: str) -> int:
+        print(f"sk-realtime replay: error: {message}", file=sys.stderr)
+        return USAGE_ERROR
+
+    plot = None
+    if args.plot is not None:
+        try:
+            plot = _plot_path(args.plot)
+        except ValueError as exc:
+            return error(str(exc))
+    try:
+        replay = SessionReplay(read_log(args.log))
+    except IsADirectoryError:
+        return error(f"{args.log} is a directory; pass a session log (.jsonl) written by a Recorder or the demo")
+    except OSError as exc:
+        return error(f"cannot read {args.log}: {exc.strerror}")
+    if not replay.wire_events:
+        return error(f"{args.log} holds no session events; pass a session log written by a Recorder or the demo")
+    header, connection = replay.header, replay.connection
+    print(f"replay of {args.log}: {header.get('service') or connection.get('model') or '?'}, "
+          f"{connection.get('protocol', replay.codec_class.capabilities.name)} over "
+          f"{connection.get('transport') or header.get('transport') or '?'}, {replay.wire_events} events\n")
+    printer = TranscriptPrinter(codec=replay.codec_class)
+    for step in replay.steps():
+        if step.direction == "received":
+            for event in step.events:
+                printer.handle(event)
+        elif step.direction == "sent" and "output" in step.note:
+            printer.tool_result(step.note["output"])
+    printer.finish()
+    print()
+    print(format_timing(replay.turns()))
+    if plot is not None:
+        from semantic_kernel_realtime.telemetry.plot import plot_timeline
+
+        try:
+            plot_timeline(replay, plot, title=str(args.log))
+        except OSError as exc:
+            print(f"sk-realtime replay: error: cannot write {plot}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"\ntimeline: {plot}")
+    return 0
+
+
+def _plot_path(path: Path) -> Path:
+    """The file ``--plot`` writes: ``path`` itself, or ``path.png`` without a suffix (what matplotlib does).
+
+    ValueError, checked before any work, when matplotlib is missing or cannot write that format.
+    """
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise ValueError("--plot needs matplotlib: pip install 'semantic-kernel-realtime[plot]'") from None
+    if not path.suffix:
+        return path.with_name(path.name + ".png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise ValueError(f"--plot {path}: cannot draw a {path.suffix!r} image; use .png, .svg or .pdf "
+                         f"(or any of {', '.join(sorted(formats))})")
+    return path
 
 
 def _version() -> str:
@@ -84,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "Kernel agent; print the transcript, save the answer and the log.")
     add_demo_arguments(demo).set_defaults(run=_demo)
     replay = commands.add_parser("replay", help="re-decode a session log: transcript, timing, --plot",
-                                 description="Re-decode a recorded session log; print its transcript and timing.")
+                                 description="Re-decode a recorded session log (any client's Recorder); print "
+                                             "its transcript and each turn's timing.")
     add_replay_arguments(replay).set_defaults(run=_replay)
     return parser
 

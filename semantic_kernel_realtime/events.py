@@ -20,23 +20,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from semantic_kernel.contents.realtime_events import RealtimeEvent
 
 __all__ = [
     "CLIENT_PREFIX",
+    "CONNECTION",
     "END",
     "MEDIA_AUDIO",
     "SEND_FAILED",
     "SESSION_ENDED",
+    "SESSION_LOG",
     "SYNTHETIC_TYPES",
     "TRACK_AUDIO",
+    "TURN_LATENCY",
     "UNPARSABLE",
     "USAGE",
     "MalformedServerEvent",
     "SendFailedEvent",
     "SessionEnd",
     "SessionEndedEvent",
+    "ToolTiming",
+    "TurnLatencyEvent",
     "Usage",
     "UsageEvent",
 ]
@@ -56,8 +61,15 @@ MEDIA_AUDIO = "client.media_audio"
 UNPARSABLE = "client.unparsable"
 #: :class:`UsageEvent`.
 USAGE = "client.usage"
+#: Recordings only: the header line of a session log.
+SESSION_LOG = "client.session_log"
+#: Recordings only: a connection opened (its protocol, transport, model and sample rates).
+CONNECTION = "client.connection"
+#: :class:`TurnLatencyEvent`.
+TURN_LATENCY = "client.turn_latency"
 
-SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE, USAGE})
+SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE, USAGE, TURN_LATENCY,
+                             SESSION_LOG, CONNECTION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +155,54 @@ class UsageEvent(RealtimeEvent):
     usage: Usage
     response_id: str | None = None
     cause: str = "the service reported the tokens a response used"
+
+
+class ToolTiming(BaseModel):
+    """One tool call of a turn: from the model's completed call to its output being sent (client clock)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    call_id: str
+    duration_ms: float | None = None
+    """``None`` when the output was never sent (the session ended first)."""
+
+
+class TurnLatencyEvent(RealtimeEvent):
+    """The latency of one conversational turn, put on the receive queue after the turn's last response.
+
+    Opt-in: ``client.attach(RealtimeTelemetry())`` (:mod:`semantic_kernel_realtime.telemetry`).
+    Every figure is measured on the client's clock from the events the client itself sent and received
+    (a network round trip is inside them), in milliseconds, ``None`` where the turn had no such moment.
+
+    *Speech end* is when the client sent the input audio in which the service's voice activity detection
+    placed the end of speech (``speech_end_source == "sent_audio"``); when input audio did not pass the send
+    queue (a WebRTC microphone track), it is when the speech-stopped event arrived (``"speech_stopped"``).
+    A turn without speech (text input) has ``speech_end_source is None`` and no speech figures.
+
+    ``voice_to_voice_ms``: speech end -> the first response audio received (what a user waits).
+    ``speech_stopped_ms``: speech end -> the service said speech stopped. ``transcript_ms``: speech end ->
+    the user's transcript. ``first_tool_call_ms``: speech end -> the first completed tool call.
+    ``time_to_first_audio_ms``: the turn's first response started -> its first audio.
+    ``response_ms``: the first response started -> the last one ended. ``audio_out_ms``: how long the
+    response audio received plays. ``tools``: each tool's time. ``usage``: the tokens of the turn's
+    responses, summed. ``interrupted``: the user spoke before the turn's answer ended (barge-in).
+    """
+
+    service_type: str | None = TURN_LATENCY
+    cause: str = "a conversational turn ended"
+    response_ids: list[str] = Field(default_factory=list)
+    speech_end_source: str | None = None
+    speech_stopped_ms: float | None = None
+    transcript_ms: float | None = None
+    first_tool_call_ms: float | None = None
+    voice_to_voice_ms: float | None = None
+    time_to_first_audio_ms: float | None = None
+    response_ms: float | None = None
+    audio_out_ms: float = 0.0
+    tools: list[ToolTiming] = Field(default_factory=list)
+    usage: Usage | None = None
+    interrupted: bool = False
 
 
 class SessionEnd:

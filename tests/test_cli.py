@@ -100,8 +100,10 @@ def test_demo_writes_a_playable_answer_and_the_session_log(demos) -> None:
     assert len(pcm) / 24000 > 1.0
     assert np.sqrt(np.mean(pcm**2)) > 300  # real speech, not silence
     records = [json.loads(line) for line in (out / "session.jsonl").read_text().splitlines()]
-    assert records[0]["dir"] == "meta"
-    assert {r["dir"] for r in records[1:]} == {"sent", "received"}
+    assert [r["event"]["type"] for r in records if r["dir"] == "meta"] == [
+        "client.session_log", "client.connection", "client.session_ended"]
+    assert records[0]["event"]["service"] == "local" and records[-1]["event"]["type"] == "client.session_ended"
+    assert {r["dir"] for r in records} == {"meta", "sent", "received"}
     assert all(a["t"] <= b["t"] for a, b in zip(records, records[1:], strict=False))
     assert [r["event"]["type"] for r in records if r["dir"] == "received"][-1] == "response.done"
     assert sorted(p.name for p in out.iterdir()) == ["answer.wav", "session.jsonl"]  # no leftovers

@@ -1,6 +1,6 @@
 """The codec seam holds: above the codec, no module names a wire event type of the OpenAI protocol.
 
-Client and function calling work for every codec only if they react to the codec's signals and events
+Client, function calling and telemetry work for every codec only if they react to the codec's signals and events
 rather than to one protocol's names; the wire names are the OpenAI package's own unions (GA) and the beta
 names the OpenAI codec still reads.
 """
@@ -17,7 +17,7 @@ from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
 
 PACKAGE = Path(__file__).resolve().parents[1] / "semantic_kernel_realtime"
-ABOVE_THE_CODEC = ("client", "function_calling")
+ABOVE_THE_CODEC = ("client", "function_calling", "telemetry")
 
 
 def _wire_types() -> set[str]:

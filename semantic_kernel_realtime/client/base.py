@@ -17,6 +17,11 @@ Rules:
 - The kernel is read when a function call runs, so ``update_session(kernel=...)`` (an agent hand-off is
   exactly that) and a kernel added after the session opened both take effect for the next call.
 - Nothing on the hot path sleeps or polls; observers are synchronous and must only schedule work.
+- ``attach(hooks)`` adds session hooks (:mod:`.hooks`: telemetry, recording) from the next session on.
+- Logging (``semantic_kernel_realtime.client``): INFO when a session opens (and when it reopens after an
+  end the client did not ask for), when the service confirms its configuration, and when it closes, with
+  the cause (WARNING when the service or the network ended it); DEBUG one line per event (see
+  ``connection.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.connection import Connection
+from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.client.inbound import EventObserver, Subscription
 from semantic_kernel_realtime.events import END, SessionEnd, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
@@ -81,6 +87,8 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _session_settings: PromptExecutionSettings | None = PrivateAttr(default=None)
     _opening_session: dict[str, Any] | None = PrivateAttr(default=None)
     _carried: RealtimeEvents | None = PrivateAttr(default=None)
+    _hooks: list[SessionHooks] = PrivateAttr(default_factory=lambda: [])
+    _last_end: SessionEndedEvent | None = PrivateAttr(default=None)
 
     # -- to implement ------------------------------------------------------------------------------
 
@@ -151,6 +159,21 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         if self._connection is not None:
             self._connection.observe(self._observers)
 
+    def attach(self, hooks: SessionHooks) -> None:
+        """Attach session hooks (telemetry, a recorder: :mod:`.hooks`), from the next ``create_session()`` on."""
+        if hooks not in self._hooks:
+            self._hooks.append(hooks)
+
+    def detach(self, hooks: SessionHooks) -> None:
+        """Remove hooks added with :meth:`attach` (from the next session on)."""
+        if hooks in self._hooks:
+            self._hooks.remove(hooks)
+
+    @property
+    def hooks(self) -> tuple[SessionHooks, ...]:
+        """The hooks attached with :meth:`attach`."""
+        return tuple(self._hooks)
+
     def put_received(self, event: RealtimeEvents) -> None:
         """Receive an event that came outside the message stream (WebRTC track audio).
 
@@ -207,13 +230,23 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
             self._opening_session = codec_class.session_object(self._session_settings)
         codec = codec_class(model=self.ai_model_id)
         opening = codec.opening(self._opening_session, chat_history)
-        connection = Connection(self, await self._create_transport(), codec)
-        previous, self._connection = self._connection, connection  # track audio may arrive while it opens
+        hooks = self._session_hooks()
+        for hook in hooks:
+            hook.started(self)
+        previous = self._connection
         try:
+            connection = Connection(self, await self._create_transport(), codec, hooks)
+            self._connection = connection  # track audio may arrive while it opens
             await connection.open(opening, self._carried)
-        except BaseException:
+        except BaseException as exc:
             self._connection = previous
+            ended = SessionEndedEvent(cause=f"the session did not open: {type(exc).__name__}: {exc}",
+                                      retryable=getattr(exc, "retryable", False), error=exc)
+            _end_hooks(hooks, ended)
             raise
+        logger.info("realtime session opened: %s over %s, model %s%s", codec_class.capabilities.name,
+                    type(connection.transport).__name__, self.ai_model_id,
+                    f" (the previous session ended: {self._last_end.cause})" if self._last_end is not None else "")
         self._carried = None
         connection.observe(self._observers)
         await self._on_session_start()
@@ -299,15 +332,23 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     async def _on_session_start(self) -> None:
         """Called once a connection is open, before its loops start (a hook for subclasses)."""
 
+    def _session_hooks(self) -> tuple[SessionHooks, ...]:
+        """The hooks of the session about to start (connectors add the telemetry Semantic Kernel's switches ask for)."""
+        return tuple(self._hooks)
+
     async def _supervise(self, connection: Connection) -> None:
         ended: SessionEndedEvent | None = None
         try:
             ended = await connection.run()
         finally:
             self._carried = connection.unsent
-            if ended is not None:
-                logger.warning("realtime session ended: %s", ended.cause)
+            self._last_end = ended
+            if ended is None:
+                logger.info("realtime session closed by the client")
+            else:
+                logger.log(logging.INFO if ended.clean else logging.WARNING, "realtime session ended: %s", ended.cause)
                 self.receive_buffer.put_nowait(ended)
+            _end_hooks(connection.hooks, ended)
             self.receive_buffer.put_nowait(END)
 
     def _prepare(self, settings: PromptExecutionSettings | None) -> PromptExecutionSettings:
@@ -333,3 +374,12 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         if self._connection is None:
             raise RuntimeError("no open session: call create_session() or use `async with client(...)`")
         return self._connection
+
+
+def _end_hooks(hooks: Iterable[SessionHooks], ended: SessionEndedEvent | None) -> None:
+    """Tell each hook the session ended; a failing hook is logged and never keeps the end marker from the queue."""
+    for hook in hooks:
+        try:
+            hook.ended(ended)
+        except Exception:
+            logger.exception("session hook %r failed at the end of the session", hook)

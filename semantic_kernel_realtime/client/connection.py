@@ -17,6 +17,9 @@ Rules:
 - Audio the application sends at ``input_audio_sample_rate`` is converted to the codec's input rate by one
   stateful :class:`~semantic_kernel_realtime.audio.Resampler` per connection, before it is encoded.
 - An event that cannot be encoded becomes a ``SendFailedEvent`` on the receive queue; the loop goes on.
+- The session's hooks (:mod:`.hooks`) are wired in here, each only where it asked to be, so a connection
+  without hooks pays nothing for them. With DEBUG logging enabled when the connection is made, one line
+  per event sent and received names its type; otherwise no logging code runs per event.
 """
 
 from __future__ import annotations
@@ -25,18 +28,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
 from semantic_kernel_realtime.audio import Resampler
+from semantic_kernel_realtime.client.hooks import SessionHooks, call_scopes
 from semantic_kernel_realtime.client.inbound import Inbound, Subscription
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
 from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol._build import audio_bytes, pcm_audio_event
-from semantic_kernel_realtime.protocol.base import Codec, Signal
+from semantic_kernel_realtime.protocol.base import Codec, SessionConfigured, Signal
 from semantic_kernel_realtime.transports.base import Transport
 
 if TYPE_CHECKING:
@@ -45,20 +49,24 @@ if TYPE_CHECKING:
 logger = logging.getLogger("semantic_kernel_realtime.client")
 
 SignalObserver = Callable[[Signal], None]
+SentObserver = Callable[[RealtimeEvents | None, str | None], None]
 
 
 class Connection:
     """One connection: composes a transport and a codec, and runs them for a client."""
 
-    def __init__(self, client: RealtimeClientBase, transport: Transport, codec: Codec) -> None:
+    def __init__(
+        self, client: RealtimeClientBase, transport: Transport, codec: Codec, hooks: Sequence[SessionHooks] = ()
+    ) -> None:
         self.client = client
         self.transport = transport
         self.codec = codec
+        self.hooks = tuple(hooks)
         self.history = LiveChatHistory()
         self.functions = AutoFunctionCalling(
             lambda: client.kernel, lambda: client.session_settings, type(codec),
             send=client.send_buffer.put_nowait, emit=client.receive_buffer.put_nowait,
-            timeout=client.function_timeout,
+            timeout=client.function_timeout, call_scope=call_scopes(self.hooks),
         )
         self.inbound = Inbound(codec.decode, client.receive_buffer.put_nowait, lambda: client.audio_output_callback,
                                canonical=codec.canonical_type)
@@ -70,20 +78,35 @@ class Connection:
         self.unsent: RealtimeEvents | None = None
         self._signal_observers: dict[type, tuple[SignalObserver, ...]] = {}
         for observer, signal_types in ((self.history.observe, LiveChatHistory.SIGNALS),
-                                       (self.functions.observe, AutoFunctionCalling.SIGNALS)):
+                                       (self.functions.observe, AutoFunctionCalling.SIGNALS),
+                                       (_log_configured, frozenset({SessionConfigured})),
+                                       *((hook.signal, hook.signal_types) for hook in self.hooks)):
             for signal_type in signal_types:
                 self._signal_observers[signal_type] = (*self._signal_observers.get(signal_type, ()), observer)
+        debug = logger.isEnabledFor(logging.DEBUG)
+        self._sent: tuple[SentObserver, ...] = (
+            *(hook.sent for hook in self.hooks if hook.wants_sent), *((_log_sent,) if debug else ()))
+        self._hook_events: list[Subscription] = [
+            *((hook.event_types, hook.received) for hook in self.hooks if hook.event_types != frozenset()),
+            *(((None, _log_received),) if debug else ())]
+        raw = tuple(hook.message_received for hook in self.hooks if hook.wants_messages)
+        #: The transport's sink: each received message to the hooks that want raw messages, then decoded.
+        self.sink: Callable[[str | bytes], None] = _tee(raw, self.inbound.message) if raw else self.inbound.message
 
     def observe(self, observers: Sequence[Subscription]) -> None:
-        """Show received events to the signal observers first, then to ``observers`` (the application's)."""
-        self.inbound.subscribe([(type(self.codec).signal_types, self._signals), *observers])
+        """Show received events to the signal observers, then the hooks, then ``observers`` (the application's)."""
+        self.inbound.subscribe([(type(self.codec).signal_types, self._signals), *self._hook_events, *observers])
 
     async def open(self, opening: Sequence[str], carried: RealtimeEvents | None) -> None:
         """Connect, send the opening messages and the carried-over event; close again if that fails."""
         await self.transport.open()
         try:
+            for hook in self.hooks:
+                hook.opened(self)
             for message in opening:
                 await self.transport.send_text(message)
+                for sent in self._sent:
+                    sent(None, message)
             if carried is not None:
                 await self._send_one(carried)
         except BaseException:
@@ -110,7 +133,7 @@ class Connection:
     async def listen_loop(self) -> None:
         """Hand everything the transport receives to the receive path until the connection ends."""
         try:
-            await self.transport.listen(self.inbound.message)
+            await self.transport.listen(self.sink)
         finally:
             await self.inbound.finish()
 
@@ -142,16 +165,43 @@ class Connection:
             if not pcm:
                 return  # the filter holds these few samples until the next chunk
             event = pcm_audio_event(event.service_type or "", pcm)
+        message: str | None = None
         if transport.carries_audio and type(event) is RealtimeAudioEvent:
             await transport.send_audio(audio_bytes(event.audio))  # type: ignore[attr-defined]
-            return
-        await transport.send_text(self.codec.encode(event))
+        else:
+            message = self.codec.encode(event)
+            await transport.send_text(message)
+        for sent in self._sent:
+            sent(event, message)
 
     def _signals(self, event: RealtimeEvents) -> None:
         observers = self._signal_observers
         for signal in type(self.codec).signals(event):
             for observer in observers.get(type(signal), ()):
                 observer(signal)
+
+
+def _tee(observers: tuple[Callable[[str | bytes], None], ...], sink: Callable[[str | bytes], None]
+         ) -> Callable[[str | bytes], None]:
+    def message(raw: str | bytes) -> None:
+        for observer in observers:
+            observer(raw)
+        sink(raw)
+
+    return message
+
+
+def _log_configured(signal: Any) -> None:
+    logger.info("realtime session configured: model %s, voice %s, output %s, %d tools", signal.model or "?",
+                signal.voice or "?", "+".join(signal.output_modalities) or "?", len(signal.tools))
+
+
+def _log_sent(event: RealtimeEvents | None, message: str | None) -> None:
+    logger.debug("sent %s", (event.service_type or type(event).__name__) if event is not None else "an opening message")
+
+
+def _log_received(event: RealtimeEvents) -> None:
+    logger.debug("received %s", event.service_type)
 
 
 def _ending_event(task: asyncio.Task) -> SessionEndedEvent:

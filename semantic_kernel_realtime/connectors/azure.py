@@ -17,7 +17,7 @@ only in their link (see ``connectors/base.py``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, ValidationError
 from semantic_kernel.connectors.ai.open_ai.settings.azure_open_ai_settings import AzureOpenAISettings
@@ -32,6 +32,8 @@ __all__ = ["AzureRealtimeWebRTC", "AzureRealtimeWebsocket"]
 
 class _AzureConfigured(Connector):
     """The Azure fields and their environment handling; ``realtime_endpoint`` is built from them."""
+
+    MODEL_PROVIDER_NAME: ClassVar[str] = "azure.ai.openai"  # OpenTelemetry's gen_ai.provider.name
 
     endpoint: str
     deployment_name: str

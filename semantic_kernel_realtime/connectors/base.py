@@ -10,6 +10,8 @@ Rules:
 - A connector that cannot be configured (no credential, no endpoint) raises :class:`ConfigurationError`
   from its constructor, naming the environment variables that would supply what is missing: nothing
   connects without credentials.
+- With Semantic Kernel's diagnostics switch on, every session also gets the package's OpenTelemetry
+  spans and metrics (``telemetry.auto_telemetry``), as SK's own services do.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from semantic_kernel.exceptions import ServiceInitializationError
 
 from semantic_kernel_realtime import errors
 from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.connectors.endpoints import Endpoint
 from semantic_kernel_realtime.protocol.base import Codec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
+from semantic_kernel_realtime.telemetry.tracing import auto_telemetry
 from semantic_kernel_realtime.transports.base import Transport
 from semantic_kernel_realtime.transports.websocket import WebSocketTransport
 
@@ -69,3 +73,6 @@ class Connector(RealtimeClientBase):
 
     async def _create_transport(self) -> Transport:
         return await type(self).link(self, self.realtime_endpoint)
+
+    def _session_hooks(self) -> tuple[SessionHooks, ...]:
+        return (*super()._session_hooks(), *auto_telemetry(self))

@@ -10,7 +10,7 @@ only in their link (see ``connectors/base.py``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, ValidationError
 from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import OpenAISettings
@@ -27,6 +27,8 @@ __all__ = ["OpenAIRealtimeWebRTC", "OpenAIRealtimeWebsocket"]
 
 class _OpenAIConfigured(Connector):
     """The OpenAI fields and their environment handling; ``realtime_endpoint`` is built from them."""
+
+    MODEL_PROVIDER_NAME: ClassVar[str] = "openai"  # OpenTelemetry's gen_ai.provider.name
 
     api_key: SecretStr | None = Field(default=None, repr=False, exclude=True)
     base_url: str = DEFAULT_BASE_URL

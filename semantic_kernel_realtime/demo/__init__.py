@@ -1,6 +1,6 @@
-"""The offline voice-agent demo (``sk-realtime demo``) and the session-log tools behind ``replay``.
+"""The offline voice-agent demo (``sk-realtime demo``).
 
-Modules: ``agent`` (the kernel functions), ``audio`` (WAV in/out, resampling), ``session_log`` (JSONL
-recording at the transport), ``transcript`` (the printed transcript), ``timing`` (the latency table),
-``run`` (the demo), ``replay`` (re-decoding a log, the timeline plot).
+Modules: ``agent`` (the kernel functions), ``audio`` (WAV in/out, resampling), ``run`` (the demo). Recording,
+the transcript, the timing table, replay and the timeline plot are the package's own
+(:mod:`semantic_kernel_realtime.telemetry`): the demo attaches a ``Recorder`` like any application.
 """

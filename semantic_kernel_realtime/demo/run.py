@@ -1,11 +1,12 @@
-"""The demo: one synthesize_speech question, answered by a Semantic Kernel agent through a realtime session.
+"""The demo: one spoken question, answered by a Semantic Kernel agent through a realtime session.
 
 Flow: start the embedded server (or use the real service), open a realtime client registered as a
 kernel service with the demo plugin, stream the question (synthesised offline by default, or any audio
 file) into the send queue at real-time pace in 20 ms chunks (then 1 s of silence so server VAD ends the
 turn), and consume the receive queue: print the transcript, collect the answer's audio, and stop after
-the answer's ``response.done``. Everything that crossed the wire goes to the session log; the timing
-table is computed from that log.
+the answer's ``response.done``. A :class:`~semantic_kernel_realtime.telemetry.Recorder` attached to the
+client writes everything that crossed the wire to the session log; the timing table is computed from that
+log, as ``sk-realtime replay`` does.
 
 Rules:
 - Every expected failure is a :class:`DemoError`: one line, no traceback. A :class:`UsageError` (the
@@ -47,12 +48,10 @@ from semantic_kernel_realtime.demo.audio import (
     synthesize_speech,
     write_wav,
 )
-from semantic_kernel_realtime.demo.session_log import SessionLog, read_log, recording
-from semantic_kernel_realtime.demo.timing import format_timing
-from semantic_kernel_realtime.demo.transcript import TranscriptPrinter
 from semantic_kernel_realtime.errors import ConfigurationError
 from semantic_kernel_realtime.events import SessionEndedEvent
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
+from semantic_kernel_realtime.telemetry import Recorder, SessionReplay, TranscriptPrinter, format_timing, read_log
 
 __all__ = ["DemoError", "DemoResult", "UsageError", "add_demo_arguments", "demo_main", "run_demo"]
 
@@ -120,9 +119,9 @@ def connector_class(service: str, transport: str) -> type:
 
 
 def make_client(cls: type, service: str, base_url: str | None = None) -> Any:
-    """A client of ``cls`` (made recordable) for ``service``; a real service's settings come from the
-    environment, and the connector names what is missing."""
-    client_cls = recording(cls)
+    """A client of ``cls`` for ``service``; a real service's settings come from the environment, and the
+    connector names what is missing."""
+    client_cls = cls
     try:
         if service == "local":
             return client_cls(api_key="offline-demo", base_url=base_url)
@@ -169,7 +168,7 @@ def _is_final(event: Any) -> bool:
     return not any(item.get("type") == "function_call" for item in response.get("output") or [])
 
 
-async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results: list[str], log: SessionLog,
+async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results: list[str],
                           heard: asyncio.Event) -> bytes:
     """Consume the receive queue until the answer is done (over WebRTC: until its audio has played)."""
     answer = bytearray()
@@ -181,10 +180,7 @@ async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results:
         if isinstance(event, RealtimeAudioEvent):
             if media and not playing:
                 continue  # the WebRTC track carries silence between answers
-            data = event.audio.data or b""
-            answer += data
-            if media:  # track audio never crosses recv(): record it here
-                log.write_media_audio("received", data)
+            answer += event.audio.data or b""
         elif etype == SPEECH_STARTED:
             heard.set()
         elif etype == "output_audio_buffer.started":
@@ -218,11 +214,11 @@ async def _speech_was_heard(sender: asyncio.Task[None], heard: asyncio.Event) ->
 
 
 async def _converse(client: Any, kernel: Kernel, settings: Any, question: Question, printer: TranscriptPrinter,
-                    tool_results: list[str], log: SessionLog) -> bytes:
+                    tool_results: list[str]) -> bytes:
     heard = asyncio.Event()
     async with client(settings=settings, kernel=kernel):
         sender = asyncio.create_task(_stream_audio(client, question.pcm16), name="demo.audio_in")
-        receiver = asyncio.create_task(_receive_answer(client, printer, tool_results, log, heard),
+        receiver = asyncio.create_task(_receive_answer(client, printer, tool_results, heard),
                                        name="demo.receive")
         watch = asyncio.create_task(_speech_was_heard(sender, heard), name="demo.no_speech")
         tasks = (sender, receiver, watch)
@@ -259,15 +255,15 @@ async def _session(args: argparse.Namespace, question: Question, cls: type, run_
         kernel = Kernel()
         kernel.add_service(client)
         kernel.add_plugin(DemoPlugin(), PLUGIN_NAME)
-        log = stack.enter_context(SessionLog(run_log, {
+        recorder = stack.enter_context(Recorder(run_log, meta={
             "service": args.service, "transport": args.transport, "input": question.source,
             "model": client.ai_model_id, "started_at": time.time(),
         }))
-        client.record_to(log)
+        client.attach(recorder)
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
             return await asyncio.wait_for(
-                _converse(client, kernel, session_settings(args.voice), question, printer, tool_results, log),
+                _converse(client, kernel, session_settings(args.voice), question, printer, tool_results),
                 remaining)
         except asyncio.TimeoutError:
             printer.finish()
@@ -284,7 +280,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     except OSError as exc:
         raise UsageError(f"cannot create the output folder {out}: {exc.strerror}") from None
     run_log = out / f".session-{os.getpid()}.jsonl.part"
-    printer = TranscriptPrinter()
+    printer = TranscriptPrinter(codec=cls.codec_class)
     tool_results: list[str] = []
     try:
         answer = await _session(args, question, cls, run_log, printer, tool_results, started)
@@ -303,7 +299,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     write_wav(out / f".answer-{os.getpid()}.wav.part", answer)
     os.replace(out / f".answer-{os.getpid()}.wav.part", wav_path)
     os.replace(run_log, log_path)
-    timing = format_timing(read_log(log_path))
+    timing = format_timing(SessionReplay(read_log(log_path)).turns())
     return DemoResult(printer.lines, wav_path, log_path, timing, tool_results)
 
 

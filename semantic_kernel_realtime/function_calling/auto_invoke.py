@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecutionSettings
@@ -58,6 +59,7 @@ class AutoFunctionCalling:
         send: puts an event on the client's send queue (must not block).
         emit: puts an event on the client's receive queue (must not block).
         timeout: seconds a function may run before it is answered with a timeout error (None: no limit).
+        call_scope: a context each kernel function runs in, inside its task (telemetry's tool span).
     """
 
     #: The signal types :meth:`observe` acts on.
@@ -71,6 +73,7 @@ class AutoFunctionCalling:
         send: Callable[[RealtimeEvents], None],
         emit: Callable[[RealtimeEvents], None],
         timeout: float | None = 30.0,
+        call_scope: Callable[[FunctionCallContent], AbstractContextManager[Any]] | None = None,
     ) -> None:
         self._kernel = kernel
         self._settings = settings
@@ -78,6 +81,7 @@ class AutoFunctionCalling:
         self._send = send
         self._emit = emit
         self.timeout = timeout
+        self._call_scope = call_scope if call_scope is not None else _no_scope
         self.sequencer = ResponseSequencer() if codec.capabilities.response_after_tool_output else None
         self._tasks: dict[str, tuple[asyncio.Task[None], FunctionCallContent, str]] = {}
         self._seen: set[str] = set()
@@ -141,7 +145,8 @@ class AutoFunctionCalling:
         try:
             history = ChatHistory()
             invocation = kernel.invoke_function_call(call, history, function_behavior=behavior)
-            await asyncio.wait_for(invocation, self.timeout)
+            with self._call_scope(call):
+                await asyncio.wait_for(invocation, self.timeout)
             result = _last_result(history) or _result(call, "The function returned no result.")
         except asyncio.TimeoutError:
             logger.warning("function %s timed out after %s s", call.name, self.timeout)
@@ -184,6 +189,10 @@ class AutoFunctionCalling:
             entry = self._tasks.pop(call_id, None)
             if entry is not None:
                 entry[0].cancel()
+
+
+def _no_scope(call: FunctionCallContent) -> AbstractContextManager[Any]:
+    return nullcontext()
 
 
 def _result(call: FunctionCallContent, value: Any) -> FunctionResultContent:

@@ -14,6 +14,8 @@ Rules:
 - Usage is one protocol-neutral record, :class:`Usage` (defined beside the events that carry it, re-exported
   here): every codec fills it from its service's usage report and queues a ``UsageEvent`` after the event
   that carried it.
+- Times inside signals are the service's own (``audio_ms``: milliseconds on the timeline of the input audio
+  the service received); layers above map them to the client's clock.
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ __all__ = [
     "ResponseEnded",
     "ResponseStarted",
     "ServiceError",
+    "SessionConfigured",
     "Signal",
+    "SpeechStarted",
+    "SpeechStopped",
     "Usage",
     "split_function_name",
 ]
@@ -153,6 +158,41 @@ class ItemText:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The service's voice activity detection heard the user start speaking.
+
+    ``audio_ms``: where, in milliseconds on the timeline of the input audio the service received (``None``
+    when the service does not say).
+    """
+
+    audio_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStopped:
+    """The service's voice activity detection heard the user stop speaking (``audio_ms`` as in
+    :class:`SpeechStarted`: where the speech ended in the input audio)."""
+
+    audio_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfigured:
+    """The service confirmed the session's configuration (at the start, and after each update).
+
+    Each field is ``None`` (or empty) when the service did not say. ``tools`` are the tool definitions as
+    the service echoes them; ``instructions`` the system instructions (content: log it only where
+    content may be recorded).
+    """
+
+    model: str | None = None
+    voice: str | None = None
+    output_modalities: tuple[str, ...] = ()
+    tools: tuple[Any, ...] = ()
+    instructions: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceError:
     """The service reported an error (the session goes on unless it also closes)."""
 
@@ -162,6 +202,7 @@ class ServiceError:
 
 Signal = (
     CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ItemAdded | ItemRemoved | ItemText | ServiceError
+    | SpeechStarted | SpeechStopped | SessionConfigured
 )
 
 

@@ -7,6 +7,9 @@ Rules:
   the event as malformed where it matters); nothing here raises.
 - Usage: ``response.done``'s ``response.usage`` becomes a :class:`~semantic_kernel_realtime.events.Usage`
   (:func:`usage_of`), carried by :class:`ResponseEnded` (the decoder also queues it as a ``UsageEvent``).
+- Voice activity: ``input_audio_buffer.speech_started`` / ``speech_stopped`` become :class:`SpeechStarted` /
+  :class:`SpeechStopped` with ``audio_start_ms`` / ``audio_end_ms``; ``session.created`` / ``updated``
+  become :class:`SessionConfigured` (GA fields, beta ``modalities`` / ``voice`` read too).
 - Items: a GA item dict becomes an :class:`~..base.Item`; its words are the text of ``input_text`` /
   ``output_text`` parts and the transcript of audio parts, joined by spaces.
 """
@@ -28,7 +31,10 @@ from semantic_kernel_realtime.protocol.base import (
     ResponseEnded,
     ResponseStarted,
     ServiceError,
+    SessionConfigured,
     Signal,
+    SpeechStarted,
+    SpeechStopped,
 )
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
 
@@ -119,6 +125,38 @@ def _response_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     return (ResponseEnded(_str(response.get("id")), _str(response.get("status")), usage_of(response.get("usage"))),)
 
 
+def _speech_started(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    return (SpeechStarted(_ms(data.get("audio_start_ms"))),)
+
+
+def _speech_stopped(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    return (SpeechStopped(_ms(data.get("audio_end_ms"))),)
+
+
+def _ms(value: Any) -> int | None:
+    if type(value) is int:
+        return value if value >= 0 else None
+    return int(value) if type(value) is float and 0 <= value < 1e15 else None  # NaN and inf fail both tests
+
+
+def _session(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    session = data.get("session")
+    if not isinstance(session, dict):
+        return _NONE
+    audio = session.get("audio")
+    output = audio.get("output") if isinstance(audio, dict) else None
+    voice = output.get("voice") if isinstance(output, dict) else session.get("voice")
+    modalities = session.get("output_modalities", session.get("modalities"))
+    tools = session.get("tools")
+    return (SessionConfigured(
+        model=_str(session.get("model")),
+        voice=_str(voice),
+        output_modalities=tuple(m for m in modalities if type(m) is str) if isinstance(modalities, list) else (),
+        tools=tuple(tools) if isinstance(tools, list) else (),
+        instructions=_str(session.get("instructions")),
+    ),)
+
+
 def _item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     item = item_of(data.get("item"))
     if item is None:
@@ -156,6 +194,10 @@ _GA_SIGNALS: dict[str, Callable[[RealtimeEvents, dict], Sequence[Signal]]] = {
     "conversation.item.done": _item,
     "conversation.item.retrieved": _item,
     "conversation.item.deleted": _item_deleted,
+    "input_audio_buffer.speech_started": _speech_started,
+    "input_audio_buffer.speech_stopped": _speech_stopped,
+    "session.created": _session,
+    "session.updated": _session,
     "conversation.item.input_audio_transcription.completed": _text("user", "transcript"),
     "response.output_audio_transcript.done": _text("assistant", "transcript"),
     "response.output_text.done": _text("assistant", "text"),

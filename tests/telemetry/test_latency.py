@@ -1,0 +1,83 @@
+"""The per-turn latency event after a spoken question, checked against the test's own measurement.
+
+The test streams a recorded question at real-time pace in 20 ms chunks, noting when it handed each
+chunk to the client, and watches the received events itself (a synchronous observer sees each event when
+the client does): speech end = when it handed over the chunk holding the VAD's ``audio_end_ms``,
+voice-to-voice = from there to the first response audio. The ``TurnLatencyEvent`` must agree within 20 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from semantic_kernel.contents.audio_content import AudioContent
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
+
+from semantic_kernel_realtime import OpenAIRealtimeWebsocket, RealtimeExecutionSettings
+from semantic_kernel_realtime.events import TurnLatencyEvent
+from semantic_kernel_realtime.server import LocalRealtimeServer
+from semantic_kernel_realtime.server.speech.defaults import default_synthesizer, default_transcriber
+from semantic_kernel_realtime.telemetry import RealtimeTelemetry
+from tests.audio import read_wav
+from tests.openai_schema import FIXTURES
+
+CHUNK = 960  # 20 ms of PCM16 24 kHz
+
+
+@pytest.fixture(scope="module")
+def engines():
+    transcriber, synthesizer = default_transcriber(), default_synthesizer()
+    if transcriber is None or synthesizer.name != "espeak-ng":
+        pytest.skip("offline speech engines not installed")
+    return transcriber, synthesizer
+
+
+async def test_voice_to_voice_latency_agrees_with_the_tests_own_measurement_within_20_ms(engines):
+    transcriber, synthesizer = engines
+    pcm = read_wav(FIXTURES / "audio" / "weather-in-paris.pcm16-24k.wav") + bytes(CHUNK * 50)  # + 1 s silence
+    handed: list[tuple[float, int]] = []  # (when the test handed a chunk to the client, end position)
+    own: dict[str, float] = {}
+
+    def watch(event) -> None:
+        now = time.monotonic()
+        if event.service_type == "input_audio_buffer.speech_stopped":
+            own["end_ms"] = event.service_event["audio_end_ms"]
+        elif isinstance(event, RealtimeAudioEvent) and "end_ms" in own and "first_audio" not in own:
+            own["first_audio"] = now
+
+    async with LocalRealtimeServer(transcriber=transcriber, synthesizer=synthesizer) as server:
+        client = OpenAIRealtimeWebsocket(api_key="x", base_url=server.base_url)
+        client.attach(RealtimeTelemetry())
+        client.add_observer(watch)
+        settings = RealtimeExecutionSettings(input_audio_transcription={"model": "whisper-1"},
+                                             turn_detection={"type": "server_vad", "silence_duration_ms": 400})
+        async with client(settings=settings):
+
+            async def speak() -> None:
+                start = time.monotonic()
+                for index, offset in enumerate(range(0, len(pcm), CHUNK)):
+                    await asyncio.sleep(max(0.0, start + index * 0.02 - time.monotonic()))
+                    handed.append((time.monotonic(), offset + CHUNK))
+                    await client.send(RealtimeAudioEvent(audio=AudioContent(data=pcm[offset:offset + CHUNK],
+                                                                            mime_type="audio/pcm")))
+
+            async def turn() -> TurnLatencyEvent:
+                async for event in client.receive():
+                    if isinstance(event, TurnLatencyEvent):
+                        return event
+                raise AssertionError("the session ended before a turn was reported")
+
+            speaker = asyncio.create_task(speak())
+            try:
+                latency = await asyncio.wait_for(turn(), 30)
+            finally:
+                speaker.cancel()
+    speech_end = next(t for t, end in handed if end >= own["end_ms"] * 48)
+    measured_ms = (own["first_audio"] - speech_end) * 1000
+    assert latency.speech_end_source == "sent_audio"
+    assert 0 < latency.voice_to_voice_ms < 15_000
+    assert abs(latency.voice_to_voice_ms - measured_ms) <= 20, (latency.voice_to_voice_ms, measured_ms)
+    assert 0 < latency.speech_stopped_ms <= latency.transcript_ms <= latency.voice_to_voice_ms
+    assert latency.audio_out_ms > 500 and latency.usage is not None and latency.usage.output_audio_tokens > 0
