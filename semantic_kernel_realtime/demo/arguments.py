@@ -44,7 +44,8 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("log", type=Path, metavar="SESSION.jsonl", help="a session log written by a Recorder (the demo writes one)")
+    parser.add_argument("log", type=Path, metavar="SESSION.jsonl",
+                        help="a session log written by a Recorder (the demo writes one)")
     parser.add_argument("--plot", type=Path, default=None, metavar="IMAGE",
                         help="also draw the latency timeline (.png by default; .svg, .pdf...)")
     return parser
