@@ -24,7 +24,7 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent
+from semantic_kernel_realtime.events import SYNTHETIC_TYPES, MalformedServerEvent, ResponseDoneEvent, TextDoneEvent
 from semantic_kernel_realtime.protocol._build import DecodedAudioContent, pcm_audio_event
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 
@@ -34,7 +34,8 @@ pcm = st.binary(min_size=2, max_size=400).map(lambda b: b[: len(b) // 2 * 2])
 
 
 def _decode(event: dict):
-    (decoded,) = OpenAICodec().decode(orjson.dumps(event))
+    decoded, *neutral = OpenAICodec().decode(orjson.dumps(event))
+    assert all(e.service_type in SYNTHETIC_TYPES for e in neutral)  # protocol-neutral events that follow
     return decoded
 
 
@@ -96,6 +97,26 @@ def test_completed_calls(call_id, item_id, response_id, plugin, function, argume
 def test_plain_events(etype, extra):
     event = {"type": etype, "note": extra}
     _assert_twins(_decode(event), RealtimeEvent(service_type=etype, service_event=event))
+
+
+@settings(max_examples=40, deadline=None)
+@given(item_id=ids, text=words, role=st.sampled_from(["user", "assistant"]))
+def test_text_done(item_id, text, role):
+    kind, field = (("conversation.item.input_audio_transcription.completed", "transcript") if role == "user"
+                   else ("response.output_text.done", "text"))
+    event = {"type": kind, "item_id": item_id, field: text}
+    _, fast = OpenAICodec().decode(orjson.dumps(event))
+    _assert_twins(fast, TextDoneEvent(service_event=event, role=role, item_id=item_id, text=text))
+
+
+@settings(max_examples=40, deadline=None)
+@given(response_id=ids, call_ids=st.lists(ids, max_size=3), status=st.sampled_from(["completed", "cancelled"]))
+def test_response_done(response_id, call_ids, status):
+    output = [{"type": "function_call", "call_id": c, "name": "f", "arguments": "{}"} for c in call_ids]
+    event = {"type": "response.done", "response": {"id": response_id, "status": status, "output": output}}
+    _, fast = OpenAICodec().decode(orjson.dumps(event))
+    _assert_twins(fast, ResponseDoneEvent(service_event=event, response_id=response_id, status=status,
+                                          call_ids=tuple(call_ids)))
 
 
 @settings(max_examples=40, deadline=None)

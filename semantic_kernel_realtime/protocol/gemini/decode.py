@@ -17,6 +17,11 @@ Rules:
   gets ``gemini_call_<n>``) and remembers the words of the current turn, so the protocol-neutral facts a
   turn establishes (items with their final words, calls, the turn's end and usage) ride on the
   :class:`GeminiServerEvent` of the ``toolCall`` and ``turnComplete`` that settle them (``facts``).
+- The protocol-neutral events of :mod:`semantic_kernel_realtime.events` follow the message that carries
+  their fact: a ``TextDoneEvent`` for the user's words when an ``inputTranscription`` says ``finished``
+  (else when a ``toolCall`` or ``turnComplete`` settles them) and for the model's words at a ``toolCall`` or
+  ``turnComplete``; a ``ResponseDoneEvent`` (the turn's status, the calls it asked for, its usage) is the
+  last event of a message with ``turnComplete``, after the ``UsageEvent``.
 - Decoding is tolerant: a message that is not JSON or not an object, or a field a handler needs with the
   wrong type, yields a ``MalformedServerEvent`` that says why; nothing raises.
 """
@@ -38,7 +43,7 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent, Usage, UsageEvent
+from semantic_kernel_realtime.events import MalformedServerEvent, ResponseDoneEvent, TextDoneEvent, Usage, UsageEvent
 from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
 from semantic_kernel_realtime.protocol.base import (
     CallsCancelled,
@@ -71,6 +76,8 @@ _call_event = builder(RealtimeFunctionCallEvent)
 _text = builder(StreamingTextContent, choice_index=0)
 _call = builder(FunctionCallContent)
 _malformed_event = builder(MalformedServerEvent)
+_text_done_event = builder(TextDoneEvent)
+_response_done_event = builder(ResponseDoneEvent)
 
 
 def _get(data: dict, camel: str, snake: str) -> Any:
@@ -118,9 +125,9 @@ def usage_of(raw: Any) -> Usage | None:
 class Decoder:
     """Turns Gemini Live server messages into SK events, minting ids and keeping the current turn's words."""
 
-    __slots__ = ("_count", "turn_id", "user_id", "model_id", "_user_words", "_model_text", "_model_transcript",
-                 "_interrupted", "last_item_id", "minted_call_ids", "resumption_handle", "go_away_time_left",
-                 "session_id", "_mime_types")
+    __slots__ = ("_count", "turn_id", "user_id", "model_id", "_user_words", "_user_settled", "_model_text",
+                 "_model_transcript", "_interrupted", "_turn_calls", "_finished", "last_item_id", "minted_call_ids",
+                 "resumption_handle", "go_away_time_left", "session_id", "_mime_types")
 
     def __init__(self) -> None:
         self._count = 0
@@ -128,9 +135,12 @@ class Decoder:
         self.user_id: str | None = None
         self.model_id: str | None = None
         self._user_words: list[str] = []
+        self._user_settled = ""  # the user's words a finished transcription already settled
         self._model_text: list[str] = []
         self._model_transcript: list[str] = []
         self._interrupted = False
+        self._turn_calls: list[str] = []  # the calls the current turn asked for
+        self._finished: tuple[str | None, str, tuple[str, ...]] | None = None  # a turn this message ended
         #: The id of the last item the decoder placed in the conversation.
         self.last_item_id: str | None = None
         #: Call ids minted for calls that came without one (their response goes back without an id).
@@ -196,6 +206,11 @@ class Decoder:
             events.append(_malformed("usageMetadata", message, "field 'usageMetadata' must be an object"))
         if not known:
             return [_malformed(None, message, "a server message must have at least one field")]
+        finished = self._finished
+        if finished is not None:  # last, after the usage that accounts for the turn
+            self._finished = None
+            events.append(_response_done_event(service_event=message, response_id=finished[0], status=finished[1],
+                                               call_ids=finished[2], usage=usage))
         return events
 
     # -- turn bookkeeping ---------------------------------------------------------------------------
@@ -219,19 +234,25 @@ class Decoder:
         facts.append(ItemAdded(item, self.last_item_id))
         self.last_item_id = item.id
 
-    def _flush_user(self, facts: list[Signal]) -> None:
+    def _flush_user(self, facts: list[Signal], settled: list[RealtimeEvents], message: dict) -> None:
         if self.user_id is not None:
             words = "".join(self._user_words).strip()
             if words:
                 self._place(facts, Item(self.user_id, "message", "user", words))
+                if words != self._user_settled:
+                    settled.append(_text_done_event(service_event=message, role="user", item_id=self.user_id,
+                                                    text=words))
         self.user_id = None
         self._user_words = []
+        self._user_settled = ""
 
-    def _flush_model(self, facts: list[Signal]) -> None:
+    def _flush_model(self, facts: list[Signal], settled: list[RealtimeEvents], message: dict) -> None:
         if self.model_id is not None:
             words = "".join(self._model_transcript or self._model_text).strip()
             if words:
                 self._place(facts, Item(self.model_id, "message", "assistant", words))
+                settled.append(_text_done_event(service_event=message, role="assistant", item_id=self.model_id,
+                                                text=words))
         self.model_id = None
         self._model_text = []
         self._model_transcript = []
@@ -305,6 +326,11 @@ class Decoder:
             self._user_words.append(text)
             events.append(_text_event(service_type="serverContent.inputTranscription", service_event=message,
                                       text=_text(text=text, metadata={"item_id": self.user_id, "role": "user"})))
+        if value.get("finished") is True and self.user_id is not None:  # the user's words are settled now
+            words = "".join(self._user_words).strip()
+            if words and words != self._user_settled:
+                self._user_settled = words
+                events.append(_text_done_event(service_event=message, role="user", item_id=self.user_id, text=words))
 
     def _output_transcription(self, value: Any, message: dict, events: list, usage: Usage | None) -> None:
         text = self._transcript_text(value, "outputTranscription")
@@ -341,14 +367,19 @@ class Decoder:
         if not value:
             return
         facts: list[Signal] = []
-        self._flush_user(facts)
-        self._flush_model(facts)
+        settled: list[RealtimeEvents] = []
+        self._flush_user(facts, settled, message)
+        self._flush_model(facts, settled, message)
         turn_id = self.turn_id
-        facts.append(ResponseEnded(turn_id, "cancelled" if self._interrupted else "completed", usage))
+        status = "cancelled" if self._interrupted else "completed"
+        facts.append(ResponseEnded(turn_id, status, usage))
+        self._finished = (turn_id, status, tuple(self._turn_calls))
         self.turn_id = None
         self._interrupted = False
+        self._turn_calls = []
         events.append(_server_event(service_type="serverContent.turnComplete", service_event=message,
                                     turn_id=turn_id, facts=tuple(facts)))
+        events.extend(settled)
 
     # -- other fields -------------------------------------------------------------------------------
 
@@ -360,16 +391,19 @@ class Decoder:
             raise _Bad("field 'toolCall.functionCalls' must be a list")
         turn_id = self._turn()
         facts: list[Signal] = []
-        self._flush_user(facts)
-        self._flush_model(facts)
+        settled: list[RealtimeEvents] = []
+        self._flush_user(facts, settled, message)
+        self._flush_model(facts, settled, message)
         call_events = []
         for raw in calls:
             call = self._function_call(raw, turn_id)
             self._place(facts, Item(call.call_id or "", "function_call", call_id=call.call_id, name=call.name,
                                     arguments=call.arguments))  # type: ignore[arg-type]
             call_events.append(_call_event(service_type="toolCall", service_event=message, function_call=call))
+            self._turn_calls.append(call.call_id or "")
         events.append(_server_event(service_type="toolCall", service_event=message, turn_id=turn_id,
                                     facts=tuple(facts)))
+        events.extend(settled)
         events.extend(call_events)
 
     def _function_call(self, raw: Any, turn_id: str) -> FunctionCallContent:
