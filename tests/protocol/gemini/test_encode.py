@@ -85,6 +85,11 @@ def test_openai_settings_open_a_gemini_session_by_field_name():
     assert setup["generationConfig"] == {"responseModalities": ["TEXT"], "speechConfig": {
         "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}}
     assert setup["systemInstruction"] == {"parts": [{"text": "Hi"}]} and setup["inputAudioTranscription"] == {}
+    assert "outputAudioTranscription" not in setup  # a text answer has nothing to transcribe
+    # an OpenAI app answered in audio reads the answer's words: Gemini is asked to transcribe its audio too
+    spoken_settings = GeminiCodec.prepare_settings(RealtimeExecutionSettings(instructions="Hi"), None)
+    spoken = GeminiCodec.session_object(spoken_settings)
+    assert spoken["outputAudioTranscription"] == {}
 
 
 def test_audio_text_calls_results_and_raw_messages():
