@@ -3,8 +3,14 @@
 Flow: start the embedded server (or use the real service), open a realtime client registered as a
 kernel service with the demo plugin, stream the WAV into the send queue at real-time pace in 20 ms
 chunks (then 1 s of silence so server VAD ends the turn), and consume the receive queue: print the
-transcript, collect the answer's audio, and stop after the answer's ``response.done``. Everything
-that crossed the wire goes to ``session.jsonl``; the timing table is computed from that log.
+transcript, collect the answer's audio, and stop after the answer (the ``ResponseDoneEvent`` of a
+response that asked for no tool). Everything that crossed the wire goes to ``session.jsonl``; the timing
+table is computed from that log.
+
+Providers (``--provider``): ``openai`` (the OpenAI GA protocol: the embedded server's OpenAI paths, OpenAI or
+Azure OpenAI) and ``gemini`` (Gemini Live: the embedded server's Gemini path, or Google's service). The
+application side is the same for both: the settings, the plugin and the receive loop read only
+protocol-neutral events; the provider picks the connector (:data:`PROVIDERS`).
 """
 
 from __future__ import annotations
@@ -29,12 +35,28 @@ from semantic_kernel_realtime.demo.audio import CHUNK_BYTES, CHUNK_MS, AudioFile
 from semantic_kernel_realtime.demo.session_log import SessionLog, read_log, recording
 from semantic_kernel_realtime.demo.timing import format_timing
 from semantic_kernel_realtime.demo.transcript import TranscriptPrinter
-from semantic_kernel_realtime.events import SessionEndedEvent
+from semantic_kernel_realtime.events import ResponseDoneEvent, SessionEndedEvent
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
 
 DEFAULT_INPUT = Path("..") / "shared" / "fixtures" / "audio" / "whats-the-weather.pcm16-24k.wav"
 TRAILING_SILENCE_S = 1.0
 WEBRTC_MISSING = "WebRTC connectors are not available in this build"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One wire protocol the demo speaks: the real services that speak it, and the assistant's default voice."""
+
+    services: tuple[str, ...]
+    voice: str
+    transports: tuple[str, ...] = ("websocket", "webrtc")
+
+
+#: ``--provider`` -> what it allows. ``local`` (the embedded server) serves every provider.
+PROVIDERS = {
+    "openai": Provider(services=("local", "openai", "azure"), voice="marin"),
+    "gemini": Provider(services=("local", "google"), voice="Puck", transports=("websocket",)),
+}
 
 
 class DemoError(Exception):
@@ -51,10 +73,14 @@ class DemoResult:
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--service", choices=("local", "openai", "azure"), default="local",
-                        help="local: the embedded offline server (default); openai / azure: the real service "
-                             "(OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID / AZURE_OPENAI_ENDPOINT, "
-                             "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME, AZURE_OPENAI_API_KEY)")
+    parser.add_argument("--provider", choices=tuple(PROVIDERS), default=None,
+                        help="the wire protocol: openai (OpenAI Realtime GA, the default) or gemini (Google Gemini "
+                             "Live); the same agent runs on both")
+    parser.add_argument("--service", choices=("local", "openai", "azure", "google"), default="local",
+                        help="local: the embedded offline server (default); openai / azure / google: the real "
+                             "service (OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID / AZURE_OPENAI_ENDPOINT, "
+                             "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME, AZURE_OPENAI_API_KEY / GOOGLE_AI_API_KEY, "
+                             "GOOGLE_AI_GEMINI_LIVE_MODEL_ID; google implies --provider gemini)")
     parser.add_argument("--transport", choices=("websocket", "webrtc"), default="websocket",
                         help="how the client talks to the service (default: websocket)")
     parser.add_argument("--input", type=Path, default=None, metavar="WAV",
@@ -62,7 +88,8 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                              f"(default: {DEFAULT_INPUT})")
     parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                         help="where answer.wav and session.jsonl go (default: out/)")
-    parser.add_argument("--voice", default="marin", help="the assistant's voice (default: marin)")
+    parser.add_argument("--voice", default=None,
+                        help="the assistant's voice (default: marin for openai, Puck for gemini)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="give up when the answer is not done after S seconds (default: 30)")
     return parser
@@ -74,7 +101,21 @@ def default_input() -> Path:
     return next((p for p in candidates if p.is_file()), candidates[0])
 
 
+def provider_of(args: argparse.Namespace) -> str:
+    """The provider the arguments ask for (``--service google`` implies gemini); a bad pair is a DemoError."""
+    provider = getattr(args, "provider", None) or ("gemini" if args.service == "google" else "openai")
+    allowed = PROVIDERS[provider]
+    if args.service not in allowed.services:
+        raise DemoError(f"--provider {provider} runs on --service {' or '.join(allowed.services)}, "
+                        f"not {args.service}")
+    if args.transport not in allowed.transports:
+        raise DemoError(f"--provider {provider} speaks over {' or '.join(allowed.transports)} only; "
+                        f"use --transport {allowed.transports[0]}")
+    return provider
+
+
 def session_settings(voice: str) -> RealtimeExecutionSettings:
+    """The agent's settings, for every provider (a Gemini session converts them by field name)."""
     return RealtimeExecutionSettings(
         instructions=INSTRUCTIONS,
         voice=voice,
@@ -92,9 +133,11 @@ def _env(name: str) -> str:
     return value
 
 
-def connector_class(service: str, transport: str) -> type:
+def connector_class(service: str, transport: str, provider: str = "openai") -> type:
     """The connector class for ``service`` over ``transport`` (WebRTC ones are imported when present)."""
-    if transport == "webrtc":
+    if provider == "gemini":
+        from semantic_kernel_realtime.connectors.google import GoogleLiveWebsocket as cls
+    elif transport == "webrtc":
         try:
             if service == "azure":
                 from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC as cls
@@ -116,10 +159,12 @@ def check_environment(service: str) -> None:
     elif service == "azure":
         _env("AZURE_OPENAI_ENDPOINT")
         _env("AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME")
+    elif service == "google" and os.environ.get("GOOGLE_AI_USE_VERTEXAI", "").lower() not in ("1", "true"):
+        _env("GOOGLE_AI_API_KEY")
 
 
 def make_client(cls: type, service: str, base_url: str | None = None) -> Any:
-    """A client of ``cls`` (made recordable) configured for ``service``."""
+    """A client of ``cls`` (made recordable) configured for ``service`` (``base_url``: the embedded server's)."""
     client_cls = recording(cls)
     if service == "local":
         return client_cls(api_key="offline-demo", base_url=base_url)
@@ -143,14 +188,6 @@ async def _stream_audio(client: Any, pcm16: bytes) -> None:
         if delay > 0:
             await asyncio.sleep(delay)
         await client.send(RealtimeAudioEvent(audio=AudioContent(data=chunk, mime_type="audio/pcm")))
-
-
-def _is_final(event: Any) -> bool:
-    """A ``response.done`` that completed without asking for a tool: the answer."""
-    response = (event.service_event or {}).get("response") or {}
-    if response.get("status") not in (None, "completed"):
-        return response.get("status") in ("failed", "incomplete")
-    return not any(item.get("type") == "function_call" for item in response.get("output") or [])
 
 
 async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, printer: TranscriptPrinter,
@@ -177,10 +214,11 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
                     raise DemoError(f"the session ended early: {event.cause}")
                 elif isinstance(event, RealtimeFunctionResultEvent):
                     tool_results.append(str(event.function_result.result))
-                elif etype == "response.done" and _is_final(event):
-                    status = ((event.service_event or {}).get("response") or {}).get("status")
-                    if status not in (None, "completed"):
-                        raise DemoError(f"the answer ended with status {status!r}")
+                elif isinstance(event, ResponseDoneEvent):
+                    if event.status in ("failed", "incomplete"):
+                        raise DemoError(f"the answer ended with status {event.status!r}")
+                    if event.status == "cancelled" or event.asked_for_tools:
+                        continue  # barged in on, or the model goes on once the tool results are in
                     if not media:
                         break
                     answered = True  # WebRTC: the audio track still plays; wait for its end
@@ -200,13 +238,14 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, pcm16: bytes, pr
 
 async def run_demo(args: argparse.Namespace) -> DemoResult:
     started = time.monotonic()
+    provider = provider_of(args)
     input_path = args.input if args.input is not None else default_input()
     try:
         pcm16, info = read_wav_24k(input_path)
     except AudioFileError as exc:
         hint = " (the default input lives in ../shared next to the repository; pass --input WAV)"
         raise DemoError(f"{exc}{hint if args.input is None else ''}") from None
-    cls = connector_class(args.service, args.transport)
+    cls = connector_class(args.service, args.transport, provider)
     check_environment(args.service)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -218,29 +257,34 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
             from semantic_kernel_realtime.server import LocalRealtimeServer
 
             server = await stack.enter_async_context(LocalRealtimeServer(speech=True))
-            base_url = server.base_url
-            where = (f"embedded server at {server.ws_url} (offline; transcriber: "
-                     f"{getattr(server.transcriber, 'name', 'none')}, voice: {server.synthesizer.name})")
+            base_url = server.gemini_base_url if provider == "gemini" else server.base_url
+            if provider == "gemini":  # the server's judge of Gemini messages loads once, before the clock starts
+                from semantic_kernel_realtime.server.gemini.validation import load
+
+                await asyncio.get_running_loop().run_in_executor(None, load)
+            where = (f"embedded server at {base_url if provider == 'gemini' else server.ws_url} (offline; "
+                     f"transcriber: {getattr(server.transcriber, 'name', 'none')}, voice: {server.synthesizer.name})")
         else:
             where = f"{args.service} service"
         client = make_client(cls, args.service, base_url)
-        print(f"sk-realtime demo: {where}, {args.transport}")
+        print(f"sk-realtime demo: {where}, {provider}, {args.transport}")
         print(f"input: {input_path.resolve()} ({len(pcm16) / 48000:.1f} s, {info.encoding} {info.rate} Hz"
               f"{', resampled to 24 kHz' if info.rate != 24000 else ''})\n")
         kernel = Kernel()
         kernel.add_service(client)
         kernel.add_plugin(DemoPlugin(), PLUGIN_NAME)
         log = stack.enter_context(SessionLog(log_path, {
-            "service": args.service, "transport": args.transport, "input": str(input_path),
+            "service": args.service, "provider": provider, "transport": args.transport, "input": str(input_path),
             "model": client.ai_model_id, "started_at": time.time(),
         }))
         client.record_to(log)
-        printer = TranscriptPrinter()
+        printer = TranscriptPrinter(codec=cls.codec_class)
+        voice = args.voice or PROVIDERS[provider].voice
         tool_results: list[str] = []
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
             answer = await asyncio.wait_for(
-                _converse(client, kernel, session_settings(args.voice), pcm16, printer, tool_results, log), remaining)
+                _converse(client, kernel, session_settings(voice), pcm16, printer, tool_results, log), remaining)
         except asyncio.TimeoutError:
             printer.finish()
             raise DemoError(f"no complete answer within {args.timeout:.0f} s (log so far: {log_path})") from None

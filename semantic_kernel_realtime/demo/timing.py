@@ -3,17 +3,27 @@
 Clock: the log's monotonic timestamps. "Speech end" is when the client *sent* the audio at the VAD's
 ``audio_end_ms`` (input audio is streamed in real time, so that is when the user stopped talking);
 latencies are measured from there. Tool time runs from the completed call to its output being sent.
+
+The log holds wire messages, so reading it is per protocol (the meta record's ``provider``; a log without
+one is OpenAI's): :data:`TIMELINES`. Gemini Live says nothing about where speech ended, so there "speech
+end" is when the client sent the last audio chunk with sound in it before the service first answered
+(the same moment, measured on the client's side); its VAD row stays empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+from pybase64 import b64decode
 
 from semantic_kernel_realtime.demo.session_log import MEDIA_AUDIO, Record
 
 BYTES_PER_MS = 48  # PCM16 mono at 24 kHz
 OUTPUT_AUDIO = ("response.output_audio.delta", "response.audio.delta")
+#: A sent chunk whose loudest sample is below this (about -54 dBFS) holds no speech.
+SILENCE_PEAK = 64
 
 
 def _b64_bytes(text: object) -> int:
@@ -65,6 +75,13 @@ def _sent_time_of(audio_in: Sequence[tuple[float, int, int]], position_ms: float
 
 
 def timeline(records: Iterable[Record]) -> Timeline:
+    """The moments of a session log, read with its provider's :data:`TIMELINES` entry."""
+    records = list(records)
+    meta = next((r.event for r in records if r.direction == "meta"), {})
+    return TIMELINES.get(str(meta.get("provider") or "openai"), openai_timeline)(records)
+
+
+def openai_timeline(records: Iterable[Record]) -> Timeline:
     tl = Timeline()
     position = 0
     calls: dict[str, float] = {}
@@ -115,6 +132,77 @@ def timeline(records: Iterable[Record]) -> Timeline:
         elif etype == "output_audio_buffer.stopped" and tl.answer_done is not None:
             tl.answer_done = r.t  # WebRTC: the answer is done when its audio has played out
     return tl
+
+
+def _has_sound(b64: object) -> bool:
+    if not isinstance(b64, str) or not b64:
+        return False
+    samples = np.frombuffer(b64decode(b64), dtype="<i2")
+    return bool(len(samples)) and int(np.abs(samples.astype(np.int32)).max()) >= SILENCE_PEAK
+
+
+def gemini_timeline(records: Iterable[Record]) -> Timeline:
+    """Moments of a Gemini Live log: ``realtimeInput`` audio sent, transcriptions, ``toolCall`` /
+    ``toolResponse``, ``modelTurn`` audio, ``turnComplete``; speech end from the sound the client sent."""
+    tl = Timeline()
+    position = 0
+    first_sound: float | None = None
+    last_sound: float | None = None
+    calls: dict[str, float] = {}
+    turn_start: float | None = None
+    answering = False  # the service has answered the current user turn
+    for r in records:
+        event = r.event
+        if r.direction == "sent":
+            if tl.session_open is None:
+                tl.session_open = r.t
+            audio = (event.get("realtimeInput") or {}).get("audio") if isinstance(event.get("realtimeInput"),
+                                                                                   dict) else None
+            if isinstance(audio, dict):
+                size = _b64_bytes(audio.get("data"))
+                tl.audio_in.append((r.t, position, size))
+                position += size
+                if _has_sound(audio.get("data")):
+                    if answering or first_sound is None:
+                        first_sound = r.t  # the user speaks (again)
+                    last_sound, answering = r.t, False
+            response = event.get("toolResponse")
+            for answer in (response.get("functionResponses") or []) if isinstance(response, dict) else ():
+                key = str(answer.get("id") or answer.get("name"))
+                if key in calls:
+                    tl.tools.append(Span(calls.pop(key), r.t, key))
+            continue
+        if r.direction != "received":
+            continue
+        content = event.get("serverContent") if isinstance(event.get("serverContent"), dict) else {}
+        call = event.get("toolCall") if isinstance(event.get("toolCall"), dict) else None
+        parts = (content.get("modelTurn") or {}).get("parts") if isinstance(content.get("modelTurn"), dict) else None
+        if (call is not None or parts or "inputTranscription" in content) and not answering:
+            answering = True  # the first answer to what the user said: the speech ended before it
+            if first_sound is not None and last_sound is not None:
+                tl.speech.append(Span(first_sound, last_sound, "user speech"))
+            if tl.speech_end is None:
+                tl.speech_end = last_sound
+        if "inputTranscription" in content and tl.transcript_done is None:
+            tl.transcript_done = r.t
+        for raw in (call.get("functionCalls") or []) if call is not None else ():
+            if isinstance(raw, dict):
+                calls.setdefault(str(raw.get("id") or raw.get("name")), r.t)
+        for part in parts if isinstance(parts, list) else ():
+            inline = part.get("inlineData") if isinstance(part, dict) else None
+            if isinstance(inline, dict):
+                tl.audio_out.append((r.t, _b64_bytes(inline.get("data"))))
+        if call is not None or parts:
+            turn_start = r.t if turn_start is None else turn_start
+        if content.get("turnComplete"):
+            tl.responses.append(Span(turn_start if turn_start is not None else r.t, r.t, "turn"))
+            tl.answer_done, turn_start = r.t, None
+    return tl
+
+
+#: Provider (the log's meta ``provider``) -> how its wire messages become a :class:`Timeline`.
+TIMELINES: dict[str, Callable[[Iterable[Record]], Timeline]] = {"openai": openai_timeline,
+                                                                "gemini": gemini_timeline}
 
 
 def _ms(a: float | None, b: float | None) -> str:
