@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from semantic_kernel.contents.realtime_events import RealtimeEvents
     from semantic_kernel.kernel import Kernel
 
+    from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
+
 __all__ = [
     "CallCompleted",
     "CallsCancelled",
@@ -228,6 +230,12 @@ class Codec(Protocol):
     @classmethod
     def signals(cls, event: RealtimeEvents) -> Sequence[Signal]:
         """The protocol-neutral facts of a decoded event (empty for most). Never raises."""
+        ...
+
+    @classmethod
+    def close_error(cls, error: ConnectionClosedError) -> RealtimeError:
+        """What the service's close of a connection means in this protocol: a more precise typed error (a
+        refused key: ``AuthenticationError``), or ``error`` itself. Never raises."""
         ...
 
     # -- one connection ---------------------------------------------------------------------------------

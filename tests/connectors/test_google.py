@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Annotated
 
 import numpy as np
@@ -15,9 +16,16 @@ from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, Realtim
 from semantic_kernel.exceptions import ServiceInitializationError
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime import AuthenticationError, GoogleLiveExecutionSettings, GoogleLiveWebsocket, UsageEvent
+from semantic_kernel_realtime import (
+    AuthenticationError,
+    ConnectionClosedError,
+    GoogleLiveExecutionSettings,
+    GoogleLiveWebsocket,
+    SessionEndedEvent,
+    UsageEvent,
+)
 from semantic_kernel_realtime.connectors.endpoints import VertexEndpoint
-from tests.connectors.gemini_peer import GeminiPeer
+from tests.connectors.gemini_peer import BAD_KEY_CLOSE, GeminiPeer
 from tests.gemini_schema import validate_client_message, validate_server_message
 
 
@@ -171,3 +179,45 @@ async def test_vertex_fetches_a_token_on_every_connect():
     assert seen == ["Bearer tok-1", "Bearer tok-2"]
     assert peer.path.endswith("/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent")
     assert "tok" not in repr(VertexEndpoint(region="r", token_provider=provider))
+
+
+REFUSALS = [BAD_KEY_CLOSE, (1008, "Request had invalid authentication credentials.")]  # a close reason: <= 123 bytes
+
+
+@pytest.mark.parametrize("code, reason", REFUSALS, ids=["1007-api-key", "1008-credentials"])
+async def test_a_key_refused_after_setup_ends_the_session_with_an_authentication_error(caplog, code, reason):
+    caplog.set_level(logging.DEBUG)  # the handshake's headers are logged at DEBUG: the key must not be
+    async with GeminiPeer(api_key="right", refuse_after_setup=(code, reason)) as peer:
+        client = GoogleLiveWebsocket(api_key="wrong-secret-key", base_url=peer.base_url)
+        async with client(settings=GoogleLiveExecutionSettings(instructions="Be brief.")):
+            events = [event async for event in client.receive()]
+        assert "setup" in await peer.next_received()
+    (ended,) = [e for e in events if isinstance(e, SessionEndedEvent)]
+    assert isinstance(ended.error, AuthenticationError) and not ended.retryable and not ended.error.retryable
+    assert (ended.error.code, ended.error.reason) == (code, reason) and reason in ended.cause
+    logged = _client_log(caplog)
+    for text in (ended.cause, str(ended.error), repr(ended), logged, repr(client)):
+        assert "wrong-secret-key" not in text
+    assert "x-goog-api-key: [redacted]" in logged.lower()  # the header was logged at DEBUG, its value not
+
+
+def _client_log(caplog) -> str:
+    """What this side logged (the scripted peer's own server logs what it received: not ours)."""
+    return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server"))
+
+
+async def test_a_close_reason_that_echoes_the_key_is_redacted(caplog):
+    async with GeminiPeer(api_key="right", refuse_after_setup=(1007, "API key not valid: wrong-secret-key")) as peer:
+        client = GoogleLiveWebsocket(api_key="wrong-secret-key", base_url=peer.base_url)
+        async with client():
+            (ended,) = [e async for e in client.receive() if isinstance(e, SessionEndedEvent)]
+    assert isinstance(ended.error, AuthenticationError) and "[redacted]" in ended.cause
+    assert "wrong-secret-key" not in ended.cause + str(ended.error.reason) + _client_log(caplog)
+
+
+async def test_other_closes_stay_connection_closed_errors():
+    async with GeminiPeer(api_key="right", refuse_after_setup=(1011, "Internal error encountered.")) as peer:
+        client = GoogleLiveWebsocket(api_key="wrong", base_url=peer.base_url)
+        async with client():
+            (ended,) = [e async for e in client.receive() if isinstance(e, SessionEndedEvent)]
+    assert type(ended.error) is ConnectionClosedError and ended.retryable and ended.error.code == 1011

@@ -136,3 +136,18 @@ def test_what_cannot_be_sent_raises_encode_error(event, cause):
 def test_unknown_modality_is_refused():
     with pytest.raises(EncodeError, match="modality"):
         GeminiCodec.session_object(GoogleLiveExecutionSettings(response_modalities=["video"]))
+
+
+def test_a_close_that_names_the_key_is_the_service_refusing_it():
+    from semantic_kernel_realtime.errors import AuthenticationError, ConnectionClosedError
+    from semantic_kernel_realtime.protocol.openai import OpenAICodec
+
+    bad_key = ConnectionClosedError("closed", code=1007, reason="API key not valid. Please pass a valid API key.")
+    refused = GeminiCodec.close_error(bad_key)
+    assert isinstance(refused, AuthenticationError) and not refused.retryable and refused.code == 1007
+    assert "API key not valid" in str(refused) and refused.reason == bad_key.reason
+    no_model = ConnectionClosedError("closed", code=1008, reason="models/x is not found for API version v1beta")
+    lost = ConnectionClosedError("lost", code=1011, reason="Internal error encountered.")
+    assert GeminiCodec.close_error(no_model) is no_model and not no_model.retryable  # final, but not the key
+    assert GeminiCodec.close_error(lost) is lost and lost.retryable
+    assert OpenAICodec.close_error(bad_key) is bad_key  # OpenAI refuses keys at the handshake
