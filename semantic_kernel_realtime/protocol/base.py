@@ -67,6 +67,10 @@ class Capabilities:
     """PCM16 mono rate of the output audio it sends."""
     resumable: bool = False
     """True when the service can resume a session on a new connection by a handle."""
+    reconfigurable: bool = True
+    """True when a running session takes a new configuration (OpenAI's ``session.update``); False when the
+    service configures a session only as it opens (Gemini's ``setup``): a settings update is then refused
+    with a ``SendFailedEvent`` and a kernel change needs none (the kernel is read per call)."""
 
 
 def split_function_name(wire_name: str) -> tuple[str | None, str]:

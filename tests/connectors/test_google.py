@@ -19,8 +19,10 @@ from semantic_kernel.functions import kernel_function
 from semantic_kernel_realtime import (
     AuthenticationError,
     ConnectionClosedError,
+    EncodeError,
     GoogleLiveExecutionSettings,
     GoogleLiveWebsocket,
+    SendFailedEvent,
     SessionEndedEvent,
     UsageEvent,
 )
@@ -221,3 +223,47 @@ async def test_other_closes_stay_connection_closed_errors():
         async with client():
             (ended,) = [e async for e in client.receive() if isinstance(e, SessionEndedEvent)]
     assert type(ended.error) is ConnectionClosedError and ended.retryable and ended.error.code == 1011
+
+
+class RainyTools:
+    @kernel_function(description="Get the weather for a city.")
+    def get_weather(self, city: Annotated[str, "The city"]) -> str:
+        return f"Rainy in {city}."
+
+
+async def test_new_settings_are_refused_saying_what_to_do_and_a_kernel_swap_needs_no_update():
+    first, second = Kernel(), Kernel()
+    first.add_plugin(Tools(), "tools")
+    second.add_plugin(RainyTools(), "tools")
+    async with GeminiPeer() as peer:
+        client = GoogleLiveWebsocket(api_key="k", base_url=peer.base_url)
+        settings = GoogleLiveExecutionSettings(function_choice_behavior=FunctionChoiceBehavior.Auto())
+        async with client(settings=settings, kernel=first):
+            await _next(peer, "setup")
+            opened = client.session_settings
+            await client.update_session(settings=GoogleLiveExecutionSettings(instructions="Be terse."))
+            failed = await anext(e async for e in client.receive() if isinstance(e, SendFailedEvent))
+            assert isinstance(failed.error, EncodeError) and failed.cause == str(failed.error)
+            for advice in ("only in its opening 'setup'", "open a new session with the new settings",
+                           "session_resumption={'handle': client.decoder.resumption_handle}"):
+                assert advice in failed.cause
+            assert client.session_settings is opened  # what the service still runs
+
+            await client.update_session(kernel=second)  # a hand-off: the next call runs on the new kernel
+            await peer.send({"toolCall": {"functionCalls": [{"id": "c1", "name": "tools-get_weather",
+                                                             "args": {"city": "Rome"}}]}})
+            async for event in client.receive():
+                assert not isinstance(event, SendFailedEvent), event.cause
+                if isinstance(event, RealtimeFunctionResultEvent):
+                    assert event.function_result.result == "Rainy in Rome."
+                    break
+            response = (await _next(peer, "toolResponse"))["toolResponse"]["functionResponses"][0]
+            assert response["response"] == {"output": "Rainy in Rome."}
+            assert not [m for m in _drain(peer.received) if "setup" in m or "clientContent" in m]
+
+
+def _drain(queue: asyncio.Queue) -> list[dict]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

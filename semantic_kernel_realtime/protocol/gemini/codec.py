@@ -54,7 +54,7 @@ class GeminiCodec:
 
     capabilities: ClassVar[Capabilities] = Capabilities(
         name="gemini-live", response_after_tool_output=False, input_sample_rate=16_000, output_sample_rate=24_000,
-        resumable=True,
+        resumable=True, reconfigurable=False,
     )
     settings_class: ClassVar[type[PromptExecutionSettings]] = GoogleLiveExecutionSettings
     signal_types: ClassVar[frozenset[str]] = _signals.SIGNAL_TYPES
