@@ -123,7 +123,7 @@ def test_a_call_that_came_without_an_id_is_answered_without_one():
 
 
 @pytest.mark.parametrize("event, cause", [
-    (GeminiCodec.session_update(GoogleLiveExecutionSettings()), "cannot reconfigure"),
+    (GeminiCodec.session_update(GoogleLiveExecutionSettings()), "cannot change a running one"),
     (RealtimeEvent(service_type="response.create"), "not a Gemini Live client message"),
     (RealtimeEvent(service_type="setup", service_event=[1]), "must be a mapping"),
     (RealtimeAudioEvent(audio=AudioContent(data=b"", mime_type="audio/pcm")), "no audio"),
