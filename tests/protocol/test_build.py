@@ -26,6 +26,7 @@ from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
 from semantic_kernel_realtime.events import SYNTHETIC_TYPES, MalformedServerEvent, ResponseDoneEvent, TextDoneEvent
 from semantic_kernel_realtime.protocol._build import DecodedAudioContent, pcm_audio_event
+from semantic_kernel_realtime.protocol.gemini import GeminiCodec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 
 ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
@@ -127,3 +128,28 @@ def test_malformed_events(delta):
     fast = _decode(event)
     assert isinstance(fast, MalformedServerEvent)
     _assert_twins(fast, MalformedServerEvent(service_type=event["type"], service_event=event, cause=fast.cause))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=pcm, mime=st.sampled_from(["audio/pcm;rate=24000", "audio/pcm", None]))
+def test_gemini_output_audio(data, mime):
+    inline = {"data": base64.b64encode(data).decode()} | ({"mimeType": mime} if mime else {})
+    message = {"serverContent": {"modelTurn": {"parts": [{"inlineData": inline}]}}}
+    (fast,) = GeminiCodec().decode(orjson.dumps(message))
+    twin_audio = DecodedAudioContent(data=data, data_format="base64", mime_type="audio/pcm")
+    _assert_twins(fast, RealtimeAudioEvent(service_type="serverContent.modelTurn.inlineData", service_event=message,
+                                           audio=twin_audio))
+    assert fast.audio.data == data
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=words.filter(bool), field=st.sampled_from(["inputTranscription", "outputTranscription"]))
+def test_gemini_transcriptions(text, field):
+    message = {"serverContent": {field: {"text": text}}}
+    (fast,) = GeminiCodec().decode(orjson.dumps(message))
+    role = "user" if field == "inputTranscription" else "assistant"
+    item_id = fast.text.metadata["item_id"]
+    twin = RealtimeTextEvent(service_type=f"serverContent.{field}", service_event=message, text=StreamingTextContent(
+        choice_index=0, text=text, metadata={"item_id": item_id, "role": role}))
+    _assert_twins(fast, twin)
+    _assert_twins(fast.text, twin.text)

@@ -197,3 +197,23 @@ def test_text_and_function_call_event_types():
     assert isinstance(events[0], RealtimeTextEvent) and events[0].service_type == "serverContent.modelTurn.text"
     events = GeminiCodec().decoder.decode({"toolCall": {"functionCalls": [{"id": "x", "name": "f"}]}})
     assert isinstance(events[1], RealtimeFunctionCallEvent) and events[1].function_call.arguments == "{}"
+
+
+@pytest.mark.parametrize("message, cause", [
+    ({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": "not base64!"}}]}}}, "not valid base64"),
+    ({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": 7}}]}}}, "must be a string"),
+    ({"serverContent": {"outputTranscription": {"text": 7}}}, "outputTranscription.text' must be a string"),
+    ({"serverContent": {"inputTranscription": "hello"}}, "inputTranscription' must be an object"),
+])
+def test_the_short_path_leaves_what_it_refuses_to_the_general_path(message, cause):
+    (event,) = GeminiCodec().decode(orjson.dumps(message))
+    assert isinstance(event, MalformedServerEvent) and cause in event.cause and event.service_event == message
+
+
+def test_the_short_path_decodes_as_the_general_path_does():
+    audio = {"inlineData": {"mimeType": ["odd"], "data": base64.b64encode(b"\x01\x00").decode()}}
+    for message in ({"serverContent": {"modelTurn": {"parts": [audio]}}},
+                    {"serverContent": {"outputTranscription": {"text": ""}}},
+                    {"serverContent": {"inputTranscription": {"text": "Hi", "finished": True}}}):
+        short, general = GeminiCodec().decode(orjson.dumps(message)), GeminiCodec().decoder.decode(message)
+        assert [(type(e), e.service_type) for e in short] == [(type(e), e.service_type) for e in general], message
