@@ -22,8 +22,11 @@ from semantic_kernel_realtime import (
     EncodeError,
     GoogleLiveExecutionSettings,
     GoogleLiveWebsocket,
+    MalformedServerEvent,
+    ResponseDoneEvent,
     SendFailedEvent,
     SessionEndedEvent,
+    TextDoneEvent,
     UsageEvent,
 )
 from semantic_kernel_realtime.connectors.endpoints import VertexEndpoint
@@ -267,3 +270,27 @@ def _drain(queue: asyncio.Queue) -> list[dict]:
     while not queue.empty():
         items.append(queue.get_nowait())
     return items
+
+
+async def test_unknown_and_malformed_messages_are_error_events_and_the_session_goes_on():
+    async with GeminiPeer() as peer:
+        client = GoogleLiveWebsocket(api_key="k", base_url=peer.base_url)
+        async with client(settings=GoogleLiveExecutionSettings(output_audio_transcription=True)):
+            await peer.connected.wait()
+            await peer.connection.send(b"not json {")
+            await peer.send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": "no base64!"}}]}}})
+            await peer.send({"somethingNew": {"x": 1}})
+            await peer.send({"serverContent": {"outputTranscription": {"text": "Still here."}}})
+            await peer.send({"serverContent": {"turnComplete": True}})
+            seen = []
+            async for event in client.receive():
+                seen.append(event)
+                if isinstance(event, ResponseDoneEvent):
+                    break
+            assert client.is_open
+        malformed = [e for e in seen if isinstance(e, MalformedServerEvent)]
+        assert [("invalid JSON" in e.cause, "not valid base64" in e.cause) for e in malformed] == [(True, False),
+                                                                                                  (False, True)]
+        assert any(e.service_type == "somethingNew" for e in seen)
+        assert [(e.role, e.text) for e in seen if isinstance(e, TextDoneEvent)] == [("assistant", "Still here.")]
+        assert not any(isinstance(e, SessionEndedEvent) for e in seen)

@@ -3,7 +3,8 @@
 
 A spoken question (24 kHz, and the same recording at 16 kHz, sent with ``input_audio_sample_rate=16000``: the
 client converts it to each service's rate) is transcribed, the kernel function runs with the city, the spoken
-answer arrives with its words, and usage is reported. Only the connector differs; the app names no wire event.
+answer arrives with its words, and usage is reported; the shared 16 kHz recording (a statement, not a question) is
+transcribed and answered without a tool. Only the connector differs; the app names no wire event.
 """
 
 from __future__ import annotations
@@ -75,3 +76,20 @@ def test_the_app_names_no_provider_and_no_wire_event():
     named = sorted(name for name in wire_names if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", code))
     assert not named, f"the app reads wire names: {named}"
     assert not re.search(r"OpenAI|Google|Gemini|Azure", code), "the app must not name a provider"
+
+
+@pytest.mark.parametrize("provider", sorted(CONNECTORS))
+async def test_the_shared_16khz_recording_is_transcribed_on_both_providers(provider):
+    path = FIXTURES / "audio" / "sun-rises.pcm16-16k.wav"
+    if not path.exists():
+        pytest.skip(f"fixture missing: {path}")
+    with wave.open(str(path)) as wav:
+        assert wav.getframerate() == 16000
+        pcm = wav.readframes(wav.getnframes())
+    async with LocalRealtimeServer(api_key="local") as server:
+        if server.transcriber is None:
+            pytest.skip("no offline speech recogniser installed")
+        answer = await voice_app.ask(CONNECTORS[provider](server, 16000), pcm, WeatherPlugin())
+    assert "sun" in answer.heard.lower() and "east" in answer.heard.lower()
+    assert answer.responses[-1].status == "completed" and not answer.tool_results  # a statement: no tool
+    assert answer.said and answer.audio_bytes > 0 and answer.usage
