@@ -164,7 +164,7 @@ def check_environment(service: str) -> None:
 
 
 def make_client(cls: type, service: str, base_url: str | None = None) -> Any:
-    """A client of ``cls`` (made recordable) configured for ``service`` (``base_url``: the embedded server's)."""
+    """A client of ``cls`` (made recordable) configured for ``service``."""
     client_cls = recording(cls)
     if service == "local":
         return client_cls(api_key="offline-demo", base_url=base_url)
