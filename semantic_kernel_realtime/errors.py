@@ -28,9 +28,10 @@ __all__ = [
     "TransportError",
 ]
 
-#: Close codes that end a session for good: a policy violation, unsupported data, and the service's own
-#: refusals (4000 range). A network loss (1006) or an abnormal server close (1011) may be retried.
-_FINAL_CLOSE_CODES = frozenset({1003, 1008, 4000, 4001, 4003})
+#: Close codes that end a session for good: unsupported or invalid data, a policy violation, and the service's
+#: own refusals (4000 range): the same request would be refused again. A network loss (1006) or an abnormal
+#: server close (1011) may be retried.
+_FINAL_CLOSE_CODES = frozenset({1003, 1007, 1008, 4000, 4001, 4003})
 
 
 class RealtimeError(Exception):
@@ -78,13 +79,16 @@ class ConnectionFailedError(TransportError):
 
     retryable = True
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None,
+                 reason: str | None = None) -> None:
+        super().__init__(message, code=code, reason=reason)
         self.status = status
 
 
 class AuthenticationError(ConnectionFailedError):
-    """The service refused the credentials (HTTP 401/403). Not retryable: fix the key or token."""
+    """The service refused the credentials: HTTP 401/403 at the handshake (``status``), or a close right after
+    the session's configuration that says so (``code`` / ``reason``: Gemini Live accepts the WebSocket, then
+    closes with 1007 or 1008 naming the API key). Not retryable: fix the key or token."""
 
     retryable = False
 

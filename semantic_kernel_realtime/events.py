@@ -8,6 +8,11 @@ Rules:
   names (``reason`` of :class:`SessionEndedEvent`, ``message`` of :class:`SendFailedEvent`, ``problem`` of
   :class:`MalformedServerEvent`) are accepted when building and readable as aliases.
 - Match these events with ``isinstance``; the type names are for logs and recordings.
+- Three of them are the protocol-neutral facts an application reads the same way on every provider, so
+  its receive loop needs no wire name: :class:`UsageEvent` (tokens), :class:`TextDoneEvent` (an item's
+  final words: the user's transcript, the answer's transcript) and :class:`ResponseDoneEvent` (the model
+  finished a response; whether it asked for tools). Every codec queues them right after the wire
+  message that carried the fact.
 - The end of a session is the :class:`SessionEnd` marker (its one instance is :data:`END`): the last thing
   a session puts on the receive queue. ``receive()`` stops at it; a reader of ``receive_buffer`` tests
   ``isinstance(item, SessionEnd)``.
@@ -36,10 +41,14 @@ __all__ = [
     "TURN_LATENCY",
     "UNPARSABLE",
     "USAGE",
+    "RESPONSE_DONE",
+    "TEXT_DONE",
     "MalformedServerEvent",
+    "ResponseDoneEvent",
     "SendFailedEvent",
     "SessionEnd",
     "SessionEndedEvent",
+    "TextDoneEvent",
     "ToolTiming",
     "TurnLatencyEvent",
     "Usage",
@@ -67,9 +76,13 @@ SESSION_LOG = "client.session_log"
 CONNECTION = "client.connection"
 #: :class:`TurnLatencyEvent`.
 TURN_LATENCY = "client.turn_latency"
+#: :class:`TextDoneEvent`.
+TEXT_DONE = "client.text_done"
+#: :class:`ResponseDoneEvent`.
+RESPONSE_DONE = "client.response_done"
 
 SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE, USAGE, TURN_LATENCY,
-                             SESSION_LOG, CONNECTION})
+                             SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +170,46 @@ class UsageEvent(RealtimeEvent):
     cause: str = "the service reported the tokens a response used"
 
 
+class TextDoneEvent(RealtimeEvent):
+    """The final words of one conversation item: the user's transcript, or the assistant's text or audio
+    transcript. Queued right after the event that settled them, on every provider.
+
+    ``role`` is ``user`` or ``assistant``; ``item_id`` the item the streamed ``RealtimeTextEvent`` deltas carried
+    in their metadata (the same id); ``text`` the whole words (the deltas joined, as the service settled them);
+    ``service_event`` the message that settled them. An item's words may be settled again (a later event
+    for the same ``item_id`` replaces the earlier words).
+    """
+
+    service_type: str | None = TEXT_DONE
+    role: str
+    item_id: str | None = None
+    text: str = ""
+    cause: str = "the service settled an item's words"
+
+
+class ResponseDoneEvent(RealtimeEvent):
+    """The model finished a response (OpenAI) or a model turn (Gemini): the last event its message yields.
+
+    ``status``: ``completed``, ``cancelled`` (a barge-in interrupted it), ``failed`` or ``incomplete``.
+    ``call_ids``: the function calls it asked for; when there are any, function calling answers them and
+    the model goes on in a next response, so the *answer* is the response that ends without calls.
+    ``usage``: its tokens when the service reported them with it (also queued as a :class:`UsageEvent`
+    just before); ``response_id``: the response id (OpenAI) or the turn's local id (Gemini).
+    """
+
+    service_type: str | None = RESPONSE_DONE
+    response_id: str | None = None
+    status: str | None = None
+    call_ids: tuple[str, ...] = ()
+    usage: Usage | None = None
+    cause: str = "the model finished a response"
+
+    @property
+    def asked_for_tools(self) -> bool:
+        """True when the response asked for function calls (the model continues after their results)."""
+        return bool(self.call_ids)
+
+
 class ToolTiming(BaseModel):
     """One tool call of a turn: from the model's completed call to its output being sent (client clock)."""
 
@@ -177,7 +230,9 @@ class TurnLatencyEvent(RealtimeEvent):
 
     *Speech end* is when the client sent the input audio in which the service's voice activity detection
     placed the end of speech (``speech_end_source == "sent_audio"``); when input audio did not pass the send
-    queue (a WebRTC microphone track), it is when the speech-stopped event arrived (``"speech_stopped"``).
+    queue (a WebRTC microphone track), it is when the speech-stopped event arrived (``"speech_stopped"``);
+    when the service places no end of speech (Gemini Live), it is when the client sent the last input audio
+    with sound in it before the service first showed it heard the user (``"sent_sound"``).
     A turn without speech (text input) has ``speech_end_source is None`` and no speech figures.
 
     ``voice_to_voice_ms``: speech end -> the first response audio received (what a user waits).

@@ -260,12 +260,20 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         create_response: bool = False,
         **kwargs: Any,
     ) -> None:
-        """Send a new session config (tools recomputed from the kernel) and/or more history, in queue order."""
+        """Send a new session config (tools recomputed from the kernel) and/or more history, in queue order.
+
+        A service that configures sessions only as they open (``capabilities.reconfigurable`` False: Gemini
+        Live) refuses new settings with a ``SendFailedEvent`` that says what to do instead, and keeps
+        :attr:`session_settings`; a kernel or plugin change sends nothing there (the kernel is read per call).
+        """
         self._apply_kwargs(kwargs)
         codec_class = self._codec_class()
-        if settings is not None or "kernel" in kwargs or "plugins" in kwargs:
-            self._session_settings = self._prepare(settings if settings is not None else self._session_settings)
-            await self.send(codec_class.session_update(self._session_settings))
+        reconfigurable = codec_class.capabilities.reconfigurable
+        if settings is not None or (reconfigurable and ("kernel" in kwargs or "plugins" in kwargs)):
+            prepared = self._prepare(settings if settings is not None else self._session_settings)
+            if reconfigurable:
+                self._session_settings = prepared
+            await self.send(codec_class.session_update(prepared))
         for event in codec_class.history(chat_history):
             await self.send(event)
         if create_response:

@@ -13,7 +13,9 @@ Rules:
 - :meth:`run` runs both loops until either ends (service close, network error, a close by the client),
   stops the other, closes the transport, stops function calling, and returns the
   :class:`~semantic_kernel_realtime.events.SessionEndedEvent` that says why, or ``None`` when the client
-  closed. An event whose send failed on a broken connection is left in :attr:`unsent`.
+  closed. A close by the service is read by the codec (``close_error``: e.g. Gemini's refusal of a key after
+  ``setup`` is an ``AuthenticationError``). An event whose send failed on a broken connection is left in
+  :attr:`unsent`.
 - Audio the application sends at ``input_audio_sample_rate`` is converted to the codec's input rate by one
   stateful :class:`~semantic_kernel_realtime.audio.Resampler` per connection, before it is encoded.
 - An event that cannot be encoded becomes a ``SendFailedEvent`` on the receive queue; the loop goes on.
@@ -109,6 +111,9 @@ class Connection:
                     sent(None, message)
             if carried is not None:
                 await self._send_one(carried)
+        except ConnectionClosedError as exc:
+            await self.transport.close()
+            raise type(self.codec).close_error(exc) from None
         except BaseException:
             await self.transport.close()
             raise
@@ -147,7 +152,7 @@ class Connection:
         try:
             done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
             if not self.closing:
-                ended = _ending_event(next(iter(done)))
+                ended = _ending_event(next(iter(done)), type(self.codec))
         finally:
             for task in loops:
                 task.cancel()
@@ -204,12 +209,14 @@ def _log_received(event: RealtimeEvents) -> None:
     logger.debug("received %s", event.service_type)
 
 
-def _ending_event(task: asyncio.Task) -> SessionEndedEvent:
+def _ending_event(task: asyncio.Task, codec_class: type[Codec]) -> SessionEndedEvent:
     if task.cancelled():
         return SessionEndedEvent(cause="the session was cancelled")
     exc = task.exception()
     if isinstance(exc, ConnectionClosedError):
-        return SessionEndedEvent(cause=str(exc), clean=exc.clean, retryable=exc.retryable, error=exc)
+        error = codec_class.close_error(exc)
+        return SessionEndedEvent(cause=str(error), clean=getattr(error, "clean", False), retryable=error.retryable,
+                                 error=error)
     if exc is not None:
         return SessionEndedEvent(cause=f"{type(exc).__name__}: {exc}", retryable=getattr(exc, "retryable", False),
                                  error=exc)

@@ -19,10 +19,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
-from semantic_kernel.exceptions import ServiceInitializationError
 from semantic_kernel.kernel_pydantic import KernelBaseSettings
 
-from semantic_kernel_realtime.connectors.base import Connector, websocket_link
+from semantic_kernel_realtime.connectors.base import ConfigurationError, Connector, websocket_link
 from semantic_kernel_realtime.connectors.endpoints import GeminiEndpoint, VertexEndpoint
 from semantic_kernel_realtime.protocol.base import Codec
 from semantic_kernel_realtime.protocol.gemini import DEFAULT_MODEL, GeminiCodec
@@ -84,13 +83,17 @@ class GoogleLiveWebsocket(Connector):
         region = cloud_region or env.cloud_region
         if vertex:
             if not project or not region:
-                raise ServiceInitializationError(
-                    "Vertex AI needs cloud_project_id and cloud_region (or GOOGLE_AI_CLOUD_PROJECT_ID and "
-                    "GOOGLE_AI_CLOUD_REGION)")
+                raise ConfigurationError(
+                    "Vertex AI needs cloud_project_id and cloud_region: set GOOGLE_AI_CLOUD_PROJECT_ID and "
+                    "GOOGLE_AI_CLOUD_REGION (environment or .env file) or pass them",
+                    environment_variables=("GOOGLE_AI_CLOUD_PROJECT_ID", "GOOGLE_AI_CLOUD_REGION"))
             if "/" not in model:
                 model = f"projects/{project}/locations/{region}/publishers/google/models/{model}"
         elif key is None and not kwargs.get("base_url"):
-            raise ServiceInitializationError("the Gemini API needs an api_key (or GOOGLE_AI_API_KEY)")
+            raise ConfigurationError(
+                f"{type(self).__name__} needs a Gemini API key: set GOOGLE_AI_API_KEY (environment or .env file) "
+                f"or pass api_key=... (or use Vertex AI: GOOGLE_AI_USE_VERTEXAI)",
+                environment_variables=("GOOGLE_AI_API_KEY",))
         super().__init__(
             ai_model_id=model,
             service_id=service_id or model.rpartition("/")[2],

@@ -12,6 +12,8 @@ from pathlib import Path
 
 #: The question the demo asks by default, synthesised offline (``demo.audio.spoken``).
 DEFAULT_QUESTION = "What's the weather like in San Francisco, California?"
+#: ``--provider`` values: the wire protocols the demo speaks (what each allows: ``demo.run.PROVIDERS``).
+PROVIDER_NAMES = ("openai", "gemini")
 
 
 def _positive_seconds(value: str) -> float:
@@ -25,10 +27,14 @@ def _positive_seconds(value: str) -> float:
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--service", choices=("local", "openai", "azure"), default="local",
-                        help="local: the embedded offline server (default); openai / azure: the real service "
-                             "(OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID / AZURE_OPENAI_ENDPOINT, "
-                             "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME, AZURE_OPENAI_API_KEY)")
+    parser.add_argument("--provider", choices=PROVIDER_NAMES, default=None,
+                        help="the wire protocol: openai (OpenAI Realtime GA, the default) or gemini (Google Gemini "
+                             "Live); the same agent runs on both")
+    parser.add_argument("--service", choices=("local", "openai", "azure", "google"), default="local",
+                        help="local: the embedded offline server (default); openai / azure / google: the real "
+                             "service (OPENAI_API_KEY, OPENAI_REALTIME_MODEL_ID / AZURE_OPENAI_ENDPOINT, "
+                             "AZURE_OPENAI_REALTIME_DEPLOYMENT_NAME, AZURE_OPENAI_API_KEY / GOOGLE_AI_API_KEY, "
+                             "GOOGLE_AI_GEMINI_LIVE_MODEL_ID; google implies --provider gemini)")
     parser.add_argument("--transport", choices=("websocket", "webrtc"), default="websocket",
                         help="how the client talks to the service (default: websocket)")
     parser.add_argument("--input", type=Path, default=None, metavar="AUDIO",
@@ -37,7 +43,8 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--out", type=Path, default=Path("out"), metavar="DIR",
                         help="where answer.wav and session.jsonl go (default: out/; a failed run leaves "
                              "session.failed.jsonl and keeps the last good files)")
-    parser.add_argument("--voice", default="marin", help="the assistant's voice (default: marin)")
+    parser.add_argument("--voice", default=None,
+                        help="the assistant's voice (default: marin for openai, Puck for gemini)")
     parser.add_argument("--timeout", type=_positive_seconds, default=30.0, metavar="S",
                         help="give up when the answer is not done after S seconds (default: 30)")
     return parser

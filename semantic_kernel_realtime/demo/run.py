@@ -4,9 +4,14 @@ Flow: start the embedded server (or use the real service), open a realtime clien
 kernel service with the demo plugin, stream the question (synthesised offline by default, or any audio
 file) into the send queue at real-time pace in 20 ms chunks (then 1 s of silence so server VAD ends the
 turn), and consume the receive queue: print the transcript, collect the answer's audio, and stop after
-the answer's ``response.done``. A :class:`~semantic_kernel_realtime.telemetry.Recorder` attached to the
-client writes everything that crossed the wire to the session log; the timing table is computed from that
-log, as ``sk-realtime replay`` does.
+the answer (the ``ResponseDoneEvent`` of a response that asked for no tool). A
+:class:`~semantic_kernel_realtime.telemetry.Recorder` attached to the client writes everything that crossed
+the wire to the session log; the timing table is computed from that log, as ``sk-realtime replay`` does.
+
+Providers (``--provider``): ``openai`` (the OpenAI GA protocol: the embedded server's OpenAI paths, OpenAI or
+Azure OpenAI) and ``gemini`` (Gemini Live: the embedded server's Gemini path, or Google's service). The
+application side is the same for both: the settings, the plugin and the receive loop read only
+protocol-neutral events and the codec's signals; the provider picks the connector (:data:`PROVIDERS`).
 
 Rules:
 - Every expected failure is a :class:`DemoError`: one line, no traceback. A :class:`UsageError` (the
@@ -15,8 +20,10 @@ Rules:
 - A run writes its log to a file of its own; only a successful run replaces ``session.jsonl`` and
   ``answer.wav``. A failed run leaves its log as ``session.failed.jsonl`` and the last good files as they
   were.
-- No speech: when the service's VAD has not heard the question start by the end of the audio (plus
-  :data:`NO_SPEECH_GRACE_S`), the run stops at once with "no speech detected in ...".
+- No speech: when the service has shown no sign of hearing the question by the end of the audio (plus the
+  provider's ``no_speech_grace_s``), the run stops at once with "no speech detected in ...". A sign is its
+  VAD's speech start, the user's words, a tool call or a response (Gemini Live reports no speech start, so
+  there the first sign is the transcript or the answer, and the grace is longer).
 """
 
 from __future__ import annotations
@@ -49,17 +56,39 @@ from semantic_kernel_realtime.demo.audio import (
     write_wav,
 )
 from semantic_kernel_realtime.errors import ConfigurationError
-from semantic_kernel_realtime.events import SessionEndedEvent
+from semantic_kernel_realtime.events import ResponseDoneEvent, SessionEndedEvent, TextDoneEvent
 from semantic_kernel_realtime.protocol import RealtimeExecutionSettings
+from semantic_kernel_realtime.protocol.base import CallCompleted, ItemText, ResponseStarted, SpeechStarted
 from semantic_kernel_realtime.telemetry import Recorder, SessionReplay, TranscriptPrinter, format_timing, read_log
 
-__all__ = ["DemoError", "DemoResult", "UsageError", "add_demo_arguments", "demo_main", "run_demo"]
+__all__ = ["PROVIDERS", "DemoError", "DemoResult", "Provider", "UsageError", "add_demo_arguments", "demo_main",
+           "run_demo"]
 
 TRAILING_SILENCE_S = 1.0
-NO_SPEECH_GRACE_S = 2.0
 WEBRTC_MISSING = "WebRTC connectors are not available in this build"
-SPEECH_STARTED = "input_audio_buffer.speech_started"
 LOG_NAME, FAILED_LOG_NAME, ANSWER_NAME = "session.jsonl", "session.failed.jsonl", "answer.wav"
+#: Signals that say the service heard the user: its VAD's speech start, the user's words, a call, a response.
+HEARD = frozenset({SpeechStarted, ItemText, CallCompleted, ResponseStarted})
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One wire protocol the demo speaks: the real services that speak it, the assistant's default voice, the
+    transports, and how long after the question's audio the service must have shown it heard speech."""
+
+    services: tuple[str, ...]
+    voice: str
+    transports: tuple[str, ...] = ("websocket", "webrtc")
+    no_speech_grace_s: float = 2.0
+
+
+#: ``--provider`` (``demo.arguments.PROVIDER_NAMES``) -> what it allows. ``local`` (the embedded server) serves
+#: every provider. Gemini Live reports no speech start: the first sign it heard the question is its transcript or
+#: answer, after recognition, hence the longer grace.
+PROVIDERS = {
+    "openai": Provider(services=("local", "openai", "azure"), voice="marin"),
+    "gemini": Provider(services=("local", "google"), voice="Puck", transports=("websocket",), no_speech_grace_s=10.0),
+}
 
 
 class DemoError(Exception):
@@ -90,7 +119,21 @@ class Question:
     description: str
 
 
+def provider_of(args: argparse.Namespace) -> str:
+    """The provider the arguments ask for (``--service google`` implies gemini); a bad pair is a UsageError."""
+    provider = getattr(args, "provider", None) or ("gemini" if args.service == "google" else "openai")
+    allowed = PROVIDERS[provider]
+    if args.service not in allowed.services:
+        raise UsageError(f"--provider {provider} runs on --service {' or '.join(allowed.services)}, "
+                         f"not {args.service}")
+    if args.transport not in allowed.transports:
+        raise UsageError(f"--provider {provider} speaks over {' or '.join(allowed.transports)} only; "
+                         f"use --transport {allowed.transports[0]}")
+    return provider
+
+
 def session_settings(voice: str) -> RealtimeExecutionSettings:
+    """The agent's settings, for every provider (a Gemini session converts them by field name)."""
     return RealtimeExecutionSettings(
         instructions=INSTRUCTIONS,
         voice=voice,
@@ -101,9 +144,11 @@ def session_settings(voice: str) -> RealtimeExecutionSettings:
     )
 
 
-def connector_class(service: str, transport: str) -> type:
+def connector_class(service: str, transport: str, provider: str = "openai") -> type:
     """The connector class for ``service`` over ``transport`` (WebRTC ones are imported when present)."""
-    if transport == "webrtc":
+    if provider == "gemini":
+        from semantic_kernel_realtime.connectors.google import GoogleLiveWebsocket as cls
+    elif transport == "webrtc":
         try:
             if service == "azure":
                 from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC as cls
@@ -160,39 +205,34 @@ async def _stream_audio(client: Any, pcm16: bytes) -> None:
         await client.send(RealtimeAudioEvent(audio=AudioContent(data=chunk, mime_type="audio/pcm")))
 
 
-def _is_final(event: Any) -> bool:
-    """A ``response.done`` that completed without asking for a tool: the answer."""
-    response = (event.service_event or {}).get("response") or {}
-    if response.get("status") not in (None, "completed"):
-        return response.get("status") in ("failed", "incomplete")
-    return not any(item.get("type") == "function_call" for item in response.get("output") or [])
-
-
 async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results: list[str],
                           heard: asyncio.Event) -> bytes:
     """Consume the receive queue until the answer is done (over WebRTC: until its audio has played)."""
     answer = bytearray()
     media = bool(getattr(client.transport, "carries_audio", False))
+    signals = client.codec_class.signals
     answered = playing = False
     async for event in client.receive():
         printer.handle(event)
+        if not heard.is_set() and (isinstance(event, (TextDoneEvent, ResponseDoneEvent))
+                                   or any(type(signal) in HEARD for signal in signals(event))):
+            heard.set()
         etype = event.service_type
         if isinstance(event, RealtimeAudioEvent):
             if media and not playing:
                 continue  # the WebRTC track carries silence between answers
             answer += event.audio.data or b""
-        elif etype == SPEECH_STARTED:
-            heard.set()
         elif etype == "output_audio_buffer.started":
             playing = True
         elif isinstance(event, SessionEndedEvent):
             raise DemoError(f"the session ended early: {event.cause}")
         elif isinstance(event, RealtimeFunctionResultEvent):
             tool_results.append(str(event.function_result.result))
-        elif etype == "response.done" and _is_final(event):
-            status = ((event.service_event or {}).get("response") or {}).get("status")
-            if status not in (None, "completed"):
-                raise DemoError(f"the answer ended with status {status!r}")
+        elif isinstance(event, ResponseDoneEvent):
+            if event.status in ("failed", "incomplete"):
+                raise DemoError(f"the answer ended with status {event.status!r}")
+            if event.status == "cancelled" or event.asked_for_tools:
+                continue  # barged in on, or the model goes on once the tool results are in
             if not media:
                 return bytes(answer)
             answered = True  # WebRTC: the audio track still plays; wait for its end
@@ -203,24 +243,25 @@ async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results:
     raise DemoError("the session ended before the answer was done")
 
 
-async def _speech_was_heard(sender: asyncio.Task[None], heard: asyncio.Event) -> bool:
-    """Once the whole question (and its trailing silence) is sent: whether the VAD heard speech start."""
+async def _speech_was_heard(sender: asyncio.Task[None], heard: asyncio.Event, grace_s: float) -> bool:
+    """Once the whole question (and its trailing silence) is sent: whether the service showed it heard speech
+    within ``grace_s``."""
     await asyncio.wait({sender})
     try:
-        await asyncio.wait_for(heard.wait(), NO_SPEECH_GRACE_S)
+        await asyncio.wait_for(heard.wait(), grace_s)
     except asyncio.TimeoutError:
         return False
     return True
 
 
 async def _converse(client: Any, kernel: Kernel, settings: Any, question: Question, printer: TranscriptPrinter,
-                    tool_results: list[str]) -> bytes:
+                    tool_results: list[str], grace_s: float) -> bytes:
     heard = asyncio.Event()
     async with client(settings=settings, kernel=kernel):
         sender = asyncio.create_task(_stream_audio(client, question.pcm16), name="demo.audio_in")
         receiver = asyncio.create_task(_receive_answer(client, printer, tool_results, heard),
                                        name="demo.receive")
-        watch = asyncio.create_task(_speech_was_heard(sender, heard), name="demo.no_speech")
+        watch = asyncio.create_task(_speech_was_heard(sender, heard, grace_s), name="demo.no_speech")
         tasks = (sender, receiver, watch)
         try:
             await asyncio.wait({receiver, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -236,7 +277,7 @@ async def _converse(client: Any, kernel: Kernel, settings: Any, question: Questi
     return answer
 
 
-async def _session(args: argparse.Namespace, question: Question, cls: type, run_log: Path,
+async def _session(args: argparse.Namespace, provider: str, question: Question, cls: type, run_log: Path,
                    printer: TranscriptPrinter, tool_results: list[str], started: float) -> bytes:
     async with contextlib.AsyncExitStack() as stack:
         base_url = None
@@ -244,13 +285,17 @@ async def _session(args: argparse.Namespace, question: Question, cls: type, run_
             from semantic_kernel_realtime.server import LocalRealtimeServer
 
             server = await stack.enter_async_context(LocalRealtimeServer(speech=True))
-            base_url = server.base_url
-            where = (f"embedded server at {server.ws_url} (offline; transcriber: "
-                     f"{getattr(server.transcriber, 'name', 'none')}, voice: {server.synthesizer.name})")
+            base_url = server.gemini_base_url if provider == "gemini" else server.base_url
+            if provider == "gemini":  # the server's judge of Gemini messages loads once, before the clock starts
+                from semantic_kernel_realtime.server.gemini.validation import load
+
+                await asyncio.get_running_loop().run_in_executor(None, load)
+            where = (f"embedded server at {base_url if provider == 'gemini' else server.ws_url} (offline; "
+                     f"transcriber: {getattr(server.transcriber, 'name', 'none')}, voice: {server.synthesizer.name})")
         else:
             where = f"{args.service} service"
         client = make_client(cls, args.service, base_url)
-        print(f"sk-realtime demo: {where}, {args.transport}")
+        print(f"sk-realtime demo: {where}, {provider}, {args.transport}")
         print(f"input: {question.description}\n")
         kernel = Kernel()
         kernel.add_service(client)
@@ -260,10 +305,12 @@ async def _session(args: argparse.Namespace, question: Question, cls: type, run_
             "model": client.ai_model_id, "started_at": time.time(),
         }))
         client.attach(recorder)
+        settings = session_settings(args.voice or PROVIDERS[provider].voice)
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
             return await asyncio.wait_for(
-                _converse(client, kernel, session_settings(args.voice), question, printer, tool_results),
+                _converse(client, kernel, settings, question, printer, tool_results,
+                          PROVIDERS[provider].no_speech_grace_s),
                 remaining)
         except asyncio.TimeoutError:
             printer.finish()
@@ -272,8 +319,9 @@ async def _session(args: argparse.Namespace, question: Question, cls: type, run_
 
 async def run_demo(args: argparse.Namespace) -> DemoResult:
     started = time.monotonic()
+    provider = provider_of(args)
     question = load_question(args.input)
-    cls = connector_class(args.service, args.transport)
+    cls = connector_class(args.service, args.transport, provider)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -283,7 +331,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     printer = TranscriptPrinter(codec=cls.codec_class)
     tool_results: list[str] = []
     try:
-        answer = await _session(args, question, cls, run_log, printer, tool_results, started)
+        answer = await _session(args, provider, question, cls, run_log, printer, tool_results, started)
     except Exception as exc:
         if not run_log.exists():
             raise

@@ -8,8 +8,9 @@ defaults once and returns a constructor that fills the instance slots directly, 
 Output audio (:func:`audio_content`) is a real ``AudioContent`` holding the PCM bytes, whose private
 ``_data_uri`` (a pydantic ``DataUri``, the costly part) is built once, only when something asks for it;
 ``.data`` and :func:`audio_bytes` return the bytes directly. The two models built for every output audio
-frame (:func:`audio_event`, :func:`audio_content`) have hand-written constructors: positional arguments
-and a literal ``__dict__``, a third cheaper than :func:`builder`.
+frame (:func:`audio_event`, :func:`audio_content`, both at once: :func:`decoded_audio_event`) and for every
+text or transcript delta (:func:`text_event`, :func:`text_content`) have hand-written constructors:
+positional arguments and a literal ``__dict__``, a third cheaper than :func:`builder`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 from semantic_kernel.contents.audio_content import AudioContent
 from semantic_kernel.contents.binary_content import BinaryContent
-from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeTextEvent
+from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 from semantic_kernel.contents.utils.data_uri import DataUri
 
 M = TypeVar("M", bound=BaseModel)
@@ -145,6 +147,11 @@ _AUDIO_CONTENT_DEFAULTS = _defaults(DecodedAudioContent)  # every field but "met
 assert set(DecodedAudioContent.model_fields) == {*_AUDIO_CONTENT_DEFAULTS, "metadata"}
 assert set(RealtimeAudioEvent.model_fields) == {"service_type", "service_event", "audio"}
 assert not RealtimeAudioEvent.__private_attributes__
+assert set(RealtimeTextEvent.model_fields) == {"service_type", "service_event", "text"}
+assert not RealtimeTextEvent.__private_attributes__
+_TEXT_CONTENT_DEFAULTS = _defaults(StreamingTextContent)
+assert set(StreamingTextContent.model_fields) == {*_TEXT_CONTENT_DEFAULTS, "metadata", "text", "choice_index"}
+assert not StreamingTextContent.__private_attributes__
 
 
 def audio_content(pcm: bytes, mime_type: str) -> AudioContent:
@@ -158,6 +165,44 @@ def audio_content(pcm: bytes, mime_type: str) -> AudioContent:
     private.pcm = pcm
     _set_private(content, private)
     return content
+
+
+def decoded_audio_event(service_type: str, service_event: Any, pcm: bytes, mime_type: str) -> RealtimeAudioEvent:
+    """``audio_event(service_type, service_event, audio_content(pcm, mime_type))`` in one call: the hot path."""
+    content = _new(DecodedAudioContent)
+    _set_dict(content, {**_AUDIO_CONTENT_DEFAULTS, "metadata": {}})
+    _set_fields_set(content, set())
+    _set_extra(content, None)
+    private = _LazyAudioPrivate()
+    private.mime_type = mime_type
+    private.pcm = pcm
+    _set_private(content, private)
+    event = _new(RealtimeAudioEvent)
+    _set_dict(event, {"service_event": service_event, "service_type": service_type, "audio": content})
+    _set_fields_set(event, {"service_event", "service_type", "audio"})
+    _set_extra(event, None)
+    _set_private(event, None)
+    return event
+
+
+def text_content(text: str, metadata: dict[str, Any]) -> StreamingTextContent:
+    """``StreamingTextContent(choice_index=0, text=text, metadata=metadata)`` without validation."""
+    content = _new(StreamingTextContent)
+    _set_dict(content, {**_TEXT_CONTENT_DEFAULTS, "metadata": metadata, "text": text, "choice_index": 0})
+    _set_fields_set(content, {"text", "metadata"})
+    _set_extra(content, None)
+    _set_private(content, None)
+    return content
+
+
+def text_event(service_type: str, service_event: Any, text: StreamingTextContent) -> RealtimeTextEvent:
+    """``RealtimeTextEvent(service_type=..., service_event=..., text=...)`` without validation."""
+    event = _new(RealtimeTextEvent)
+    _set_dict(event, {"service_event": service_event, "service_type": service_type, "text": text})
+    _set_fields_set(event, {"service_event", "service_type", "text"})
+    _set_extra(event, None)
+    _set_private(event, None)
+    return event
 
 
 def pcm_audio_event(service_type: str, pcm: bytes, mime_type: str = "audio/pcm") -> RealtimeAudioEvent:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from semantic_kernel.contents.realtime_events import RealtimeEvents
     from semantic_kernel.kernel import Kernel
 
+    from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
+
 __all__ = [
     "CallCompleted",
     "CallsCancelled",
@@ -70,6 +72,10 @@ class Capabilities:
     """PCM16 mono rate of the output audio it sends."""
     resumable: bool = False
     """True when the service can resume a session on a new connection by a handle."""
+    reconfigurable: bool = True
+    """True when a running session takes a new configuration (OpenAI's ``session.update``); False when the
+    service configures a session only as it opens (Gemini's ``setup``): a settings update is then refused
+    with a ``SendFailedEvent`` and a kernel change needs none (the kernel is read per call)."""
 
 
 def split_function_name(wire_name: str) -> tuple[str | None, str]:
@@ -269,6 +275,12 @@ class Codec(Protocol):
     @classmethod
     def signals(cls, event: RealtimeEvents) -> Sequence[Signal]:
         """The protocol-neutral facts of a decoded event (empty for most). Never raises."""
+        ...
+
+    @classmethod
+    def close_error(cls, error: ConnectionClosedError) -> RealtimeError:
+        """What the service's close of a connection means in this protocol: a more precise typed error (a
+        refused key: ``AuthenticationError``), or ``error`` itself. Never raises."""
         ...
 
     # -- one connection ---------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ Format (one JSON object per line)::
 ``t`` counts from the log's creation on a monotonic clock. ``event`` is the message exactly as it crossed
 the wire (so ``replay`` re-decodes it with the same codec as a live session); audio that crossed as media
 (a WebRTC track) is ``{"type": MEDIA_AUDIO, "audio": <base64>}``. ``note`` holds protocol-neutral facts
-about a sent message, which ``replay`` reads instead of the wire shape: ``audio_bytes`` and ``level`` (RMS,
-0..1) for input audio, ``call_id`` / ``name`` / ``output`` for a tool output; and ``omitted_bytes`` (and, for
-media audio, ``silent``) for audio left out. ``meta`` records: the log's header (``client.session_log``,
-version 2, with the caller's meta), each connection (``client.connection``: protocol, transport, model,
-sample rates) and each session's end (``client.session_ended`` with the cause).
+about a sent message, which ``replay`` reads instead of the wire shape: ``audio_bytes``, ``level`` (RMS,
+0..1) and ``silent`` (no sample above the silence threshold, ``turns.is_silent``) for input audio,
+``call_id`` / ``name`` / ``output`` for a tool output; and ``omitted_bytes`` (and, for media audio,
+``silent``) for audio left out. ``meta`` records: the log's header (``client.session_log``, version 2, with
+the caller's meta), each connection (``client.connection``: protocol, transport, model, sample rates) and
+each session's end (``client.session_ended`` with the cause).
 
 Rules:
 - :class:`Recorder` is a session hook: ``client.attach(Recorder("session.jsonl"))`` records every session
@@ -208,7 +209,7 @@ class Recorder(SessionHooks):
         kind = type(event)
         if kind is RealtimeAudioEvent:
             pcm = audio_bytes(event.audio)  # type: ignore[union-attr]
-            note = {"audio_bytes": len(pcm), "level": _level(pcm)}
+            note = {"audio_bytes": len(pcm), "level": _level(pcm), "silent": is_silent(pcm)}
             if not self.audio:
                 self.log.write("sent", None, note)
                 return

@@ -2,9 +2,11 @@
 
 Rules:
 - The codec comes from the log's ``client.connection`` record (its protocol name, looked up in
-  :data:`CODECS`); a log without one is read as OpenAI GA. Received messages go through a fresh codec
-  instance exactly as live messages do; media audio becomes the same track-audio events a live WebRTC
-  session receives. Sent messages are read through their protocol-neutral ``note`` only.
+  :data:`CODECS`: OpenAI GA, Gemini Live); a log without one is read as OpenAI GA. Received messages go
+  through a fresh codec instance exactly as live messages do; media audio becomes the same track-audio
+  events a live WebRTC session receives. Sent messages are read through their protocol-neutral ``note``
+  only (input audio's size and whether it held sound, a tool output's call and output), so tool results and
+  speech timing read the same for every protocol.
 - :meth:`SessionReplay.turns` feeds the same :class:`~.turns.TurnTracker` the live telemetry uses, on the
   log's clock, so a replay reports the figures a ``TurnLatencyEvent`` reported live (to within the moments
   the two hooks read the clock). :meth:`SessionReplay.timeline` collects what ``--plot`` draws.
@@ -32,13 +34,16 @@ from semantic_kernel_realtime.protocol.base import (
     SpeechStarted,
     SpeechStopped,
 )
+from semantic_kernel_realtime.protocol.gemini import GeminiCodec
 from semantic_kernel_realtime.telemetry.recording import Record
-from semantic_kernel_realtime.telemetry.turns import TurnTracker, is_silent
+from semantic_kernel_realtime.telemetry.turns import SILENCE_PEAK, TurnTracker, is_silent
 
 __all__ = ["CODECS", "SessionReplay", "Span", "Step", "Timeline", "format_timing"]
 
-#: Protocol name (``Capabilities.name``) -> codec class, for reading logs.
-CODECS: dict[str, type[Codec]] = {OpenAICodec.capabilities.name: OpenAICodec}
+#: Protocol name (``Capabilities.name``, as the ``client.connection`` record holds it) -> codec class.
+CODECS: dict[str, type[Codec]] = {codec.capabilities.name: codec for codec in (OpenAICodec, GeminiCodec)}
+#: The RMS level (0..1) under which a sent chunk of a log whose notes do not say ``silent`` counts as silence.
+_SILENT_LEVEL = SILENCE_PEAK / 32768
 DEFAULT_CODEC: type[Codec] = OpenAICodec
 
 
@@ -146,7 +151,7 @@ class SessionReplay:
             if step.direction == "sent":
                 note = step.note
                 if isinstance(note.get("audio_bytes"), int) and not tracker.media:
-                    tracker.sent_audio(t, note["audio_bytes"])
+                    tracker.sent_audio(t, note["audio_bytes"], sound=_sound(note))
                 if isinstance(note.get("call_id"), str):
                     tracker.tool_output(t, note["call_id"])
             elif step.direction == "received":
@@ -217,6 +222,15 @@ def _audio(event: RealtimeAudioEvent, note: dict[str, Any]) -> tuple[int, bool]:
         return len(pcm), event.service_type == TRACK_AUDIO and is_silent(pcm)
     omitted = note.get("omitted_bytes")
     return (omitted if isinstance(omitted, int) else 0), bool(note.get("silent"))
+
+
+def _sound(note: dict[str, Any]) -> bool:
+    """Whether a sent chunk held sound: its note's ``silent`` (or, in an older log, its RMS level)."""
+    silent = note.get("silent")
+    if isinstance(silent, bool):
+        return not silent
+    level = note.get("level")
+    return isinstance(level, (int, float)) and level >= _SILENT_LEVEL
 
 
 def _sent_at(sent: Sequence[tuple[float, int]], position: float) -> float:

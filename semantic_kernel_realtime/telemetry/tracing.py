@@ -313,8 +313,10 @@ class RealtimeTelemetry(SessionHooks):
             return
         kind = type(event)
         if kind is RealtimeAudioEvent:
-            if s.tracker is not None and not s.media:
-                s.tracker.sent_audio(time.monotonic(), len(audio_bytes(event.audio)))  # type: ignore[union-attr]
+            tracker = s.tracker
+            if tracker is not None and not s.media:
+                pcm = audio_bytes(event.audio)  # type: ignore[union-attr]
+                tracker.sent_audio(time.monotonic(), len(pcm), sound=tracker.wants_sound and not is_silent(pcm))
         elif kind is RealtimeFunctionResultEvent:
             result = event.function_result  # type: ignore[union-attr]
             call_id = result.call_id or ""

@@ -1,9 +1,13 @@
 """The transcript of a session: user and assistant lines, tool calls and results, for any codec.
 
-Rules: the printer reads Semantic Kernel events and the codec's protocol-neutral signals, never a wire
-name, so a live session (events from ``client.receive()``) and its replay (events re-decoded from a
-session log) print the same lines. Assistant text streams as it arrives and the line ends with the
-assistant's final words (``ItemText``); a final text that never streamed is printed whole.
+Rules: the printer reads Semantic Kernel events, the protocol-neutral events of
+:mod:`semantic_kernel_realtime.events` and the codec's signals, never a wire name, so it prints the same
+lines for every provider, and a live session (events from ``client.receive()``) and its replay (events
+re-decoded from a session log) print the same lines. The words come from ``RealtimeTextEvent`` deltas
+(the assistant's, streamed as they arrive; the user's are not streamed) and ``TextDoneEvent`` (settled
+words: the user's line, printed whole, ``(no words recognised)`` when empty; the end of the assistant's
+streamed line, or the whole line when nothing streamed); completed calls and service errors come from the
+codec's signals (``CallCompleted``, ``ServiceError``).
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from typing import Any, TextIO
 
 from semantic_kernel.contents.realtime_events import RealtimeFunctionResultEvent, RealtimeTextEvent
 
+from semantic_kernel_realtime.events import TextDoneEvent
 from semantic_kernel_realtime.protocol import OpenAICodec, serialize_result
-from semantic_kernel_realtime.protocol.base import CallCompleted, Codec, ItemText, ServiceError
+from semantic_kernel_realtime.protocol.base import CallCompleted, Codec, ServiceError
 
 __all__ = ["TranscriptPrinter"]
 
@@ -24,7 +29,7 @@ class TranscriptPrinter:
 
     Args:
         out: where to print (default: standard output).
-        codec: the session's codec class (its signals; default: OpenAI's).
+        codec: the session's codec class, whose signals say when a call is complete (default: OpenAI's).
     """
 
     def __init__(self, out: TextIO | None = None, codec: type[Codec] = OpenAICodec) -> None:
@@ -32,9 +37,12 @@ class TranscriptPrinter:
         self.codec = codec
         self.lines: list[str] = []
         self._open: str | None = None  # the assistant line being streamed
-        self._handlers = {ItemText: self._item_text, CallCompleted: self._call, ServiceError: self._error}
+        self._handlers = {CallCompleted: self._call, ServiceError: self._error}
 
     def handle(self, event: Any) -> None:
+        if isinstance(event, TextDoneEvent):
+            self._text_done(event)
+            return
         if isinstance(event, RealtimeTextEvent) and (event.text.metadata or {}).get("role") != "user":
             text = event.text.text or ""
             if self._open is None:
@@ -56,15 +64,15 @@ class TranscriptPrinter:
     def finish(self) -> None:
         self._end_line()
 
-    # -- signals -------------------------------------------------------------------------------------------
+    # -- settled words and signals ---------------------------------------------------------------------
 
-    def _item_text(self, signal: ItemText) -> None:
-        if signal.role == "user":
-            self._line(f"user: {signal.text.strip() or '(no words recognised)'}")
+    def _text_done(self, event: TextDoneEvent) -> None:
+        if event.role == "user":
+            self._line(f"user: {event.text.strip() or '(no words recognised)'}")
         elif self._open is not None:
             self._end_line()
-        else:
-            self._line(f"assistant: {signal.text}")
+        elif event.text:
+            self._line(f"assistant: {event.text}")
 
     def _call(self, signal: CallCompleted) -> None:
         call = signal.call

@@ -9,10 +9,19 @@ Rules:
   when its last response ended and no tool output is awaited: a response that completed after asking
   for tools is followed by the next response of the same turn. Speech starting while a turn has responses
   ends that turn (``interrupted`` when one was still running: a barge-in).
+- A service that signals no speech (Gemini Live) starts a turn with its first sign of having heard the user
+  after the user spoke: the user's words (``ItemText``), a call, a response. A service that signals no
+  response start (Gemini Live) starts a response with its first output while none runs (a call, response
+  audio); the ``ResponseEnded`` that follows ends it. Either is assumed only until the service has signalled
+  the thing itself once, so a service that does signal them is measured by its signals alone.
 - *Speech end* on the client's clock: when the client sent the input audio holding the position where the
-  service placed the end of speech (``SpeechStopped.audio_ms``), looked up among the recently sent audio.
-  When input audio travels as media (a WebRTC track fills gaps with silence, so positions do not map to
-  what the client sent) or did not pass the send queue, it is when the speech-stopped signal arrived.
+  service placed the end of speech (``SpeechStopped.audio_ms``), looked up among the recently sent audio
+  (``speech_end_source == "sent_audio"``). When input audio travels as media (a WebRTC track fills gaps
+  with silence, so positions do not map to what the client sent) or did not pass the send queue, it is when
+  the speech-stopped signal arrived (``"speech_stopped"``). When the service places no end of speech
+  (Gemini Live), it is when the client sent the last input chunk with sound in it (:func:`is_silent`) before
+  the service's first sign of having heard the user (``"sent_sound"``); the sent audio's sound is then
+  needed (:attr:`TurnTracker.wants_sound`), until a speech-stopped position arrives.
 - Received audio counts for the current turn once it has a response. Over media, silent track chunks
   are not response audio, and a turn whose responses ended completes once :data:`PLAYED_OUT_MS` of silence
   followed them (the answer has played out; speech has shorter pauses), or when the next turn or the
@@ -88,6 +97,10 @@ class _Turn:
     silent_bytes: int = 0  # media: silence received in a row
 
 
+#: The key of a response whose start was not signalled and whose id is not known yet (its end names it).
+_UNNAMED = ""
+
+
 class TurnTracker:
     """Measures turns and hands each finished one to ``on_turn`` as a :class:`TurnLatencyEvent`.
 
@@ -111,6 +124,10 @@ class TurnTracker:
         self._sent: deque[tuple[float, int]] = deque(maxlen=_SENT_KEPT)  # (t sent, end position in bytes)
         self._sent_bytes = 0
         self._turn: _Turn | None = None
+        self._sound_end: float | None = None  # the last chunk with sound sent since the service last heard the user
+        self._speech_signalled = False  # the service has signalled speech (started or stopped) once
+        self._speech_placed = False  # ... and placed an end of speech in the input audio
+        self._starts_signalled = False  # the service has signalled a response start once
         #: With ``keep_moments``: per finished turn, its moments on the caller's clock (for a timeline).
         self.moments: list[dict[str, float | None]] | None = [] if keep_moments else None
         self._handlers: dict[type, Callable[[float, object], None]] = {
@@ -123,12 +140,20 @@ class TurnTracker:
         """True while a response of the current turn runs."""
         return self._turn is not None and bool(self._turn.active)
 
+    @property
+    def wants_sound(self) -> bool:
+        """True while :meth:`sent_audio` needs to know whether a chunk held sound (the service has placed no
+        end of speech yet): a caller may skip :func:`is_silent` otherwise."""
+        return not self._speech_placed
+
     # -- inputs ----------------------------------------------------------------------------------------
 
-    def sent_audio(self, t: float, nbytes: int) -> None:
-        """The client sent ``nbytes`` of input audio at ``t``."""
+    def sent_audio(self, t: float, nbytes: int, *, sound: bool = False) -> None:
+        """The client sent ``nbytes`` of input audio at ``t`` (``sound``: not silence, see :func:`is_silent`)."""
         self._sent_bytes += nbytes
         self._sent.append((t, self._sent_bytes))
+        if sound and not self._speech_placed:
+            self._sound_end = t
 
     def tool_output(self, t: float, call_id: str) -> None:
         """The client sent the output of a tool call."""
@@ -142,14 +167,16 @@ class TurnTracker:
         counted (or did not count); False when the caller must call :meth:`received_audio` with the time."""
         turn = self._turn
         if turn is None or turn.first_response is None:
-            return True
-        if turn.first_audio is not None and not turn.draining:
+            return self._starts_signalled  # else the audio may start a response
+        if turn.first_audio is not None and not turn.draining and (turn.active or self._starts_signalled):
             turn.audio_out_bytes += nbytes
             return True
         return False
 
     def received_audio(self, t: float, nbytes: int, *, silent: bool = False) -> None:
         """``nbytes`` of output audio arrived (``silent``: a media chunk of silence, see :func:`is_silent`)."""
+        if not silent and nbytes:
+            self._output(t, None)
         turn = self._turn
         if turn is None or turn.first_response is None:
             return
@@ -175,6 +202,8 @@ class TurnTracker:
     # -- signals ---------------------------------------------------------------------------------------
 
     def _speech_started(self, t: float, signal: object) -> None:
+        self._speech_signalled = True
+        self._sound_end = None
         turn = self._turn
         if turn is not None and turn.response_ids:
             turn.interrupted = bool(turn.active) or turn.draining or turn.awaiting_follow_up
@@ -185,6 +214,9 @@ class TurnTracker:
             self._turn.speech_end = self._turn.speech_stopped = self._turn.speech_end_source = None
 
     def _speech_stopped(self, t: float, signal: SpeechStopped) -> None:  # type: ignore[override]
+        self._speech_signalled = True
+        self._speech_placed = self._speech_placed or signal.audio_ms is not None
+        self._sound_end = None
         turn = self._turn
         if turn is None:
             turn = self._turn = _Turn()
@@ -196,11 +228,16 @@ class TurnTracker:
             turn.speech_end, turn.speech_end_source = t, "speech_stopped"
 
     def _text(self, t: float, signal: ItemText) -> None:  # type: ignore[override]
+        if signal.role != "user":
+            return
         turn = self._turn
-        if signal.role == "user" and turn is not None and turn.transcript is None:
+        if turn is None and not self._speech_signalled and self._sound_end is not None:
+            turn = self._heard()  # the service heard what the user just said
+        if turn is not None and turn.transcript is None:
             turn.transcript = t
 
     def _call(self, t: float, signal: CallCompleted) -> None:  # type: ignore[override]
+        self._output(t, signal.response_id)
         turn = self._turn
         if turn is None:
             return
@@ -213,23 +250,40 @@ class TurnTracker:
             turn.with_calls.add(signal.response_id)
 
     def _response_started(self, t: float, signal: ResponseStarted) -> None:  # type: ignore[override]
+        self._starts_signalled = True
+        self._start_response(t, signal.response_id)
+
+    def _start_response(self, t: float, response_id: str) -> None:
         turn = self._turn
         if turn is not None and turn.draining:
             self._finish(t, "the next response started")
-            turn = None
-        if turn is None:
-            turn = self._turn = _Turn()
-        turn.active.add(signal.response_id)
-        turn.response_ids.append(signal.response_id)
+        turn = self._heard()
+        turn.active.add(response_id)
+        turn.response_ids.append(response_id)
         turn.awaiting_follow_up = False
         if turn.first_response is None:
             turn.first_response = t
 
+    def _output(self, t: float, response_id: str | None) -> None:
+        """Output of the model (a call, response audio): with a service that signals no response start, the
+        first output while no response runs starts one."""
+        turn = self._turn
+        if self._starts_signalled or (turn is not None and (turn.active or turn.draining)):
+            return
+        self._start_response(t, response_id or _UNNAMED)
+
     def _response_ended(self, t: float, signal: ResponseEnded) -> None:  # type: ignore[override]
         turn = self._turn
-        if turn is None or signal.response_id not in turn.active:
+        if turn is None:
             return
-        turn.active.discard(signal.response_id)
+        key = signal.response_id
+        if key not in turn.active:
+            if _UNNAMED not in turn.active:
+                return
+            key = _UNNAMED  # the response whose start was its first output: its end names it
+            last = len(turn.response_ids) - 1 - turn.response_ids[::-1].index(_UNNAMED)
+            turn.response_ids[last] = signal.response_id or _UNNAMED
+        turn.active.discard(key)
         turn.last_response_end = t
         if signal.usage is not None:
             turn.usage.append(signal.usage)
@@ -246,6 +300,18 @@ class TurnTracker:
             self._finish(t, "the turn's last response ended")
 
     # -- internals ---------------------------------------------------------------------------------------
+
+    def _heard(self) -> _Turn:
+        """The service answers what the user said: the current turn (a new one if none), whose speech end is the
+        last sound sent when the service placed none."""
+        turn = self._turn
+        if turn is None:
+            turn = self._turn = _Turn()
+        if self._sound_end is not None and (turn.speech_end is None or (
+                turn.speech_end_source == "sent_sound" and turn.first_response is None)):  # the user spoke on
+            turn.speech_end, turn.speech_end_source = self._sound_end, "sent_sound"
+        self._sound_end = None
+        return turn
 
     def _sent_time(self, audio_ms: int) -> float | None:
         """When the client sent the input audio holding position ``audio_ms`` (None: no audio sent)."""

@@ -12,7 +12,8 @@ Rules:
   pong and close frames go through the library unchanged. Messages that arrive before ``listen()`` are
   kept and delivered first.
 - When the connection ends, whoever ended it, ``listen()`` raises :class:`ConnectionClosedError`
-  carrying the close code and whether it was clean. If the sink raises, the connection is closed and
+  carrying the close code, its reason (with any credential of the handshake's headers blanked out, should
+  a service echo one) and whether it was clean. If the sink raises, the connection is closed and
   ``listen()`` raises that exception.
 - ``send_text()`` writes one text frame; sends are serialised by the library.
 """
@@ -39,7 +40,9 @@ __all__ = ["WebSocketTransport"]
 logger = logging.getLogger(__name__)
 
 _CLEAN_CODES = (1000, 1001)
-_SECRET_HEADERS = frozenset({"authorization", "api-key", "openai-organization", "openai-project", "cookie"})
+_SECRET_HEADERS = frozenset({"authorization", "api-key", "x-goog-api-key", "openai-organization", "openai-project",
+                             "cookie"})
+_REDACTED = "[redacted]"
 
 
 class _RedactingLogger(logging.LoggerAdapter):
@@ -58,12 +61,14 @@ class _RedactingLogger(logging.LoggerAdapter):
 _ws_logger = _RedactingLogger(logging.getLogger("websockets.client"), {})
 
 
-def _closed_error(exc: ConnectionClosed | None, who: str = "") -> ConnectionClosedError:
+def _closed_error(exc: ConnectionClosed | None, who: str = "", secrets: tuple[str, ...] = ()) -> ConnectionClosedError:
     frame = None
     if exc is not None:
         frame = exc.rcvd or exc.sent
     code = frame.code if frame else 1006
     reason = frame.reason if frame else ""
+    for secret in secrets:
+        reason = reason.replace(secret, _REDACTED)
     clean = code in _CLEAN_CODES
     what = "closed" if clean else "lost"
     detail = f" ({reason})" if reason else ""
@@ -137,6 +142,10 @@ class WebSocketTransport:
         self._ping_interval = ping_interval
         self._ws: _PushConnection | None = None
         self._closed_by_us = False
+        #: The credentials in the headers (a bearer token without its scheme too), longest first.
+        self._secrets = tuple(sorted({part for name, value in self._headers.items() if name.lower() in _SECRET_HEADERS
+                                      for part in (value, value.partition(" ")[2]) if len(part) >= 4},
+                                     key=len, reverse=True))
 
     def __repr__(self) -> str:
         return f"WebSocketTransport(url={self.url.split('?')[0]!r})"
@@ -179,12 +188,12 @@ class WebSocketTransport:
         try:
             await ws.send(message)
         except ConnectionClosed as exc:
-            raise _closed_error(exc) from None
+            raise _closed_error(exc, secrets=self._secrets) from None
 
     async def listen(self, on_message: MessageSink) -> None:
         ws = self._require()
         await ws.inbox.listen(on_message, ws.wait_closed)
-        raise _closed_error(ws.protocol.close_exc, " by this client" if self._closed_by_us else "")
+        raise _closed_error(ws.protocol.close_exc, " by this client" if self._closed_by_us else "", self._secrets)
 
     async def close(self) -> None:
         if self._ws is None:

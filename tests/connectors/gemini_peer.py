@@ -1,8 +1,11 @@
 """A scripted Gemini Live peer on 127.0.0.1: answers ``setup`` with ``setupComplete``, records, sends what it's told.
 
 Real sockets and a real ``websockets`` server; messages go out in binary frames, as the live service sends
-them. An ``api_key`` makes the handshake refuse other keys with HTTP 401.
+them. An ``api_key`` makes the handshake refuse other keys with HTTP 401; with ``refuse_after_setup`` (a close
+code and reason) the peer does what the live service does instead: it accepts the WebSocket whatever the key,
+and answers the ``setup`` of a wrong one by closing with that code and reason.
 """
+
 
 from __future__ import annotations
 
@@ -13,10 +16,14 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
+#: How the live service closes a session opened with a bad key.
+BAD_KEY_CLOSE = (1007, "API key not valid. Please pass a valid API key.")
+
 
 class GeminiPeer:
-    def __init__(self, api_key: str | None = None) -> None:
+    def __init__(self, api_key: str | None = None, refuse_after_setup: tuple[int, str] | None = None) -> None:
         self.api_key = api_key
+        self.refuse_after_setup = refuse_after_setup
         self.received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.headers: dict[str, str] = {}
         self.path = ""
@@ -36,8 +43,11 @@ class GeminiPeer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
+    def _key_ok(self, headers: Any) -> bool:
+        return self.api_key is None or headers.get("x-goog-api-key") == self.api_key
+
     def _check(self, connection: ServerConnection, request: Any) -> Any:
-        if self.api_key is not None and request.headers.get("x-goog-api-key") != self.api_key:
+        if self.refuse_after_setup is None and not self._key_ok(request.headers):
             return connection.respond(HTTPStatus.UNAUTHORIZED, "API key not valid.\n")
         return None
 
@@ -47,6 +57,10 @@ class GeminiPeer:
         self.path = connection.request.path
         async for message in connection:
             data = json.loads(message)
+            if "setup" in data and not self._key_ok(connection.request.headers):
+                await self.received.put(data)
+                await connection.close(*self.refuse_after_setup)
+                return
             if "setup" in data:
                 await connection.send(json.dumps({"setupComplete": {}}).encode())
                 self.connected.set()

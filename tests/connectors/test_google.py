@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Annotated
 
 import numpy as np
@@ -15,9 +16,22 @@ from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, Realtim
 from semantic_kernel.exceptions import ServiceInitializationError
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime import AuthenticationError, GoogleLiveExecutionSettings, GoogleLiveWebsocket, UsageEvent
+from semantic_kernel_realtime import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectionClosedError,
+    EncodeError,
+    GoogleLiveExecutionSettings,
+    GoogleLiveWebsocket,
+    MalformedServerEvent,
+    ResponseDoneEvent,
+    SendFailedEvent,
+    SessionEndedEvent,
+    TextDoneEvent,
+    UsageEvent,
+)
 from semantic_kernel_realtime.connectors.endpoints import VertexEndpoint
-from tests.connectors.gemini_peer import GeminiPeer
+from tests.connectors.gemini_peer import BAD_KEY_CLOSE, GeminiPeer
 from tests.gemini_schema import validate_client_message, validate_server_message
 
 
@@ -141,8 +155,10 @@ def test_environment_variables_as_semantic_kernels_google_connector(monkeypatch)
     client = GoogleLiveWebsocket()
     assert client.ai_model_id == "gemini-live-env" and client.api_key.get_secret_value() == "env-key"
     monkeypatch.delenv("GOOGLE_AI_API_KEY")
-    with pytest.raises(ServiceInitializationError):
+    with pytest.raises(ServiceInitializationError) as missing:  # SK's handlers catch it; ours name the variable
         GoogleLiveWebsocket()
+    assert isinstance(missing.value, ConfigurationError)
+    assert missing.value.environment_variables == ("GOOGLE_AI_API_KEY",)
     monkeypatch.setenv("GOOGLE_AI_USE_VERTEXAI", "true")
     monkeypatch.setenv("GOOGLE_AI_CLOUD_PROJECT_ID", "proj")
     monkeypatch.setenv("GOOGLE_AI_CLOUD_REGION", "europe-west4")
@@ -171,3 +187,113 @@ async def test_vertex_fetches_a_token_on_every_connect():
     assert seen == ["Bearer tok-1", "Bearer tok-2"]
     assert peer.path.endswith("/ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent")
     assert "tok" not in repr(VertexEndpoint(region="r", token_provider=provider))
+
+
+REFUSALS = [BAD_KEY_CLOSE, (1008, "Request had invalid authentication credentials.")]  # a close reason: <= 123 bytes
+
+
+@pytest.mark.parametrize("code, reason", REFUSALS, ids=["1007-api-key", "1008-credentials"])
+async def test_a_key_refused_after_setup_ends_the_session_with_an_authentication_error(caplog, code, reason):
+    caplog.set_level(logging.DEBUG)  # the handshake's headers are logged at DEBUG: the key must not be
+    async with GeminiPeer(api_key="right", refuse_after_setup=(code, reason)) as peer:
+        client = GoogleLiveWebsocket(api_key="wrong-secret-key", base_url=peer.base_url)
+        async with client(settings=GoogleLiveExecutionSettings(instructions="Be brief.")):
+            events = [event async for event in client.receive()]
+        assert "setup" in await peer.next_received()
+    (ended,) = [e for e in events if isinstance(e, SessionEndedEvent)]
+    assert isinstance(ended.error, AuthenticationError) and not ended.retryable and not ended.error.retryable
+    assert (ended.error.code, ended.error.reason) == (code, reason) and reason in ended.cause
+    logged = _client_log(caplog)
+    for text in (ended.cause, str(ended.error), repr(ended), logged, repr(client)):
+        assert "wrong-secret-key" not in text
+    assert "x-goog-api-key: [redacted]" in logged.lower()  # the header was logged at DEBUG, its value not
+
+
+def _client_log(caplog) -> str:
+    """What this side logged (the scripted peer's own server logs what it received: not ours)."""
+    return "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server"))
+
+
+async def test_a_close_reason_that_echoes_the_key_is_redacted(caplog):
+    async with GeminiPeer(api_key="right", refuse_after_setup=(1007, "API key not valid: wrong-secret-key")) as peer:
+        client = GoogleLiveWebsocket(api_key="wrong-secret-key", base_url=peer.base_url)
+        async with client():
+            (ended,) = [e async for e in client.receive() if isinstance(e, SessionEndedEvent)]
+    assert isinstance(ended.error, AuthenticationError) and "[redacted]" in ended.cause
+    assert "wrong-secret-key" not in ended.cause + str(ended.error.reason) + _client_log(caplog)
+
+
+async def test_other_closes_stay_connection_closed_errors():
+    async with GeminiPeer(api_key="right", refuse_after_setup=(1011, "Internal error encountered.")) as peer:
+        client = GoogleLiveWebsocket(api_key="wrong", base_url=peer.base_url)
+        async with client():
+            (ended,) = [e async for e in client.receive() if isinstance(e, SessionEndedEvent)]
+    assert type(ended.error) is ConnectionClosedError and ended.retryable and ended.error.code == 1011
+
+
+class RainyTools:
+    @kernel_function(description="Get the weather for a city.")
+    def get_weather(self, city: Annotated[str, "The city"]) -> str:
+        return f"Rainy in {city}."
+
+
+async def test_new_settings_are_refused_saying_what_to_do_and_a_kernel_swap_needs_no_update():
+    first, second = Kernel(), Kernel()
+    first.add_plugin(Tools(), "tools")
+    second.add_plugin(RainyTools(), "tools")
+    async with GeminiPeer() as peer:
+        client = GoogleLiveWebsocket(api_key="k", base_url=peer.base_url)
+        settings = GoogleLiveExecutionSettings(function_choice_behavior=FunctionChoiceBehavior.Auto())
+        async with client(settings=settings, kernel=first):
+            await _next(peer, "setup")
+            opened = client.session_settings
+            await client.update_session(settings=GoogleLiveExecutionSettings(instructions="Be terse."))
+            failed = await anext(e async for e in client.receive() if isinstance(e, SendFailedEvent))
+            assert isinstance(failed.error, EncodeError) and failed.cause == str(failed.error)
+            for advice in ("only in its opening 'setup'", "open a new session with the new settings",
+                           "session_resumption={'handle': client.decoder.resumption_handle}"):
+                assert advice in failed.cause
+            assert client.session_settings is opened  # what the service still runs
+
+            await client.update_session(kernel=second)  # a hand-off: the next call runs on the new kernel
+            await peer.send({"toolCall": {"functionCalls": [{"id": "c1", "name": "tools-get_weather",
+                                                             "args": {"city": "Rome"}}]}})
+            async for event in client.receive():
+                assert not isinstance(event, SendFailedEvent), event.cause
+                if isinstance(event, RealtimeFunctionResultEvent):
+                    assert event.function_result.result == "Rainy in Rome."
+                    break
+            response = (await _next(peer, "toolResponse"))["toolResponse"]["functionResponses"][0]
+            assert response["response"] == {"output": "Rainy in Rome."}
+            assert not [m for m in _drain(peer.received) if "setup" in m or "clientContent" in m]
+
+
+def _drain(queue: asyncio.Queue) -> list[dict]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+async def test_unknown_and_malformed_messages_are_error_events_and_the_session_goes_on():
+    async with GeminiPeer() as peer:
+        client = GoogleLiveWebsocket(api_key="k", base_url=peer.base_url)
+        async with client(settings=GoogleLiveExecutionSettings(output_audio_transcription=True)):
+            await peer.connected.wait()
+            await peer.connection.send(b"not json {")
+            await peer.send({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": "no base64!"}}]}}})
+            await peer.send({"somethingNew": {"x": 1}})
+            await peer.send({"serverContent": {"outputTranscription": {"text": "Still here."}}})
+            await peer.send({"serverContent": {"turnComplete": True}})
+            seen = []
+            async for event in client.receive():
+                seen.append(event)
+                if isinstance(event, ResponseDoneEvent):
+                    break
+            assert client.is_open
+        malformed = [e for e in seen if isinstance(e, MalformedServerEvent)]
+        assert [("invalid JSON" in e.cause, "not valid base64" in e.cause) for e in malformed] == [(True, False),
+                                                                                                  (False, True)]
+        assert any(e.service_type == "somethingNew" for e in seen)
+        assert [(e.role, e.text) for e in seen if isinstance(e, TextDoneEvent)] == [("assistant", "Still here.")]
+        assert not any(isinstance(e, SessionEndedEvent) for e in seen)

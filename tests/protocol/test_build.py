@@ -24,8 +24,9 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent
+from semantic_kernel_realtime.events import SYNTHETIC_TYPES, MalformedServerEvent, ResponseDoneEvent, TextDoneEvent
 from semantic_kernel_realtime.protocol._build import DecodedAudioContent, pcm_audio_event
+from semantic_kernel_realtime.protocol.gemini import GeminiCodec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 
 ids = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
@@ -34,7 +35,8 @@ pcm = st.binary(min_size=2, max_size=400).map(lambda b: b[: len(b) // 2 * 2])
 
 
 def _decode(event: dict):
-    (decoded,) = OpenAICodec().decode(orjson.dumps(event))
+    decoded, *neutral = OpenAICodec().decode(orjson.dumps(event))
+    assert all(e.service_type in SYNTHETIC_TYPES for e in neutral)  # protocol-neutral events that follow
     return decoded
 
 
@@ -99,6 +101,26 @@ def test_plain_events(etype, extra):
 
 
 @settings(max_examples=40, deadline=None)
+@given(item_id=ids, text=words, role=st.sampled_from(["user", "assistant"]))
+def test_text_done(item_id, text, role):
+    kind, field = (("conversation.item.input_audio_transcription.completed", "transcript") if role == "user"
+                   else ("response.output_text.done", "text"))
+    event = {"type": kind, "item_id": item_id, field: text}
+    _, fast = OpenAICodec().decode(orjson.dumps(event))
+    _assert_twins(fast, TextDoneEvent(service_event=event, role=role, item_id=item_id, text=text))
+
+
+@settings(max_examples=40, deadline=None)
+@given(response_id=ids, call_ids=st.lists(ids, max_size=3), status=st.sampled_from(["completed", "cancelled"]))
+def test_response_done(response_id, call_ids, status):
+    output = [{"type": "function_call", "call_id": c, "name": "f", "arguments": "{}"} for c in call_ids]
+    event = {"type": "response.done", "response": {"id": response_id, "status": status, "output": output}}
+    _, fast = OpenAICodec().decode(orjson.dumps(event))
+    _assert_twins(fast, ResponseDoneEvent(service_event=event, response_id=response_id, status=status,
+                                          call_ids=tuple(call_ids)))
+
+
+@settings(max_examples=40, deadline=None)
 @given(delta=st.one_of(st.integers(-(2**63), 2**63 - 1), st.none(), st.lists(st.booleans(), max_size=3),
                        st.text(st.sampled_from("!*~ "), min_size=1, max_size=8)))
 def test_malformed_events(delta):
@@ -106,3 +128,28 @@ def test_malformed_events(delta):
     fast = _decode(event)
     assert isinstance(fast, MalformedServerEvent)
     _assert_twins(fast, MalformedServerEvent(service_type=event["type"], service_event=event, cause=fast.cause))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=pcm, mime=st.sampled_from(["audio/pcm;rate=24000", "audio/pcm", None]))
+def test_gemini_output_audio(data, mime):
+    inline = {"data": base64.b64encode(data).decode()} | ({"mimeType": mime} if mime else {})
+    message = {"serverContent": {"modelTurn": {"parts": [{"inlineData": inline}]}}}
+    (fast,) = GeminiCodec().decode(orjson.dumps(message))
+    twin_audio = DecodedAudioContent(data=data, data_format="base64", mime_type="audio/pcm")
+    _assert_twins(fast, RealtimeAudioEvent(service_type="serverContent.modelTurn.inlineData", service_event=message,
+                                           audio=twin_audio))
+    assert fast.audio.data == data
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=words.filter(bool), field=st.sampled_from(["inputTranscription", "outputTranscription"]))
+def test_gemini_transcriptions(text, field):
+    message = {"serverContent": {field: {"text": text}}}
+    (fast,) = GeminiCodec().decode(orjson.dumps(message))
+    role = "user" if field == "inputTranscription" else "assistant"
+    item_id = fast.text.metadata["item_id"]
+    twin = RealtimeTextEvent(service_type=f"serverContent.{field}", service_event=message, text=StreamingTextContent(
+        choice_index=0, text=text, metadata={"item_id": item_id, "role": role}))
+    _assert_twins(fast, twin)
+    _assert_twins(fast.text, twin.text)

@@ -159,8 +159,9 @@ async def test_an_explicit_telemetry_emits_latency_events_without_the_switch(ser
                 if isinstance(event, TurnLatencyEvent):
                     break
     turn = seen[-1]
-    # after the turn's end: the response's done event and the usage it carried
-    assert [e.service_type for e in seen[-3:]] == ["response.done", "client.usage", "client.turn_latency"]
+    # after the turn's end: the response's done event, the usage it carried and the neutral ResponseDoneEvent
+    assert [e.service_type for e in seen[-4:]] == ["response.done", "client.usage", "client.response_done",
+                                                   "client.turn_latency"]
     assert len(turn.response_ids) == 2 and turn.speech_end_source is None and turn.voice_to_voice_ms is None
     assert [t.name for t in turn.tools] == ["weather-get_weather"] and turn.tools[0].duration_ms >= 0
     assert turn.usage.input_tokens > 0 and 0 < turn.response_ms < 5000 and not turn.interrupted

@@ -6,11 +6,14 @@ kernel functions -> declarations) and ``signals``. Capabilities: the service con
 ``toolResponse`` (no response request), takes PCM16 at 16 kHz and speaks at 24 kHz, and can resume a
 session by handle. A connection opens with ``setup`` (always: the Live API requires it first), then the
 seeded history as one ``clientContent`` that does not end the turn. The API's JSON arrives in binary
-frames; ``decode`` takes bytes or text.
+frames; ``decode`` takes bytes or text. The Live API accepts any key at the handshake and judges it after
+``setup``: a close 1007/1008 whose reason names the key or the credentials is that refusal
+(``close_error``: an ``AuthenticationError``, not retryable).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -22,6 +25,7 @@ from semantic_kernel.contents.function_result_content import FunctionResultConte
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeEvents, RealtimeFunctionResultEvent
 from semantic_kernel.kernel import Kernel
 
+from semantic_kernel_realtime.errors import AuthenticationError, ConnectionClosedError, RealtimeError
 from semantic_kernel_realtime.protocol.base import Capabilities, Signal
 from semantic_kernel_realtime.protocol.gemini import signals as _signals
 from semantic_kernel_realtime.protocol.gemini.decode import Decoder
@@ -38,6 +42,11 @@ _dumps = orjson.dumps
 
 #: The model a session opens with when none is named.
 DEFAULT_MODEL = "gemini-live-2.5-flash-preview"
+#: The Live API accepts the WebSocket whatever the key, then refuses a bad one by closing after ``setup``
+#: (1007 "API key not valid. Please pass a valid API key.", or 1008 for a token without permission).
+_REFUSAL_CODES = frozenset({1007, 1008})
+_CREDENTIALS = re.compile(r"api[ _-]?key|credential|authenticat|unauthori[sz]ed|permission[ _]denied",
+                          re.IGNORECASE)
 
 
 class GeminiCodec:
@@ -45,7 +54,7 @@ class GeminiCodec:
 
     capabilities: ClassVar[Capabilities] = Capabilities(
         name="gemini-live", response_after_tool_output=False, input_sample_rate=16_000, output_sample_rate=24_000,
-        resumable=True,
+        resumable=True, reconfigurable=False,
     )
     settings_class: ClassVar[type[PromptExecutionSettings]] = GoogleLiveExecutionSettings
     signal_types: ClassVar[frozenset[str]] = _signals.SIGNAL_TYPES
@@ -113,6 +122,15 @@ class GeminiCodec:
     @classmethod
     def signals(cls, event: RealtimeEvents) -> Sequence[Signal]:
         return _signals.signals(event)
+
+    @classmethod
+    def close_error(cls, error: ConnectionClosedError) -> RealtimeError:
+        reason = error.reason or ""
+        if error.code in _REFUSAL_CODES and _CREDENTIALS.search(reason):
+            return AuthenticationError(
+                f"the Gemini Live service refused the credentials after setup (close {error.code}: {reason}); "
+                "check the API key (GOOGLE_AI_API_KEY) or the Vertex AI token", code=error.code, reason=reason)
+        return error
 
     # -- one connection ----------------------------------------------------------------------------------
 

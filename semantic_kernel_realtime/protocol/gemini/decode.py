@@ -17,6 +17,11 @@ Rules:
   gets ``gemini_call_<n>``) and remembers the words of the current turn, so the protocol-neutral facts a
   turn establishes (items with their final words, calls, the turn's end and usage) ride on the
   :class:`GeminiServerEvent` of the ``toolCall`` and ``turnComplete`` that settle them (``facts``).
+- The protocol-neutral events of :mod:`semantic_kernel_realtime.events` follow the message that carries
+  their fact: a ``TextDoneEvent`` for the user's words when an ``inputTranscription`` says ``finished``
+  (else when a ``toolCall`` or ``turnComplete`` settles them) and for the model's words at a ``toolCall`` or
+  ``turnComplete``; a ``ResponseDoneEvent`` (the turn's status, the calls it asked for, its usage) is the
+  last event of a message with ``turnComplete``, after the ``UsageEvent``.
 - Decoding is tolerant: a message that is not JSON or not an object, or a field a handler needs with the
   wrong type, yields a ``MalformedServerEvent`` that says why; nothing raises.
 """
@@ -34,12 +39,10 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeEvent,
     RealtimeEvents,
     RealtimeFunctionCallEvent,
-    RealtimeTextEvent,
 )
-from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent, Usage, UsageEvent
-from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
+from semantic_kernel_realtime.events import MalformedServerEvent, ResponseDoneEvent, TextDoneEvent, Usage, UsageEvent
+from semantic_kernel_realtime.protocol._build import builder, decoded_audio_event, text_content, text_event
 from semantic_kernel_realtime.protocol.base import (
     CallsCancelled,
     Item,
@@ -66,11 +69,12 @@ class _Bad(Exception):
 
 
 _server_event = builder(GeminiServerEvent)
-_text_event = builder(RealtimeTextEvent)
 _call_event = builder(RealtimeFunctionCallEvent)
-_text = builder(StreamingTextContent, choice_index=0)
 _call = builder(FunctionCallContent)
+_usage_event = builder(UsageEvent)
 _malformed_event = builder(MalformedServerEvent)
+_text_done_event = builder(TextDoneEvent)
+_response_done_event = builder(ResponseDoneEvent)
 
 
 def _get(data: dict, camel: str, snake: str) -> Any:
@@ -118,9 +122,9 @@ def usage_of(raw: Any) -> Usage | None:
 class Decoder:
     """Turns Gemini Live server messages into SK events, minting ids and keeping the current turn's words."""
 
-    __slots__ = ("_count", "turn_id", "user_id", "model_id", "_user_words", "_model_text", "_model_transcript",
-                 "_interrupted", "last_item_id", "minted_call_ids", "resumption_handle", "go_away_time_left",
-                 "session_id", "_mime_types")
+    __slots__ = ("_count", "turn_id", "user_id", "model_id", "_user_words", "_user_settled", "_model_text",
+                 "_model_transcript", "_interrupted", "_turn_calls", "_finished", "last_item_id", "minted_call_ids",
+                 "resumption_handle", "go_away_time_left", "session_id", "_mime_types")
 
     def __init__(self) -> None:
         self._count = 0
@@ -128,9 +132,12 @@ class Decoder:
         self.user_id: str | None = None
         self.model_id: str | None = None
         self._user_words: list[str] = []
+        self._user_settled = ""  # the user's words a finished transcription already settled
         self._model_text: list[str] = []
         self._model_transcript: list[str] = []
         self._interrupted = False
+        self._turn_calls: list[str] = []  # the calls the current turn asked for
+        self._finished: tuple[str | None, str, tuple[str, ...]] | None = None  # a turn this message ended
         #: The id of the last item the decoder placed in the conversation.
         self.last_item_id: str | None = None
         #: Call ids minted for calls that came without one (their response goes back without an id).
@@ -143,26 +150,51 @@ class Decoder:
         self._mime_types: dict[str, str] = {}
 
     def decode_message(self, message: str | bytes) -> list[RealtimeEvents]:
-        """Parse one JSON message (the service sends text in binary frames) and decode it."""
+        """Parse one JSON message (the service sends text in binary frames) and decode it.
+
+        The messages of a spoken answer take a short path: a ``serverContent`` with one field, and above
+        all one part of inline audio (the message that dominates), are decoded right here; everything else,
+        and anything unexpected on the way, goes through :meth:`decode`.
+        """
         try:
-            data = orjson.loads(message)
-        except orjson.JSONDecodeError as exc:
+            data = _loads(message)
+        except JSONDecodeError as exc:
             return [_malformed(None, message, f"invalid JSON: {exc}")]
-        # Fast path for the message that dominates a spoken answer: one part of inline audio, nothing else.
-        if type(data) is dict and len(data) == 1:
-            content = data.get("serverContent")
-            if type(content) is dict and len(content) == 1:
-                turn = content.get("modelTurn")
-                parts = turn.get("parts") if type(turn) is dict and len(turn) == 1 else None
-                if type(parts) is list and len(parts) == 1:
-                    part = parts[0]
-                    inline = part.get("inlineData") if type(part) is dict and len(part) == 1 else None
-                    if type(inline) is dict:
-                        try:
-                            return [self._audio(inline, data)]
-                        except _Bad:
-                            pass  # the general path reports it
-        return self.decode(data)
+        if type(data) is not dict or len(data) != 1:
+            return self.decode(data)
+        content = data.get("serverContent")
+        if type(content) is not dict or len(content) != 1:
+            return self.decode(data)
+        turn = content.get("modelTurn")
+        if turn is None:  # one other field: a transcription, usually
+            handler = _FAST_CONTENT.get(next(iter(content)))
+            if handler is None:
+                return self.decode(data)
+            events: list[RealtimeEvents] = []
+            try:
+                handler(self, content[next(iter(content))], data, events, None)
+            except _Bad:
+                return self.decode(data)  # nothing was changed yet: the general path reports it
+            return events or self.decode(data)
+        parts = turn.get("parts") if type(turn) is dict and len(turn) == 1 else None
+        if type(parts) is not list or len(parts) != 1:
+            return self.decode(data)
+        part = parts[0]
+        inline = part.get("inlineData") if type(part) is dict and len(part) == 1 else None
+        b64 = inline.get("data") if type(inline) is dict else None
+        if type(b64) is not str:
+            return self.decode(data)
+        try:
+            pcm = _b64decode(b64, validate=True)
+        except ValueError:
+            return self.decode(data)  # the general path reports it
+        if self.model_id is None:
+            self._model_item()
+        mime = inline.get("mimeType")
+        mime_type = self._mime_types.get(mime) if type(mime) is str else None
+        if mime_type is None:
+            mime_type = self._mime_type(inline)
+        return [decoded_audio_event(_AUDIO, data, pcm, mime_type)]
 
     def decode(self, message: Any) -> list[RealtimeEvents]:
         """Decode one server message (a dict parsed from JSON)."""
@@ -170,7 +202,7 @@ class Decoder:
             return [_malformed(None, message, "a server message must be a JSON object")]
         events: list[RealtimeEvents] = []
         usage_raw = _get(message, "usageMetadata", "usage_metadata")
-        usage = usage_of(usage_raw)
+        usage = usage_of(usage_raw) if usage_raw is not None else None
         turn_id = self.turn_id  # usage belongs to the turn this message ends, if it ends one
         known = False
         for key, value in message.items():
@@ -191,11 +223,16 @@ class Decoder:
             except Exception as exc:  # tolerant by contract: report, never raise
                 events.append(_malformed(_CANONICAL.get(key, key), message, f"{type(exc).__name__}: {exc}"))
         if usage is not None:
-            events.append(UsageEvent(usage=usage, response_id=turn_id or self.turn_id, service_event=usage_raw))
+            events.append(_usage_event(usage=usage, response_id=turn_id or self.turn_id, service_event=usage_raw))
         elif usage_raw is not None:
             events.append(_malformed("usageMetadata", message, "field 'usageMetadata' must be an object"))
         if not known:
             return [_malformed(None, message, "a server message must have at least one field")]
+        finished = self._finished
+        if finished is not None:  # last, after the usage that accounts for the turn
+            self._finished = None
+            events.append(_response_done_event(service_event=message, response_id=finished[0], status=finished[1],
+                                               call_ids=finished[2], usage=usage))
         return events
 
     # -- turn bookkeeping ---------------------------------------------------------------------------
@@ -219,19 +256,25 @@ class Decoder:
         facts.append(ItemAdded(item, self.last_item_id))
         self.last_item_id = item.id
 
-    def _flush_user(self, facts: list[Signal]) -> None:
+    def _flush_user(self, facts: list[Signal], settled: list[RealtimeEvents], message: dict) -> None:
         if self.user_id is not None:
             words = "".join(self._user_words).strip()
             if words:
                 self._place(facts, Item(self.user_id, "message", "user", words))
+                if words != self._user_settled:
+                    settled.append(_text_done_event(service_event=message, role="user", item_id=self.user_id,
+                                                    text=words))
         self.user_id = None
         self._user_words = []
+        self._user_settled = ""
 
-    def _flush_model(self, facts: list[Signal]) -> None:
+    def _flush_model(self, facts: list[Signal], settled: list[RealtimeEvents], message: dict) -> None:
         if self.model_id is not None:
             words = "".join(self._model_transcript or self._model_text).strip()
             if words:
                 self._place(facts, Item(self.model_id, "message", "assistant", words))
+                settled.append(_text_done_event(service_event=message, role="assistant", item_id=self.model_id,
+                                                text=words))
         self.model_id = None
         self._model_text = []
         self._model_transcript = []
@@ -272,8 +315,8 @@ class Decoder:
             if type(text) is str and not part.get("thought"):
                 item_id = self._model_item()
                 self._model_text.append(text)
-                events.append(_text_event(service_type="serverContent.modelTurn.text", service_event=message,
-                                          text=_text(text=text, metadata={"item_id": item_id, "role": "assistant"})))
+                events.append(text_event("serverContent.modelTurn.text", message,
+                                         text_content(text, {"item_id": item_id, "role": "assistant"})))
                 continue
             events.append(_server_event(service_type="serverContent.modelTurn", service_event=message,
                                         turn_id=self._turn()))
@@ -290,11 +333,19 @@ class Decoder:
             raise _Bad(f"field 'inlineData.data' is not valid base64 ({exc})") from None
         if self.model_id is None:
             self._model_item()
+        return decoded_audio_event(_AUDIO, message, pcm, self._mime_type(inline))
+
+    def _mime_type(self, inline: dict) -> str:
+        """The MIME type of inline audio without its parameters (``audio/pcm;rate=24000`` -> ``audio/pcm``)."""
         mime = _get(inline, "mimeType", "mime_type")
-        mime_type = self._mime_types.get(mime) if type(mime) is str else "audio/pcm"
+        if type(mime) is not str:
+            return "audio/pcm"
+        mime_type = self._mime_types.get(mime)
         if mime_type is None:
+            if len(self._mime_types) >= _MAX_MIME_TYPES:
+                self._mime_types.clear()  # a service inventing types cannot grow the cache without bound
             mime_type = self._mime_types[mime] = mime.partition(";")[0].strip() or "audio/pcm"
-        return audio_event("serverContent.modelTurn.inlineData", message, audio_content(pcm, mime_type))
+        return mime_type
 
     def _input_transcription(self, value: Any, message: dict, events: list, usage: Usage | None) -> None:
         text = self._transcript_text(value, "inputTranscription")
@@ -303,16 +354,21 @@ class Decoder:
             if self.user_id is None:
                 self.user_id = self._mint("item")
             self._user_words.append(text)
-            events.append(_text_event(service_type="serverContent.inputTranscription", service_event=message,
-                                      text=_text(text=text, metadata={"item_id": self.user_id, "role": "user"})))
+            events.append(text_event("serverContent.inputTranscription", message,
+                                     text_content(text, {"item_id": self.user_id, "role": "user"})))
+        if value.get("finished") is True and self.user_id is not None:  # the user's words are settled now
+            words = "".join(self._user_words).strip()
+            if words and words != self._user_settled:
+                self._user_settled = words
+                events.append(_text_done_event(service_event=message, role="user", item_id=self.user_id, text=words))
 
     def _output_transcription(self, value: Any, message: dict, events: list, usage: Usage | None) -> None:
         text = self._transcript_text(value, "outputTranscription")
         if text:
             item_id = self._model_item()
             self._model_transcript.append(text)
-            events.append(_text_event(service_type="serverContent.outputTranscription", service_event=message,
-                                      text=_text(text=text, metadata={"item_id": item_id, "role": "assistant"})))
+            events.append(text_event("serverContent.outputTranscription", message,
+                                     text_content(text, {"item_id": item_id, "role": "assistant"})))
 
     @staticmethod
     def _transcript_text(value: Any, field: str) -> str:
@@ -341,14 +397,19 @@ class Decoder:
         if not value:
             return
         facts: list[Signal] = []
-        self._flush_user(facts)
-        self._flush_model(facts)
+        settled: list[RealtimeEvents] = []
+        self._flush_user(facts, settled, message)
+        self._flush_model(facts, settled, message)
         turn_id = self.turn_id
-        facts.append(ResponseEnded(turn_id, "cancelled" if self._interrupted else "completed", usage))
+        status = "cancelled" if self._interrupted else "completed"
+        facts.append(ResponseEnded(turn_id, status, usage))
+        self._finished = (turn_id, status, tuple(self._turn_calls))
         self.turn_id = None
         self._interrupted = False
+        self._turn_calls = []
         events.append(_server_event(service_type="serverContent.turnComplete", service_event=message,
                                     turn_id=turn_id, facts=tuple(facts)))
+        events.extend(settled)
 
     # -- other fields -------------------------------------------------------------------------------
 
@@ -360,16 +421,19 @@ class Decoder:
             raise _Bad("field 'toolCall.functionCalls' must be a list")
         turn_id = self._turn()
         facts: list[Signal] = []
-        self._flush_user(facts)
-        self._flush_model(facts)
+        settled: list[RealtimeEvents] = []
+        self._flush_user(facts, settled, message)
+        self._flush_model(facts, settled, message)
         call_events = []
         for raw in calls:
             call = self._function_call(raw, turn_id)
             self._place(facts, Item(call.call_id or "", "function_call", call_id=call.call_id, name=call.name,
                                     arguments=call.arguments))  # type: ignore[arg-type]
             call_events.append(_call_event(service_type="toolCall", service_event=message, function_call=call))
+            self._turn_calls.append(call.call_id or "")
         events.append(_server_event(service_type="toolCall", service_event=message, turn_id=turn_id,
                                     facts=tuple(facts)))
+        events.extend(settled)
         events.extend(call_events)
 
     def _function_call(self, raw: Any, turn_id: str) -> FunctionCallContent:
@@ -433,6 +497,13 @@ def _usage(decoder: Decoder, value: Any, message: dict, events: list, usage: Usa
     """Marker: ``usageMetadata`` is decoded after the message's other fields."""
 
 
+_AUDIO = "serverContent.modelTurn.inlineData"
+_MAX_MIME_TYPES = 64
+_loads = orjson.loads
+_b64decode = b64decode
+JSONDecodeError = orjson.JSONDecodeError
+
+
 def _malformed(etype: Any, message: Any, cause: str) -> MalformedServerEvent:
     return _malformed_event(service_type=etype if type(etype) is str else None, service_event=message, cause=cause)
 
@@ -472,6 +543,11 @@ _CONTENT: dict[str, Handler] = {**_CAMEL_CONTENT, **{_snake(k): h for k, h in _C
 #: Other ``serverContent`` fields (snake_case as printed) -> their camelCase name, for ``service_type``.
 _CONTENT_NAMES = {_snake(k): k for k in ("groundingMetadata", "urlContextMetadata", "turnCompleteReason",
                                          "waitingForInput", "interimInputTranscription", "interactionStatus")}
+
+#: ``serverContent`` fields :meth:`Decoder.decode_message` decodes on its short path, when alone in a message
+#: (their handlers raise before changing anything, so the general path can report what they refuse).
+_FAST_CONTENT: dict[str, Handler] = {"outputTranscription": Decoder._output_transcription,
+                                     "inputTranscription": Decoder._input_transcription}
 
 #: Every ``service_type`` this decoder gives a :class:`GeminiServerEvent` with ``facts``.
 FACT_TYPES = frozenset({"toolCall", "toolCallCancellation", "serverContent.turnComplete"})

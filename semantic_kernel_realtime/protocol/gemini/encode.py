@@ -102,8 +102,12 @@ class Encoder:
     def _raw(self, event: RealtimeEvent) -> ClientMessage:
         etype = event.service_type
         if etype == SESSION_UPDATE:
-            raise EncodeError("Gemini Live cannot reconfigure a running session: settings go in the opening "
-                              "'setup' (open a new session, or resume one with its handle, to change them)")
+            raise EncodeError(
+                "Gemini Live configures a session only in its opening 'setup', so update_session(settings=...) "
+                "cannot change a running one (the session goes on with its settings). To change them, close it "
+                "and open a new session with the new settings; to keep the conversation, open it with "
+                "session_resumption={'handle': client.decoder.resumption_handle} (a session opened with "
+                "session_resumption=True). A kernel or plugin change needs no update: the kernel is read per call.")
         if etype not in CLIENT_MESSAGE_TYPES:
             raise EncodeError(f"cannot send a RealtimeEvent with service_type {etype!r}: not a Gemini Live client "
                               f"message field (one of {', '.join(sorted(CLIENT_MESSAGE_TYPES))})")

@@ -4,7 +4,9 @@ Rules:
 - Only what the user set is sent; dict-valued settings are sent with their keys in camelCase (the wire's
   spelling; the service reads both), except inside JSON schemas, whose keys are property names.
 - ``response_modalities`` are upper-cased; OpenAI's ``output_modalities`` / ``modalities`` map to them and
-  ``audio`` wins over ``text`` (a Live session has one output modality).
+  ``audio`` wins over ``text`` (a Live session has one output modality). Settings of another class that
+  answer in audio also ask for ``outputAudioTranscription`` (OpenAI transcribes the audio it speaks), so
+  the same application settings get the answer's words on either provider.
 - A tool is a ``functionDeclarations`` entry named like Semantic Kernel's fully qualified names,
   ``plugin-function`` (the decoder splits it back); its ``parameters`` are the kernel function's JSON schema in
   the Live API's Schema dialect (upper-case ``type``, ``nullable`` for ``null`` unions, unknown keywords
@@ -66,6 +68,10 @@ def as_live_settings(settings: PromptExecutionSettings | None) -> GoogleLiveExec
         elif name in fields and name not in ("tools", "extension_data", "function_choice_behavior"):
             values[name] = value.model_dump(exclude_none=True) if isinstance(value, BaseModel) else value
     values["function_choice_behavior"] = settings.function_choice_behavior
+    modalities = {str(m).lower() for m in values.get("response_modalities") or ("audio",)}
+    if "audio" in modalities:
+        # OpenAI always transcribes the audio it speaks: ask Gemini for the same, so the app still gets the words
+        values.setdefault("output_audio_transcription", True)
     return GoogleLiveExecutionSettings(**values)
 
 

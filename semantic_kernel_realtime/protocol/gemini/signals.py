@@ -5,7 +5,8 @@ them on that message's :class:`~.decode.GeminiServerEvent` (``facts``), so this 
 a ``toolCall`` places the user's words, the model's words so far and each call in the conversation; its
 function-call events each say :class:`CallCompleted` (Gemini sends a call whole); a ``toolCallCancellation``
 says :class:`CallsCancelled`; a ``turnComplete`` places the turn's words and says :class:`ResponseEnded`
-(``cancelled`` when the turn was ``interrupted``) with the turn's usage. Only :data:`SIGNAL_TYPES` carry
+(``cancelled`` when the turn was ``interrupted``) with the turn's usage. Gemini sends no event that settles
+an item's words, so the decoder's ``TextDoneEvent`` says :class:`ItemText`. Only :data:`SIGNAL_TYPES` carry
 signals; nothing here raises.
 """
 
@@ -15,11 +16,12 @@ from collections.abc import Sequence
 
 from semantic_kernel.contents.realtime_events import RealtimeEvents, RealtimeFunctionCallEvent
 
-from semantic_kernel_realtime.protocol.base import CallCompleted, Signal
+from semantic_kernel_realtime.events import TEXT_DONE, TextDoneEvent
+from semantic_kernel_realtime.protocol.base import CallCompleted, ItemText, Signal
 from semantic_kernel_realtime.protocol.gemini.decode import FACT_TYPES, GeminiServerEvent
 
 #: Every ``service_type`` whose events may carry signals.
-SIGNAL_TYPES = FACT_TYPES
+SIGNAL_TYPES = FACT_TYPES | {TEXT_DONE}
 _NONE: tuple[Signal, ...] = ()
 
 
@@ -30,4 +32,6 @@ def signals(event: RealtimeEvents) -> Sequence[Signal]:
     if type(event) is RealtimeFunctionCallEvent:
         call = event.function_call
         return (CallCompleted(call, (call.metadata or {}).get("response_id")),)
+    if type(event) is TextDoneEvent and event.item_id is not None and event.text:
+        return (ItemText(event.item_id, event.role, event.text),)
     return _NONE

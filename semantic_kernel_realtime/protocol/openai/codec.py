@@ -20,6 +20,7 @@ from semantic_kernel.contents.function_result_content import FunctionResultConte
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeEvents, RealtimeFunctionResultEvent
 from semantic_kernel.kernel import Kernel
 
+from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 from semantic_kernel_realtime.protocol.base import Capabilities, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
 from semantic_kernel_realtime.protocol.openai.decode import Decoder
@@ -99,6 +100,10 @@ class OpenAICodec:
     @classmethod
     def signals(cls, event: RealtimeEvents) -> Sequence[Signal]:
         return _signals.signals(event)
+
+    @classmethod
+    def close_error(cls, error: ConnectionClosedError) -> RealtimeError:
+        return error  # OpenAI refuses a bad key at the handshake (HTTP 401), before any close
 
     # -- one connection ----------------------------------------------------------------------------------
 

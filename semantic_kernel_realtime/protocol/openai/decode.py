@@ -6,6 +6,10 @@ Rules:
   raw dict). Text and transcript deltas become ``RealtimeTextEvent``; output audio ``RealtimeAudioEvent``
   (decoded from base64 here); function-call argument deltas and completed calls ``RealtimeFunctionCallEvent``;
   everything else, unknown types included, a plain ``RealtimeEvent``.
+- The protocol-neutral events of :mod:`semantic_kernel_realtime.events` follow the wire event that carries
+  their fact: a ``TextDoneEvent`` after a completed user transcript and after the assistant's final
+  transcript or text; after ``response.done``, its ``UsageEvent`` (when it has usage) and then a
+  ``ResponseDoneEvent`` (status, the call ids it asked for, usage).
 - Decoding is tolerant: ``null`` where the spec has none, unknown statuses and extra fields are fine.
   A missing or mistyped field that a handler needs, a non-object, or bad JSON yields a
   :class:`~semantic_kernel_realtime.events.MalformedServerEvent` whose ``cause`` says what is wrong; no
@@ -29,7 +33,7 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent, UsageEvent
+from semantic_kernel_realtime.events import MalformedServerEvent, ResponseDoneEvent, TextDoneEvent, UsageEvent
 from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
 from semantic_kernel_realtime.protocol.base import split_function_name
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
@@ -46,6 +50,8 @@ _text_event = builder(RealtimeTextEvent)
 _call_event = builder(RealtimeFunctionCallEvent)
 _text = builder(StreamingTextContent, choice_index=0)
 _call = builder(FunctionCallContent)
+_text_done_event = builder(TextDoneEvent)
+_response_done_event = builder(ResponseDoneEvent)
 
 #: MIME type of decoded output audio for each GA/legacy output format.
 AUDIO_MIME_TYPES = {"audio/pcm": "audio/pcm", "audio/pcmu": "audio/pcmu", "audio/pcma": "audio/pcma",
@@ -174,10 +180,36 @@ class Decoder:
             self.state.active_response_id = None
         done = _event(service_type=etype, service_event=event)
         usage = usage_of(response.get("usage")) if isinstance(response, dict) else None
+        response_id = response_id if type(response_id) is str else None
+        status = response.get("status") if isinstance(response, dict) else None
+        output = response.get("output") if isinstance(response, dict) else None
+        call_ids = tuple(item["call_id"] for item in output if isinstance(item, dict)
+                         and item.get("type") == "function_call" and type(item.get("call_id")) is str
+                         ) if isinstance(output, list) else ()
+        finished = _response_done_event(service_event=event, response_id=response_id,
+                                        status=status if type(status) is str else None, call_ids=call_ids, usage=usage)
         if usage is None:
-            return [done]
-        return [done, UsageEvent(usage=usage, response_id=response_id if type(response_id) is str else None,
-                                 service_event=response["usage"])]
+            return [done, finished]
+        return [done, UsageEvent(usage=usage, response_id=response_id, service_event=response["usage"]), finished]
+
+    def _text_done(role: str, field: str) -> Handler:  # noqa: N805
+        """A handler for an event that settles an item's words: the event, then a ``TextDoneEvent``."""
+
+        def handle(self: Decoder, event: dict, etype: str) -> list[RealtimeEvents]:
+            decoded = _event(service_type=etype, service_event=event)
+            text = event.get(field)
+            if type(text) is not str:
+                return [decoded]  # the live service sends null for a transcript it could not make
+            item_id = event.get("item_id")
+            return [decoded, _text_done_event(service_event=event, role=role, text=text,
+                                              item_id=item_id if type(item_id) is str else None)]
+
+        return handle
+
+    _user_transcript_done = _text_done("user", "transcript")
+    _assistant_transcript_done = _text_done("assistant", "transcript")
+    _assistant_text_done = _text_done("assistant", "text")
+    del _text_done
 
     def _session(self, event: dict, etype: str) -> list[RealtimeEvents]:
         session = event.get("session")
@@ -227,6 +259,9 @@ _GA_HANDLERS: dict[str, Handler] = {
     "conversation.item.deleted": Decoder._item_deleted,
     "response.created": Decoder._response_created,
     "response.done": Decoder._response_done,
+    "conversation.item.input_audio_transcription.completed": Decoder._user_transcript_done,
+    "response.output_audio_transcript.done": Decoder._assistant_transcript_done,
+    "response.output_text.done": Decoder._assistant_text_done,
     "session.created": Decoder._session,
     "session.updated": Decoder._session,
 }

@@ -9,18 +9,28 @@ Rules:
   ``LiveClientSetup`` model omits it), so the SDK's own setup is judged, not refused.
 - What the server sends validates as ``LiveServerMessage``.
 - google-genai's types are imported on first use (they take seconds to import), so a server that never
-  sees a Gemini client never pays for them.
+  sees a Gemini client never pays for them; :func:`load` imports them ahead, off the event loop when run in
+  a thread (the dialect does so when a Gemini client connects, so other sessions keep flowing meanwhile).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
-__all__ = ["GeminiValidationError", "parse_client_message", "validate_client_message", "validate_server_message"]
+__all__ = ["GeminiValidationError", "load", "parse_client_message", "validate_client_message",
+           "validate_server_message"]
 
+
+def load() -> bool:
+    """Import google-genai's types now; False when they were imported already (nothing to wait for)."""
+    if "google.genai.types" in sys.modules:
+        return False
+    _types()
+    return True
 
 
 def _types() -> Any:

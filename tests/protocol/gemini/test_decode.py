@@ -16,8 +16,8 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 
-from semantic_kernel_realtime.events import MalformedServerEvent, Usage, UsageEvent
-from semantic_kernel_realtime.protocol.base import CallCompleted, CallsCancelled, ItemAdded, ResponseEnded
+from semantic_kernel_realtime.events import MalformedServerEvent, ResponseDoneEvent, TextDoneEvent, Usage, UsageEvent
+from semantic_kernel_realtime.protocol.base import CallCompleted, CallsCancelled, ItemAdded, ItemText, ResponseEnded
 from semantic_kernel_realtime.protocol.gemini import GeminiCodec, GeminiServerEvent
 from tests.openai_schema import FIXTURES
 
@@ -77,7 +77,8 @@ def test_a_spoken_turn_becomes_text_audio_and_settled_facts():
         events += decoder.decode(message)
     kinds = [type(e).__name__ for e in events]
     assert kinds == ["RealtimeTextEvent", "RealtimeTextEvent", "RealtimeAudioEvent", "RealtimeTextEvent",
-                     "GeminiServerEvent", "GeminiServerEvent", "UsageEvent"]
+                     "GeminiServerEvent", "GeminiServerEvent", "TextDoneEvent", "TextDoneEvent", "UsageEvent",
+                     "ResponseDoneEvent"]
     user, assistant = events[0].text.metadata, events[3].text.metadata
     assert user["role"] == "user" and assistant["role"] == "assistant"
     assert events[1].text.metadata["item_id"] == user["item_id"] != assistant["item_id"]
@@ -89,9 +90,17 @@ def test_a_spoken_turn_becomes_text_audio_and_settled_facts():
     assert added[1].id == assistant["item_id"]
     ended = [f for f in facts if isinstance(f, ResponseEnded)]
     assert ended[0].status == "completed" and ended[0].usage.output_audio_tokens == 20
-    assert events[-1].usage == Usage(input_tokens=10, output_tokens=20, total_tokens=30, input_audio_tokens=10,
-                                     output_audio_tokens=20)
-    assert events[-1].response_id == ended[0].response_id
+    usage, done = events[-2], events[-1]
+    assert usage.usage == Usage(input_tokens=10, output_tokens=20, total_tokens=30, input_audio_tokens=10,
+                                output_audio_tokens=20)
+    assert usage.response_id == ended[0].response_id
+    # the protocol-neutral events: each item's final words, then the turn's end (no calls: the answer)
+    assert [(e.role, e.item_id, e.text) for e in events[6:8]] == [("user", user["item_id"], "What's the weather?"),
+                                                                  ("assistant", assistant["item_id"], "It is sunny.")]
+    assert [(f.role, f.text) for f in facts if isinstance(f, ItemText)] == [("user", "What's the weather?"),
+                                                                           ("assistant", "It is sunny.")]
+    assert (done.response_id, done.status, done.call_ids, done.usage) == (ended[0].response_id, "completed", (),
+                                                                          usage.usage)
 
 
 def test_a_tool_call_places_the_users_words_before_the_call_and_says_each_call_is_complete():
@@ -100,13 +109,27 @@ def test_a_tool_call_places_the_users_words_before_the_call_and_says_each_call_i
     events += decoder.decode({"toolCall": {"functionCalls": [
         {"id": "a", "name": "weather-get", "args": {"city": "Paris"}}, {"name": "clock-now"}]}})
     facts = _signals(events)
-    assert [type(f).__name__ for f in facts] == ["ItemAdded", "ItemAdded", "ItemAdded", "CallCompleted",
+    assert [type(f).__name__ for f in facts] == ["ItemAdded", "ItemAdded", "ItemAdded", "ItemText", "CallCompleted",
                                                  "CallCompleted"]
     assert [f.item.kind for f in facts[:3]] == ["message", "function_call", "function_call"]
     assert facts[1].previous_item_id == facts[0].item.id
-    minted = facts[4].call.call_id
+    assert (facts[3].role, facts[3].text) == ("user", "weather in Paris")
+    minted = facts[5].call.call_id
     assert minted.startswith("gemini_call_") and minted in decoder.minted_call_ids
-    assert all(isinstance(f, CallCompleted) for f in facts[3:])
+    assert all(isinstance(f, CallCompleted) for f in facts[4:])
+    # the turn that asked for the calls ends: not the answer yet (the model goes on after the results)
+    (done,) = [e for e in decoder.decode({"serverContent": {"turnComplete": True}}) if isinstance(e, ResponseDoneEvent)]
+    assert done.call_ids == ("a", minted) and done.asked_for_tools
+
+
+def test_a_finished_input_transcription_settles_the_users_words_at_once():
+    decoder = GeminiCodec().decoder
+    events = decoder.decode({"serverContent": {"inputTranscription": {"text": "Hello"}}})
+    events += decoder.decode({"serverContent": {"inputTranscription": {"text": " there", "finished": True}}})
+    events += decoder.decode({"serverContent": {"turnComplete": True}})
+    settled = [(e.role, e.text) for e in events if isinstance(e, TextDoneEvent)]
+    assert settled == [("user", "Hello there")]  # once: the turn's end does not repeat it
+    assert type(events[2]) is TextDoneEvent and events[2].item_id == events[0].text.metadata["item_id"]
 
 
 def test_interrupted_turn_ends_cancelled_and_cancellation_names_the_calls():
@@ -174,3 +197,23 @@ def test_text_and_function_call_event_types():
     assert isinstance(events[0], RealtimeTextEvent) and events[0].service_type == "serverContent.modelTurn.text"
     events = GeminiCodec().decoder.decode({"toolCall": {"functionCalls": [{"id": "x", "name": "f"}]}})
     assert isinstance(events[1], RealtimeFunctionCallEvent) and events[1].function_call.arguments == "{}"
+
+
+@pytest.mark.parametrize("message, cause", [
+    ({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": "not base64!"}}]}}}, "not valid base64"),
+    ({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": 7}}]}}}, "must be a string"),
+    ({"serverContent": {"outputTranscription": {"text": 7}}}, "outputTranscription.text' must be a string"),
+    ({"serverContent": {"inputTranscription": "hello"}}, "inputTranscription' must be an object"),
+])
+def test_the_short_path_leaves_what_it_refuses_to_the_general_path(message, cause):
+    (event,) = GeminiCodec().decode(orjson.dumps(message))
+    assert isinstance(event, MalformedServerEvent) and cause in event.cause and event.service_event == message
+
+
+def test_the_short_path_decodes_as_the_general_path_does():
+    audio = {"inlineData": {"mimeType": ["odd"], "data": base64.b64encode(b"\x01\x00").decode()}}
+    for message in ({"serverContent": {"modelTurn": {"parts": [audio]}}},
+                    {"serverContent": {"outputTranscription": {"text": ""}}},
+                    {"serverContent": {"inputTranscription": {"text": "Hi", "finished": True}}}):
+        short, general = GeminiCodec().decode(orjson.dumps(message)), GeminiCodec().decoder.decode(message)
+        assert [(type(e), e.service_type) for e in short] == [(type(e), e.service_type) for e in general], message

@@ -85,6 +85,11 @@ def test_openai_settings_open_a_gemini_session_by_field_name():
     assert setup["generationConfig"] == {"responseModalities": ["TEXT"], "speechConfig": {
         "voiceConfig": {"prebuiltVoiceConfig": {"voiceName": "Kore"}}}}
     assert setup["systemInstruction"] == {"parts": [{"text": "Hi"}]} and setup["inputAudioTranscription"] == {}
+    assert "outputAudioTranscription" not in setup  # a text answer has nothing to transcribe
+    # an OpenAI app answered in audio reads the answer's words: Gemini is asked to transcribe its audio too
+    spoken_settings = GeminiCodec.prepare_settings(RealtimeExecutionSettings(instructions="Hi"), None)
+    spoken = GeminiCodec.session_object(spoken_settings)
+    assert spoken["outputAudioTranscription"] == {}
 
 
 def test_audio_text_calls_results_and_raw_messages():
@@ -118,7 +123,7 @@ def test_a_call_that_came_without_an_id_is_answered_without_one():
 
 
 @pytest.mark.parametrize("event, cause", [
-    (GeminiCodec.session_update(GoogleLiveExecutionSettings()), "cannot reconfigure"),
+    (GeminiCodec.session_update(GoogleLiveExecutionSettings()), "cannot change a running one"),
     (RealtimeEvent(service_type="response.create"), "not a Gemini Live client message"),
     (RealtimeEvent(service_type="setup", service_event=[1]), "must be a mapping"),
     (RealtimeAudioEvent(audio=AudioContent(data=b"", mime_type="audio/pcm")), "no audio"),
@@ -131,3 +136,18 @@ def test_what_cannot_be_sent_raises_encode_error(event, cause):
 def test_unknown_modality_is_refused():
     with pytest.raises(EncodeError, match="modality"):
         GeminiCodec.session_object(GoogleLiveExecutionSettings(response_modalities=["video"]))
+
+
+def test_a_close_that_names_the_key_is_the_service_refusing_it():
+    from semantic_kernel_realtime.errors import AuthenticationError, ConnectionClosedError
+    from semantic_kernel_realtime.protocol.openai import OpenAICodec
+
+    bad_key = ConnectionClosedError("closed", code=1007, reason="API key not valid. Please pass a valid API key.")
+    refused = GeminiCodec.close_error(bad_key)
+    assert isinstance(refused, AuthenticationError) and not refused.retryable and refused.code == 1007
+    assert "API key not valid" in str(refused) and refused.reason == bad_key.reason
+    no_model = ConnectionClosedError("closed", code=1008, reason="models/x is not found for API version v1beta")
+    lost = ConnectionClosedError("lost", code=1011, reason="Internal error encountered.")
+    assert GeminiCodec.close_error(no_model) is no_model and not no_model.retryable  # final, but not the key
+    assert GeminiCodec.close_error(lost) is lost and lost.retryable
+    assert OpenAICodec.close_error(bad_key) is bad_key  # OpenAI refuses keys at the handshake

@@ -18,7 +18,7 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 
-from semantic_kernel_realtime.events import Usage, UsageEvent
+from semantic_kernel_realtime.events import RESPONSE_DONE, TEXT_DONE, TextDoneEvent, Usage, UsageEvent
 from semantic_kernel_realtime.protocol import BETA_TO_GA, Decoder, MalformedServerEvent
 from tests import shared
 from tests.openai_schema import FIXTURES
@@ -50,7 +50,7 @@ def test_every_recorded_line_decodes_without_exception(path):
                 assert raw["type"] == "response.done" and event.service_event == raw["response"]["usage"]
                 continue
             if isinstance(raw, dict) and isinstance(raw.get("type"), str):
-                assert event.service_type == raw["type"]
+                assert event.service_type in (raw["type"], TEXT_DONE, RESPONSE_DONE)
                 assert event.service_event == raw
 
 
@@ -270,7 +270,8 @@ def test_response_done_usage_becomes_the_typed_usage_record():
              "output_token_details": {"text_tokens": 3, "audio_tokens": 7}}
     events = Decoder().decode({"type": "response.done", "response": {"id": "resp_1", "status": "completed",
                                                                      "usage": usage}})
-    assert [type(e).__name__ for e in events] == ["RealtimeEvent", "UsageEvent"]
+    assert [type(e).__name__ for e in events] == ["RealtimeEvent", "UsageEvent", "ResponseDoneEvent"]
+    assert events[2].usage == events[1].usage and events[2].status == "completed" and not events[2].asked_for_tools
     assert events[1].usage == Usage(input_tokens=20, output_tokens=10, total_tokens=30, input_text_tokens=5,
                                     input_audio_tokens=15, input_cached_tokens=4, output_text_tokens=3,
                                     output_audio_tokens=7)
@@ -282,4 +283,27 @@ def test_recorded_usage_decodes_and_a_response_without_usage_adds_nothing():
     usages = [e.usage for line in _lines(FIXTURES / "openai" / "live-beta-voice-session.sk-adr-0065.jsonl")
               for e in decoder.decode_message(line) if isinstance(e, UsageEvent)]
     assert usages and all(u.total_tokens == u.input_tokens + u.output_tokens for u in usages)
-    assert len(decoder.decode({"type": "response.done", "response": {"id": "r", "usage": None}})) == 1
+    without = decoder.decode({"type": "response.done", "response": {"id": "r", "usage": None}})
+    assert [type(e).__name__ for e in without] == ["RealtimeEvent", "ResponseDoneEvent"] and without[1].usage is None
+
+
+def test_settled_words_and_finished_responses_become_protocol_neutral_events():
+    decoder = Decoder()
+    transcript = decoder.decode({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1",
+                                 "content_index": 0, "transcript": "What is the weather?"})
+    answer = decoder.decode({"type": "response.output_audio_transcript.done", "item_id": "a1", "response_id": "r2",
+                             "output_index": 0, "content_index": 0, "transcript": "Sunny."})
+    text = decoder.decode({"type": "response.text.done", "item_id": "a2", "text": "Hi."})  # a beta name
+    unmade = decoder.decode({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u2",
+                             "transcript": None})  # the live service sends null for a failed transcript
+    assert [(e.role, e.item_id, e.text) for e in (transcript[1], answer[1], text[1])] == [
+        ("user", "u1", "What is the weather?"), ("assistant", "a1", "Sunny."), ("assistant", "a2", "Hi.")]
+    assert all(type(e[0]) is RealtimeEvent and isinstance(e[1], TextDoneEvent) for e in (transcript, answer, text))
+    assert [type(e) for e in unmade] == [RealtimeEvent]
+
+    asked = decoder.decode({"type": "response.done", "response": {"id": "r1", "status": "completed", "output": [
+        {"type": "function_call", "id": "i1", "call_id": "c1", "name": "w-get", "arguments": "{}"},
+        {"type": "message", "id": "i2", "role": "assistant", "content": []}]}})
+    cancelled = decoder.decode({"type": "response.done", "response": {"id": "r3", "status": "cancelled"}})
+    assert [(e.response_id, e.status, e.call_ids, e.asked_for_tools) for e in (asked[-1], cancelled[-1])] == [
+        ("r1", "completed", ("c1",), True), ("r3", "cancelled", (), False)]
