@@ -176,6 +176,7 @@ class SessionReplay:
         position, started_ms = 0, None
         calls: dict[str, float] = {}
         created: dict[str, float] = {}
+        first_output: float | None = None  # since the last response ended: where an unsignalled start was
         for step in self.steps():
             t, note = step.t, step.note
             if step.direction == "sent":
@@ -201,16 +202,19 @@ class SessionReplay:
                     tl.transcripts.append(t)
                 elif kind is CallCompleted:
                     calls.setdefault(signal.call.call_id or "", t)  # type: ignore[union-attr]
+                    first_output = t if first_output is None else first_output
                 elif kind is ResponseStarted:
                     created[signal.response_id] = t  # type: ignore[union-attr]
-                elif kind is ResponseEnded:
+                elif kind is ResponseEnded:  # a start the service did not signal (Gemini): its first output
                     rid = signal.response_id or ""  # type: ignore[union-attr]
-                    tl.responses.append(Span(created.pop(rid, t), t, rid))
+                    tl.responses.append(Span(created.pop(rid, t if first_output is None else first_output), t, rid))
+                    first_output = None
             for event in step.events:
                 if isinstance(event, RealtimeAudioEvent):
                     nbytes, silent = _audio(event, note)
                     if nbytes and not silent:
                         tl.audio_out.append((t, nbytes))
+                        first_output = t if first_output is None else first_output
         self.turns(tl.turns)
         return tl
 

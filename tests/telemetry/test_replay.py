@@ -83,3 +83,75 @@ def test_a_log_without_notes_or_connection_still_replays() -> None:
     [turn] = replay.turns()
     assert turn.speech_end_source == "speech_stopped" and abs(turn.voice_to_voice_ms - 400) < 1e-6
     assert format_timing([]) == "timing: no complete turn"
+
+
+GEMINI = {"type": "client.connection", "protocol": "gemini-live", "transport": "websocket", "media": False,
+          "model": "gemini-live-2.5-flash-preview", "input_sample_rate": 16000, "output_sample_rate": 24000}
+LOUD = base64.b64encode((3000).to_bytes(2, "little", signed=True) * 320).decode()  # 20 ms at 16 kHz
+QUIET = base64.b64encode(bytes(640)).decode()
+
+
+def _gemini_session() -> list[Record]:
+    """A Gemini Live log: sound sent until 1.5 s, silence until 2.5 s; the words, a call, the tool turn's end, the
+    tool's output, the answer's words and audio, its end. No speech positions, no response starts."""
+    records = [Record(0.0, "meta", {"type": "client.session_log", "version": 2, "service": "local"}),
+               Record(0.0, "meta", GEMINI), Record(0.01, "sent", {"setup": {"model": "models/x"}}),
+               Record(0.05, "received", {"setupComplete": {}})]
+    for i in range(125):  # sent 0.02 .. 2.5
+        loud = i < 75
+        records.append(Record(0.02 + i * 0.02, "sent",
+                              {"realtimeInput": {"audio": {"data": LOUD if loud else QUIET,
+                                                           "mimeType": "audio/pcm;rate=16000"}}},
+                              {"audio_bytes": 640, "level": 0.09 if loud else 0.0, "silent": not loud}))
+    records += [
+        Record(2.6, "received", {"serverContent": {"inputTranscription": {"text": "weather in oslo",
+                                                                          "finished": True}}}),
+        Record(2.7, "received", {"toolCall": {"functionCalls": [{"id": "c1", "name": "demo-get_weather",
+                                                                 "args": {"location": "Oslo"}}]}}),
+        Record(2.7, "received", {"serverContent": {"turnComplete": True},
+                                 "usageMetadata": {"promptTokenCount": 5, "totalTokenCount": 6}}),
+        Record(2.75, "sent", {"toolResponse": {"functionResponses": [{"id": "c1", "name": "demo-get_weather",
+                                                                      "response": {"output": "cold"}}]}},
+               {"call_id": "c1", "name": "demo-get_weather", "output": "cold"}),
+        Record(2.9, "received", {"serverContent": {"outputTranscription": {"text": "It is cold."}}}),
+        Record(3.0, "received", {"serverContent": {"modelTurn": {"parts": [{"inlineData": {
+            "mimeType": "audio/pcm;rate=24000", "data": CHUNK}}]}}}),
+        Record(3.2, "received", {"serverContent": {"turnComplete": True},
+                                 "usageMetadata": {"promptTokenCount": 7, "totalTokenCount": 9}}),
+    ]
+    return records
+
+
+def test_a_gemini_log_replays_with_the_gemini_codec_and_speech_end_from_the_sound_sent() -> None:
+    replay = SessionReplay(_gemini_session())
+    assert replay.codec_class.capabilities.name == "gemini-live"
+    [turn] = replay.turns()
+    assert turn.speech_end_source == "sent_sound" and turn.speech_stopped_ms is None  # sound last sent at 1.5 s
+    assert abs(turn.transcript_ms - 1100) < 1e-6 and abs(turn.first_tool_call_ms - 1200) < 1e-6
+    assert abs(turn.voice_to_voice_ms - 1500) < 1e-6 and abs(turn.time_to_first_audio_ms - 300) < 1e-6
+    assert round(turn.tools[0].duration_ms) == 50 and turn.usage.input_tokens == 12 and turn.audio_out_ms == 20
+    table = format_timing([turn])
+    assert re.search(r"speech end -> VAD speech stopped +– ", table), table
+    assert re.search(r"speech end -> first response audio +1500 ms", table), table
+    printer = TranscriptPrinter(out=io.StringIO(), codec=replay.codec_class)
+    for step in replay.steps():
+        for event in step.events:
+            printer.handle(event)
+        if step.direction == "sent" and "output" in step.note:
+            printer.tool_result(step.note["output"])
+    printer.finish()
+    assert printer.lines == ["user: weather in oslo", 'tool call: demo-get_weather({"location":"Oslo"})',
+                             "tool result: cold", "assistant: It is cold."]
+    tl = replay.timeline()
+    assert [(s.start, s.end) for s in tl.responses] == [(2.7, 2.7), (3.0, 3.2)]  # from their first output
+    assert tl.transcripts == [2.6] and tl.turns[0]["speech_end"] == 1.5
+
+
+def test_an_empty_user_transcript_is_said_so() -> None:
+    records = [Record(0.0, "received", {"type": "conversation.item.input_audio_transcription.completed",
+                                        "item_id": "i1", "content_index": 0, "transcript": " "})]
+    printer = TranscriptPrinter(out=io.StringIO())
+    for step in SessionReplay(records).steps():
+        for event in step.events:
+            printer.handle(event)
+    assert printer.lines == ["user: (no words recognised)"]
