@@ -30,7 +30,7 @@ EXPECTED_OUTPUT = {
     "getting-started.md#1": "Sunny in Paris",
     "README.md#1": "Sunny in paris",
     "server.md#1": "You said: Hi!",
-    "server.md#3": "You said: Hello over WebRTC",
+    "server.md#4": "You said: Hello over WebRTC",
     "transports.md#1": "OpenAIRealtimeWebsocket You said: hello there",
 }
 pytestmark = pytest.mark.timeout(LIMIT_S + 60)

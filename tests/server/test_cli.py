@@ -48,7 +48,7 @@ def test_serve_tls_options_make_a_certificate_or_take_a_pair(tmp_path):
     import ssl
 
     from semantic_kernel_realtime.server import tls
-    from semantic_kernel_realtime.server.cli import _tls, add_serve_arguments
+    from semantic_kernel_realtime.server.cli import ServeError, _tls, add_serve_arguments
 
     parser = add_serve_arguments(argparse.ArgumentParser())
     context, cert = _tls(parser.parse_args(["--tls"]))
@@ -57,5 +57,5 @@ def test_serve_tls_options_make_a_certificate_or_take_a_pair(tmp_path):
     own_cert, own_key = tls.self_signed(directory=tmp_path)
     context, cert = _tls(parser.parse_args(["--tls-cert", str(own_cert), "--tls-key", str(own_key)]))
     assert cert == str(own_cert)
-    with pytest.raises(SystemExit):
+    with pytest.raises(ServeError, match="--tls-cert and --tls-key go together"):  # one line, status 2
         _tls(parser.parse_args(["--tls-cert", str(own_cert)]))
