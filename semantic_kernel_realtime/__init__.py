@@ -17,8 +17,8 @@ _MODULES = {
     "semantic_kernel_realtime.connectors.azure": ("AzureRealtimeWebsocket", "AzureRealtimeWebRTC"),
     "semantic_kernel_realtime.protocol.openai.settings": ("RealtimeExecutionSettings",
                                                           "AzureRealtimeExecutionSettings"),
-    "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "SendFailedEvent", "SessionEnd",
-                                        "SessionEndedEvent"),
+    "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "ObserverErrorEvent", "SendFailedEvent",
+                                        "SessionEnd", "SessionEndedEvent", "StopPlaybackEvent"),
     "semantic_kernel_realtime.errors": ("AuthenticationError", "ConnectionClosedError", "ConnectionFailedError",
                                         "EncodeError", "ProtocolError", "RealtimeError", "TransportError"),
     "semantic_kernel_realtime.server": ("LocalRealtimeServer",),
@@ -36,6 +36,7 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "EncodeError",
     "LocalRealtimeServer",
     "MalformedServerEvent",
+    "ObserverErrorEvent",
     "OpenAIRealtimeWebRTC",
     "OpenAIRealtimeWebsocket",
     "ProtocolError",
@@ -45,6 +46,7 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "SendFailedEvent",
     "SessionEnd",
     "SessionEndedEvent",
+    "StopPlaybackEvent",
     "TransportError",
     "__version__",
 ]
@@ -65,9 +67,11 @@ if TYPE_CHECKING:
     from semantic_kernel_realtime.events import (
         END,
         MalformedServerEvent,
+        ObserverErrorEvent,
         SendFailedEvent,
         SessionEnd,
         SessionEndedEvent,
+        StopPlaybackEvent,
     )
     from semantic_kernel_realtime.protocol.openai.settings import (
         AzureRealtimeExecutionSettings,
