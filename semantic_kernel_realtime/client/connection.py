@@ -6,8 +6,11 @@ Rules:
   its whole life; a connection drains the first and fills the second while it lives.
 - What belongs to one connection lives here: the transport, the codec instance (its decoder state),
   the :class:`~.inbound.Inbound` receive path, the send and listen loops, and the observers of the
-  codec's signals: auto function calling and the live ``ChatHistory`` mirror. Signals are derived only
-  for the codec's ``signal_types``; each goes to the observers of its class.
+  codec's signals: auto function calling, the live ``ChatHistory`` mirror and barge-in
+  (:mod:`.playback`). Signals are derived only for the codec's ``signal_types``; each goes to the
+  observers of its class. An observer that raises on a signal does not end the session: an
+  ``ObserverErrorEvent`` naming the event type and the cause is queued, and the other observers still
+  see the signal.
 - :meth:`open` connects and sends the opening messages, then an event carried over from the previous
   connection (one that a failed send had taken off the queue), before anything else on the send queue.
 - :meth:`run` runs both loops until either ends (service close, network error, a close by the client),
@@ -27,7 +30,8 @@ from typing import TYPE_CHECKING
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
-from semantic_kernel_realtime.client.inbound import Inbound, Subscription
+from semantic_kernel_realtime.client.inbound import Inbound, Subscription, observer_error
+from semantic_kernel_realtime.client.playback import BargeIn
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
 from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
@@ -51,22 +55,26 @@ class Connection:
         self.client = client
         self.transport = transport
         self.codec = codec
-        self.history = LiveChatHistory()
+        send, put = client.send_buffer.put_nowait, client.receive_buffer.put_nowait
+        self.history = LiveChatHistory(codec.heard_text)
         self.functions = AutoFunctionCalling(
-            lambda: client.kernel, lambda: client.session_settings, type(codec),
-            send=client.send_buffer.put_nowait, emit=client.receive_buffer.put_nowait,
-            timeout=client.function_timeout,
+            lambda: client.kernel, lambda: client.session_settings, type(codec), send=send, emit=put,
+            timeout=client.function_timeout, max_concurrent_calls=client.max_concurrent_function_calls,
         )
-        self.inbound = Inbound(codec.decode, client.receive_buffer.put_nowait, lambda: client.audio_output_callback,
+        self.barge_in = BargeIn(client.playback, codec.output_audio, type(codec), send=send, emit=put,
+                                service_plays_out=transport.carries_audio, clock=asyncio.get_running_loop().time)
+        gate = self.barge_in.gate
+        self.inbound = Inbound(codec.decode, put, lambda: gate(client.audio_output_callback),
                                canonical=codec.canonical_type)
         self.closing = False
         #: An event taken off the send queue whose send failed because the connection broke.
         self.unsent: RealtimeEvents | None = None
-        self._signal_observers: dict[type, tuple[SignalObserver, ...]] = {}
-        for observer, signal_types in ((self.history.observe, LiveChatHistory.SIGNALS),
-                                       (self.functions.observe, AutoFunctionCalling.SIGNALS)):
+        self._signal_observers: dict[type, tuple[tuple[str, SignalObserver], ...]] = {}
+        for name, observer, signal_types in (("the history mirror", self.history.observe, LiveChatHistory.SIGNALS),
+                                             ("function calling", self.functions.observe, AutoFunctionCalling.SIGNALS),
+                                             ("barge-in", self.barge_in.observe, BargeIn.SIGNALS)):
             for signal_type in signal_types:
-                self._signal_observers[signal_type] = (*self._signal_observers.get(signal_type, ()), observer)
+                self._signal_observers[signal_type] = (*self._signal_observers.get(signal_type, ()), (name, observer))
 
     def observe(self, observers: Sequence[Subscription]) -> None:
         """Show received events to the signal observers first, then to ``observers`` (the application's)."""
@@ -139,8 +147,11 @@ class Connection:
     def _signals(self, event: RealtimeEvents) -> None:
         observers = self._signal_observers
         for signal in type(self.codec).signals(event):
-            for observer in observers.get(type(signal), ()):
-                observer(signal)
+            for name, observer in observers.get(type(signal), ()):
+                try:
+                    observer(signal)
+                except Exception as exc:
+                    self.client.receive_buffer.put_nowait(observer_error(name, event, exc))
 
 
 def _ending_event(task: asyncio.Task) -> SessionEndedEvent:
