@@ -82,7 +82,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _session_settings: PromptExecutionSettings | None = PrivateAttr(default=None)
     _opening_session: dict[str, Any] | None = PrivateAttr(default=None)
     _carried: RealtimeEvents | None = PrivateAttr(default=None)
-    _playback: Playback = PrivateAttr(default_factory=Playback)
+    _playback: Playback = PrivateAttr(default_factory=lambda: Playback())
 
     # -- to implement ------------------------------------------------------------------------------
 
