@@ -311,6 +311,7 @@ async def test_barge_in_over_websocket_truncates_the_item_to_the_audio_played():
             await client.send(RealtimeEvent(service_type="conversation.item.retrieve",
                                             service_event={"item_id": item_id}))
             retrieved = (await received.until(lambda e: received.of_type("conversation.item.retrieved")))[0]
+            await received.until(lambda events: received.count("response.done") == 2)  # the answer to the speech
             history = client.chat_history
     assert truncated[0].service_event["item_id"] == item_id
     assert abs(truncated[0].service_event["audio_end_ms"] - 600) <= 20
