@@ -136,7 +136,10 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
 
     @property
     def chat_history(self) -> ChatHistory:
-        """The live conversation so far as a ``ChatHistory`` (roles kept, ``item_id`` in metadata)."""
+        """The live conversation so far as a ``ChatHistory`` (roles kept, ``item_id`` in metadata).
+
+        Each read is a new ``ChatHistory`` over the mirror's own messages (cheap: no per-message work).
+        """
         return self._connection.history.chat_history if self._connection is not None else ChatHistory()
 
     @property

@@ -37,7 +37,7 @@ from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol._build import audio_bytes
-from semantic_kernel_realtime.protocol.base import Codec, Signal
+from semantic_kernel_realtime.protocol.base import Codec, OutputAudio, Signal
 from semantic_kernel_realtime.transports.base import Transport
 
 if TYPE_CHECKING:
@@ -56,12 +56,15 @@ class Connection:
         self.transport = transport
         self.codec = codec
         send, put = client.send_buffer.put_nowait, client.receive_buffer.put_nowait
-        self.history = LiveChatHistory(codec.heard_text)
+        # A codec that keeps no output audio or transcript alignment (older ones) still gets a mirror and
+        # barge-in: nothing is ever truncated from its audio, and a truncation keeps the item's words.
+        self.history = LiveChatHistory(getattr(codec, "heard_text", None))
         self.functions = AutoFunctionCalling(
             lambda: client.kernel, lambda: client.session_settings, type(codec), send=send, emit=put,
             timeout=client.function_timeout, max_concurrent_calls=client.max_concurrent_function_calls,
         )
-        self.barge_in = BargeIn(client.playback, codec.output_audio, type(codec), send=send, emit=put,
+        self.barge_in = BargeIn(client.playback, getattr(codec, "output_audio", None) or OutputAudio(), type(codec),
+                                send=send, emit=put,
                                 service_plays_out=transport.carries_audio, clock=asyncio.get_running_loop().time)
         gate = self.barge_in.gate
         self.inbound = Inbound(codec.decode, put, lambda: gate(client.audio_output_callback),

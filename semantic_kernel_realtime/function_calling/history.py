@@ -90,8 +90,9 @@ class LiveChatHistory:
         """The conversation so far: a new ``ChatHistory`` (built without re-validating the messages)."""
         return ChatHistory.model_construct(messages=list(self._shown))
 
-    def __len__(self) -> int:
-        """Items in the conversation (with or without words)."""
+    @property
+    def item_count(self) -> int:
+        """Items in the conversation, with or without words."""
         return len(self._entries)
 
     # -- handlers ------------------------------------------------------------------------------------

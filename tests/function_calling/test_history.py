@@ -106,7 +106,7 @@ def test_out_of_band_output_never_enters_the_mirror():
     history = LiveChatHistory()
     history.observe(ItemAdded(Item("oob", "message", "assistant", "Summary."), None, update_only=True))
     history.observe(ItemText("oob", "assistant", "Summary."))
-    assert history.chat_history.messages == [] and len(history) == 0
+    assert history.chat_history.messages == [] and history.item_count == 0
 
 
 def test_each_read_is_a_new_history_over_the_same_messages():
