@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
@@ -37,15 +37,13 @@ from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol._build import audio_bytes
-from semantic_kernel_realtime.protocol.base import Codec, OutputAudio, Signal
+from semantic_kernel_realtime.protocol.base import Codec, OutputAudio
 from semantic_kernel_realtime.transports.base import Transport
 
 if TYPE_CHECKING:
     from semantic_kernel_realtime.client.base import RealtimeClientBase
 
 logger = logging.getLogger("semantic_kernel_realtime.client")
-
-SignalObserver = Callable[[Signal], None]
 
 
 class Connection:
@@ -72,12 +70,6 @@ class Connection:
         self.closing = False
         #: An event taken off the send queue whose send failed because the connection broke.
         self.unsent: RealtimeEvents | None = None
-        self._signal_observers: dict[type, tuple[tuple[str, SignalObserver], ...]] = {}
-        for name, observer, signal_types in (("the history mirror", self.history.observe, LiveChatHistory.SIGNALS),
-                                             ("function calling", self.functions.observe, AutoFunctionCalling.SIGNALS),
-                                             ("barge-in", self.barge_in.observe, BargeIn.SIGNALS)):
-            for signal_type in signal_types:
-                self._signal_observers[signal_type] = (*self._signal_observers.get(signal_type, ()), (name, observer))
 
     def observe(self, observers: Sequence[Subscription]) -> None:
         """Show received events to the signal observers first, then to ``observers`` (the application's)."""
@@ -148,13 +140,27 @@ class Connection:
         await transport.send_text(self.codec.encode(event))
 
     def _signals(self, event: RealtimeEvents) -> None:
-        observers = self._signal_observers
         for signal in type(self.codec).signals(event):
-            for name, observer in observers.get(type(signal), ()):
+            for name, attribute in _ROUTES.get(type(signal), ()):
                 try:
-                    observer(signal)
+                    getattr(self, attribute).observe(signal)
                 except Exception as exc:
                     self.client.receive_buffer.put_nowait(observer_error(name, event, exc))
+
+
+def _routes() -> dict[type, tuple[tuple[str, str], ...]]:
+    routes: dict[type, tuple[tuple[str, str], ...]] = {}
+    for name, attribute, kind in (("the history mirror", "history", LiveChatHistory),
+                                  ("function calling", "functions", AutoFunctionCalling),
+                                  ("barge-in", "barge_in", BargeIn)):
+        for signal_type in kind.SIGNALS:
+            routes[signal_type] = (*routes.get(signal_type, ()), (name, attribute))
+    return routes
+
+
+#: Signal type -> its observers: (the name in error reports, the connection's attribute). One table for
+#: every connection, so an idle session holds none of its own.
+_ROUTES = _routes()
 
 
 def _ending_event(task: asyncio.Task) -> SessionEndedEvent:

@@ -47,6 +47,8 @@ _SAMPLE_BYTES = 2
 class Playback:
     """The client's side of the playback-position contract, for the whole life of a client."""
 
+    __slots__ = ("_played", "reporting", "interrupt", "_stop_handlers")
+
     def __init__(self) -> None:
         self._played = 0  # samples reported; written by the player only
         self.reporting = False
@@ -88,6 +90,9 @@ class BargeIn:
 
     SIGNALS = frozenset({SpeechStarted, OutputAudioCleared})
 
+    __slots__ = ("_playback", "_audio", "_codec", "_send", "_emit", "_service_plays_out", "_clock", "_offset",
+                 "muted")
+
     def __init__(self, playback: Playback, audio: OutputAudio, codec: type[Codec],
                  send: Callable[[RealtimeEvents], None], emit: Callable[[RealtimeEvents], None],
                  service_plays_out: bool, clock: Callable[[], float]) -> None:
@@ -100,16 +105,12 @@ class BargeIn:
         self._clock = clock
         audio.clock = clock
         self._offset = -playback.played_samples * _SAMPLE_BYTES  # this connection's stream starts now
-        self.muted: str | None = None
-        """The interrupted item: its audio that still arrives is not played."""
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            SpeechStarted: self._on_speech, OutputAudioCleared: self._on_cleared,
-        }
+        self.muted: str | None = None  # the interrupted item: its audio that still arrives is not played
 
     def observe(self, signal: Signal) -> None:
-        handler = self._handlers.get(type(signal))
+        handler = _HANDLERS.get(type(signal))
         if handler is not None:
-            handler(signal)
+            handler(self, signal)
 
     def position(self) -> int:
         """Bytes of this connection's output audio played so far (reported, else estimated)."""
@@ -166,3 +167,8 @@ class BargeIn:
                 self._emit(ObserverErrorEvent(cause=f"playback stop handler {handler!r} failed: "
                                                     f"{type(exc).__name__}: {exc}", error=exc))
         self._emit(StopPlaybackEvent(cause=cause, item_id=item_id, audio_end_ms=audio_end_ms))
+
+
+_HANDLERS: dict[type, Callable[[BargeIn, Any], None]] = {
+    SpeechStarted: BargeIn._on_speech, OutputAudioCleared: BargeIn._on_cleared,
+}

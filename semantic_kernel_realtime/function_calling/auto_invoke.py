@@ -91,6 +91,9 @@ class AutoFunctionCalling:
     #: The signal types :meth:`observe` acts on.
     SIGNALS = frozenset({CallCompleted, CallsCancelled, ResponseStarted, ResponseEnded, ItemAdded, ServiceError})
 
+    __slots__ = ("_kernel", "_settings", "_codec", "_send", "_emit", "timeout", "max_concurrent_calls", "sequencer",
+                 "_slots", "_executor", "_tasks", "_seen", "_out_of_band", "_rounds", "_round_responses")
+
     def __init__(
         self,
         kernel: Callable[[], Kernel | None],
@@ -109,17 +112,14 @@ class AutoFunctionCalling:
         self.timeout = timeout
         self.max_concurrent_calls = max_concurrent_calls
         self.sequencer = ResponseSequencer() if codec.capabilities.response_after_tool_output else None
-        self._slots = asyncio.Semaphore(max_concurrent_calls) if max_concurrent_calls else None
+        self._slots: asyncio.Semaphore | None = None  # made with the first call
         self._executor: ThreadPoolExecutor | None = None
         self._tasks: dict[str, tuple[asyncio.Task[None], FunctionCallContent, str]] = {}
-        self._seen: set[str] = set()
-        self._out_of_band: set[str] = set()
+        # sets kept as dicts (keys only): an empty dict is a quarter of an empty set, per idle session
+        self._seen: dict[str, None] = {}
+        self._out_of_band: dict[str, None] = {}
         self._rounds = 0  # rounds of calls run in this user turn
-        self._round_responses: set[str] = set()
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            CallCompleted: self._on_call, ResponseEnded: self._on_response_ended, CallsCancelled: self._on_cancelled,
-            ResponseStarted: self._on_response_started, ItemAdded: self._on_item, ServiceError: self._on_error,
-        }
+        self._round_responses: dict[str, None] = {}
 
     @property
     def kernel(self) -> Kernel | None:
@@ -130,9 +130,9 @@ class AutoFunctionCalling:
 
     def observe(self, signal: Signal) -> None:
         """Called by the connection for each signal, before its event is queued. Never blocks."""
-        handler = self._handlers.get(type(signal))
+        handler = _HANDLERS.get(type(signal))
         if handler is not None:
-            handler(signal)
+            handler(self, signal)
 
     async def aclose(self) -> None:
         """Cancel running and waiting calls (the session ended) and wait for them to stop."""
@@ -168,7 +168,7 @@ class AutoFunctionCalling:
         behavior = settings.function_choice_behavior if settings is not None else None
         if behavior is not None and not behavior.auto_invoke_kernel_functions:
             return  # the application answers this call itself
-        self._seen.add(call_id)
+        self._seen[call_id] = None
         if self.sequencer is not None:
             self.sequencer.call_started(response_id, call_id)
         if behavior is None:
@@ -176,7 +176,7 @@ class AutoFunctionCalling:
             self._answer(call, response_id, _result(call, NOT_INVOKED))
             return
         if response_id not in self._round_responses:
-            self._round_responses.add(response_id)
+            self._round_responses[response_id] = None
             self._rounds += 1
         limit = behavior.maximum_auto_invoke_attempts
         if self._rounds > limit:
@@ -191,9 +191,11 @@ class AutoFunctionCalling:
     async def _run(self, kernel: Kernel, call: FunctionCallContent, response_id: str, behavior: Any) -> None:
         call_id = call.call_id or ""
         try:
-            if self._slots is None:
+            if not self.max_concurrent_calls:
                 result = await self._invoke(kernel, call, behavior)
             else:
+                if self._slots is None:
+                    self._slots = asyncio.Semaphore(self.max_concurrent_calls)
                 async with self._slots:
                     result = await self._invoke(kernel, call, behavior)
         except asyncio.CancelledError:
@@ -246,14 +248,14 @@ class AutoFunctionCalling:
 
     def _on_response_started(self, signal: ResponseStarted) -> None:
         if not signal.in_conversation:
-            self._out_of_band.add(signal.response_id)
+            self._out_of_band[signal.response_id] = None
         if self.sequencer is not None:
             self.sequencer.response_started(signal.response_id, signal.in_conversation)
 
     def _on_response_ended(self, signal: ResponseEnded) -> None:
         if signal.response_id is None:
             return
-        self._out_of_band.discard(signal.response_id)
+        self._out_of_band.pop(signal.response_id, None)
         if self.sequencer is None:
             return
         ask, running = self.sequencer.response_done(signal.response_id, signal.status)
@@ -285,6 +287,13 @@ class AutoFunctionCalling:
             entry = self._tasks.pop(call_id, None)
             if entry is not None:
                 entry[0].cancel()
+
+
+_HANDLERS: dict[type, Callable[[AutoFunctionCalling, Any], None]] = {
+    CallCompleted: AutoFunctionCalling._on_call, ResponseEnded: AutoFunctionCalling._on_response_ended,
+    CallsCancelled: AutoFunctionCalling._on_cancelled, ResponseStarted: AutoFunctionCalling._on_response_started,
+    ItemAdded: AutoFunctionCalling._on_item, ServiceError: AutoFunctionCalling._on_error,
+}
 
 
 def _result(call: FunctionCallContent, value: Any) -> FunctionResultContent:

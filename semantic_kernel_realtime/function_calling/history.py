@@ -22,6 +22,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from semantic_kernel.contents.chat_history import ChatHistory
 from semantic_kernel.contents.chat_message_content import ChatMessageContent
@@ -66,6 +67,8 @@ class LiveChatHistory:
     #: The signal types :meth:`observe` acts on (the connection shows it no others).
     SIGNALS = frozenset({ItemAdded, ItemRemoved, ItemText, ItemTruncated})
 
+    __slots__ = ("_heard_text", "_entries", "_head", "_tail", "_shown", "_call_names")
+
     def __init__(self, heard_text: Callable[[str, int], str | None] | None = None) -> None:
         self._heard_text = heard_text
         self._entries: dict[str, _Entry] = {}
@@ -73,17 +76,11 @@ class LiveChatHistory:
         self._tail: str | None = None
         self._shown: list[ChatMessageContent] = []  # the messages with words, in conversation order
         self._call_names: dict[str, str] = {}
-        self._handlers: dict[type, Callable[[Signal], None]] = {
-            ItemAdded: self._added,  # type: ignore[dict-item]
-            ItemRemoved: self._removed,  # type: ignore[dict-item]
-            ItemText: self._text,  # type: ignore[dict-item]
-            ItemTruncated: self._truncated,  # type: ignore[dict-item]
-        }
 
     def observe(self, signal: Signal) -> None:
-        handler = self._handlers.get(type(signal))
+        handler = _HANDLERS.get(type(signal))
         if handler is not None:
-            handler(signal)
+            handler(self, signal)
 
     @property
     def chat_history(self) -> ChatHistory:
@@ -242,6 +239,12 @@ class LiveChatHistory:
             self._tail = entry.prev
         else:
             entries[entry.next].prev = entry.prev
+
+
+_HANDLERS: dict[type, Callable[[LiveChatHistory, Any], None]] = {
+    ItemAdded: LiveChatHistory._added, ItemRemoved: LiveChatHistory._removed, ItemText: LiveChatHistory._text,
+    ItemTruncated: LiveChatHistory._truncated,
+}
 
 
 def _has_words(message: ChatMessageContent) -> bool:

@@ -64,12 +64,14 @@ class _Request:
 class ResponseSequencer:
     """Tracks calls per response id and the responses of the conversation; says when to ask, and with what."""
 
+    __slots__ = ("_responses", "_ready", "_active", "_blocked", "_in_conversation", "_request")
+
     def __init__(self) -> None:
         self._responses: dict[str, _Calls] = {}  # calling response id -> calls, until ready
         self._ready: dict[int, _Calls] = {}  # ready and not yet answered (by id())
-        self._active: set[str] = set()  # conversation responses started and not ended
+        self._active: dict[str, None] = {}  # conversation responses started and not ended (a dict: smaller idle)
         self._blocked = False  # the service said a response is active (one we may not have seen start)
-        self._in_conversation: set[str] = set()  # call ids whose output the service added
+        self._in_conversation: dict[str, None] = {}  # call ids whose output the service added
         self._request: _Request | None = None  # our outstanding request
 
     # -- calls and outputs -------------------------------------------------------------------------------
@@ -97,14 +99,14 @@ class ResponseSequencer:
 
     def output_added(self, call_id: str) -> None:
         """The service added the output of ``call_id`` to the conversation."""
-        self._in_conversation.add(call_id)
+        self._in_conversation[call_id] = None
 
     # -- responses --------------------------------------------------------------------------------------
 
     def response_started(self, response_id: str, in_conversation: bool = True) -> None:
         if not in_conversation:
             return
-        self._active.add(response_id)
+        self._active[response_id] = None
         request = self._request
         if request is not None and request.response_id is None:
             request.response_id = response_id  # the answer to our request (unless it is refused)
@@ -116,7 +118,7 @@ class ResponseSequencer:
     def response_done(self, response_id: str, status: str | None) -> tuple[Ask | None, list[str]]:
         """Record a response's end: (a request to send now, call ids still running to cancel)."""
         if response_id in self._active:
-            self._active.discard(response_id)
+            del self._active[response_id]
             self._blocked = False
         elif self._blocked:
             self._blocked = False  # the response we were told of but had not seen start
@@ -189,4 +191,4 @@ class ResponseSequencer:
 
     def _forget(self, calls: _Calls) -> None:
         for call_id in calls.calls:
-            self._in_conversation.discard(call_id)
+            self._in_conversation.pop(call_id, None)

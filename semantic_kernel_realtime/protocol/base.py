@@ -244,7 +244,7 @@ class OutputAudio:
         self.bytes_per_ms = bytes_per_ms
         self.clock = clock
         self.current: AudioSegment | None = None
-        self._segments: deque[AudioSegment] = deque(maxlen=self.MAX_SEGMENTS)
+        self._segments: deque[AudioSegment] | None = None  # made with the first audio (idle sessions stay small)
         self._item_bytes: dict[str, int] = {}  # bytes per item, segments before the current one
 
     def add(self, item_id: str, nbytes: int, content_index: int = 0) -> None:
@@ -269,7 +269,7 @@ class OutputAudio:
         """The segments holding audio at or after stream ``position``, each with the offset (bytes, in its
         item) where that audio starts: what is not played when a player has played up to ``position``."""
         found: list[tuple[AudioSegment, int]] = []
-        for segment in reversed(self._segments):
+        for segment in reversed(self._segments or ()):
             if segment.start + segment.nbytes <= position:
                 break
             if segment.nbytes:
@@ -288,6 +288,8 @@ class OutputAudio:
         clock = self.clock
         segment = AudioSegment(item_id, content_index if type(content_index) is int else 0, self.received,
                                self._item_bytes.get(item_id, 0), clock() if clock is not None else None)
+        if self._segments is None:
+            self._segments = deque(maxlen=self.MAX_SEGMENTS)
         self._segments.append(segment)
         self.current = segment
         return segment

@@ -23,7 +23,9 @@ from semantic_kernel.functions import kernel_function
 
 from semantic_kernel_realtime import ObserverErrorEvent, OpenAIRealtimeWebsocket, SessionEndedEvent
 from semantic_kernel_realtime.client.connection import Connection
+from semantic_kernel_realtime.function_calling import history as mirror
 from semantic_kernel_realtime.protocol import OpenAICodec, RealtimeExecutionSettings
+from semantic_kernel_realtime.protocol.base import ItemAdded
 from tests.client.loopback import LoopbackServer
 from tests.openai_schema import FIXTURES
 
@@ -77,12 +79,10 @@ async def test_a_failing_built_in_observer_is_reported_and_the_others_still_see_
     async with LoopbackServer() as server:
         client, kernel = _client(server.base_url)
         async with client(settings=AUTO, kernel=kernel):
-            def broken(signal: Any) -> None:
+            def broken(history: Any, signal: Any) -> None:
                 raise RuntimeError("mirror bug")
 
-            monkeypatch.setattr(client.connection.history, "_added", broken)
-            client.connection.history._handlers[next(iter(
-                t for t in client.connection.history._handlers if t.__name__ == "ItemAdded"))] = broken
+            monkeypatch.setitem(mirror._HANDLERS, ItemAdded, broken)
             await server.send({"type": "conversation.item.added", "event_id": "e1", "item": {
                 "id": "fc", "type": "function_call", "call_id": "c1", "name": "t-ping", "arguments": "{}"}})
             await server.send({"type": "response.function_call_arguments.done", "event_id": "e2", "response_id": "",

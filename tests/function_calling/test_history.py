@@ -27,7 +27,9 @@ def _replay(only_signal_types: bool) -> LiveChatHistory:
 
 
 def test_signals_name_exactly_what_observe_handles():
-    assert set(LiveChatHistory()._handlers) == LiveChatHistory.SIGNALS == {
+    from semantic_kernel_realtime.function_calling.history import _HANDLERS
+
+    assert set(_HANDLERS) == LiveChatHistory.SIGNALS == {
         ItemAdded, ItemRemoved, ItemText, ItemTruncated}
 
 
