@@ -50,9 +50,16 @@ class WeatherPlugin:
 
 
 class Speaker:
-    """Plays queued PCM16 from PortAudio's callback, so the event loop never blocks on audio."""
+    """Plays queued PCM16 from PortAudio's callback, so the event loop never blocks on audio.
 
-    def __init__(self, sd) -> None:
+    It keeps the client's playback contract: it reports what it has played (``client.playback.played``),
+    so a barge-in cuts the answer in the model's context where the user stopped hearing it, and the
+    client stops it (``clear``) when the user interrupts.
+    """
+
+    def __init__(self, sd, playback) -> None:
+        self.playback = playback
+        playback.on_stop(self.clear)
         self.pending = bytearray()
         self.lock = threading.Lock()
         self.stream = sd.OutputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=BLOCK,
@@ -62,7 +69,7 @@ class Speaker:
         with self.lock:
             self.pending += pcm.tobytes()
 
-    def clear(self) -> None:  # the user started talking: stop the answer (barge-in)
+    def clear(self) -> None:  # the client says the user interrupted: drop the rest of the answer
         with self.lock:
             self.pending.clear()
 
@@ -70,12 +77,13 @@ class Speaker:
         with self.lock:
             chunk = bytes(self.pending[:frames * 2])
             del self.pending[:frames * 2]
+        if chunk:
+            self.playback.played(len(chunk) // 2)
         out[:, 0] = np.frombuffer(chunk.ljust(frames * 2, b"\0"), dtype=np.int16)
 
 
 async def converse(sd, seconds: float) -> None:
     loop = asyncio.get_running_loop()
-    speaker = Speaker(sd)
     settings = RealtimeExecutionSettings(
         voice="alloy",
         input_audio_transcription={"model": "whisper-1"},
@@ -84,6 +92,7 @@ async def converse(sd, seconds: float) -> None:
     )
     async with LocalRealtimeServer() as server:
         client = OpenAIRealtimeWebsocket(api_key="not-needed-offline", base_url=server.base_url)
+        speaker = Speaker(sd, client.playback)
         kernel = Kernel()
         kernel.add_service(client)
         kernel.add_plugin(WeatherPlugin(), "weather")
@@ -99,9 +108,7 @@ async def converse(sd, seconds: float) -> None:
             with microphone, speaker.stream:
                 async def show() -> None:
                     async for event in client.receive(audio_output_callback=speaker.play):
-                        if event.service_type == "input_audio_buffer.speech_started":
-                            speaker.clear()
-                        elif event.service_type == "conversation.item.input_audio_transcription.completed":
+                        if event.service_type == "conversation.item.input_audio_transcription.completed":
                             print(f"you: {event.service_event['transcript']}")
                         elif event.service_type == "response.output_audio_transcript.done":
                             print(f"assistant: {event.service_event['transcript']}")

@@ -43,11 +43,15 @@ __all__ = [
     "USAGE",
     "RESPONSE_DONE",
     "TEXT_DONE",
+    "OBSERVER_ERROR",
+    "STOP_PLAYBACK",
     "MalformedServerEvent",
+    "ObserverErrorEvent",
     "ResponseDoneEvent",
     "SendFailedEvent",
     "SessionEnd",
     "SessionEndedEvent",
+    "StopPlaybackEvent",
     "TextDoneEvent",
     "ToolTiming",
     "TurnLatencyEvent",
@@ -61,6 +65,10 @@ CLIENT_PREFIX = "client."
 SESSION_ENDED = "client.session_ended"
 #: :class:`SendFailedEvent`.
 SEND_FAILED = "client.send_failed"
+#: :class:`ObserverErrorEvent`.
+OBSERVER_ERROR = "client.observer_error"
+#: :class:`StopPlaybackEvent`.
+STOP_PLAYBACK = "client.stop_playback"
 #: ``RealtimeAudioEvent`` made from audio that arrived as media (a WebRTC track), not as a wire event:
 #: it has no item or response id.
 TRACK_AUDIO = "client.track_audio"
@@ -81,8 +89,8 @@ TEXT_DONE = "client.text_done"
 #: :class:`ResponseDoneEvent`.
 RESPONSE_DONE = "client.response_done"
 
-SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, TRACK_AUDIO, MEDIA_AUDIO, UNPARSABLE, USAGE, TURN_LATENCY,
-                             SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE})
+SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, OBSERVER_ERROR, STOP_PLAYBACK, TRACK_AUDIO, MEDIA_AUDIO,
+                             UNPARSABLE, USAGE, TURN_LATENCY, SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +266,35 @@ class TurnLatencyEvent(RealtimeEvent):
     tools: list[ToolTiming] = Field(default_factory=list)
     usage: Usage | None = None
     interrupted: bool = False
+class ObserverErrorEvent(RealtimeEvent):
+    """Something that reacts to received events failed on one of them; the session goes on.
+
+    The failing part is function calling, the live history mirror, barge-in, or an observer the
+    application added (``add_observer``). ``observed_type`` is the type of the event it was handling (``None``
+    when the failure came later, in a function call's task); ``cause`` names the part and the exception;
+    ``error`` is the exception. It is queued just before the event it concerns (or when the task failed).
+    """
+
+    service_type: str | None = OBSERVER_ERROR
+    cause: str
+    observed_type: str | None = None
+    error: Any = Field(default=None, exclude=True)
+
+
+class StopPlaybackEvent(RealtimeEvent):
+    """Stop playing output audio now and drop what is buffered: the user interrupted the assistant.
+
+    Queued before the event that caused it (``input_audio_buffer.speech_started`` over WebSocket, where
+    the client also truncated the item; the service's own ``output_audio_buffer.cleared`` over WebRTC).
+    ``item_id`` is the item being played (``None`` when unknown) and ``audio_end_ms`` how much of it was
+    played and kept in the conversation (``None`` when the client did not truncate). Output audio of that
+    item that still arrives is not given to the audio callback.
+    """
+
+    service_type: str | None = STOP_PLAYBACK
+    cause: str
+    item_id: str | None = None
+    audio_end_ms: int | None = None
 
 
 class SessionEnd:

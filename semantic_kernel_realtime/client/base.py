@@ -13,7 +13,9 @@ Rules:
   (unless the user closed), then the :data:`~semantic_kernel_realtime.events.END` marker. Every
   ``receive()`` consumer then stops; the marker stays so later consumers stop too, until a new session
   runs (a consumer then skips a marker left over from the earlier one).
-- Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued.
+- Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued. Whatever plays
+  it reports the position it played through ``playback`` (:mod:`.playback`), which barge-in truncation
+  reads; the client stops it there when the user interrupts.
 - The kernel is read when a function call runs, so ``update_session(kernel=...)`` (an agent hand-off is
   exactly that) and a kernel added after the session opened both take effect for the next call.
 - Nothing on the hot path sleeps or polls; observers are synchronous and must only schedule work.
@@ -48,6 +50,7 @@ from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.connection import Connection
 from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.client.inbound import EventObserver, Subscription
+from semantic_kernel_realtime.client.playback import Playback
 from semantic_kernel_realtime.events import END, SessionEnd, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.protocol.base import Codec
@@ -80,6 +83,8 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         default=24_000, gt=0,
         description="Rate of the PCM16 mono audio the application sends; converted to the service's rate "
                     "(the codec's capabilities) when they differ.")
+    max_concurrent_function_calls: int | None = Field(
+        default=8, ge=1, description="Kernel functions that may run at once per session; others wait (None: no cap).")
 
     _connection: Connection | None = PrivateAttr(default=None)
     _supervisor: asyncio.Task | None = PrivateAttr(default=None)
@@ -89,6 +94,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _carried: RealtimeEvents | None = PrivateAttr(default=None)
     _hooks: list[SessionHooks] = PrivateAttr(default_factory=lambda: [])
     _last_end: SessionEndedEvent | None = PrivateAttr(default=None)
+    _playback: Playback = PrivateAttr(default_factory=lambda: Playback())
 
     # -- to implement ------------------------------------------------------------------------------
 
@@ -142,8 +148,17 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
 
     @property
     def chat_history(self) -> ChatHistory:
-        """The live conversation so far as a ``ChatHistory`` (roles kept, ``item_id`` in metadata)."""
+        """The live conversation so far as a ``ChatHistory`` (roles kept, ``item_id`` in metadata).
+
+        Each read is a new ``ChatHistory`` over the mirror's own messages (cheap: no per-message work).
+        """
         return self._connection.history.chat_history if self._connection is not None else ChatHistory()
+
+    @property
+    def playback(self) -> Playback:
+        """The playback-position contract: a player reports ``playback.played(samples)`` and registers
+        ``playback.on_stop(handler)``; barge-in reads the one and calls the other."""
+        return self._playback
 
     @property
     def function_calling(self) -> AutoFunctionCalling | None:

@@ -6,8 +6,11 @@ Rules:
   its whole life; a connection drains the first and fills the second while it lives.
 - What belongs to one connection lives here: the transport, the codec instance (its decoder state),
   the :class:`~.inbound.Inbound` receive path, the send and listen loops, and the observers of the
-  codec's signals: auto function calling and the live ``ChatHistory`` mirror. Signals are derived only
-  for the codec's ``signal_types``; each goes to the observers of its class.
+  codec's signals: auto function calling, the live ``ChatHistory`` mirror and barge-in
+  (:mod:`.playback`), then the session hooks that asked for them. Signals are derived only for the codec's
+  ``signal_types``; each goes to the observers of its class. An observer (a hook's included) that raises on
+  a signal does not end the session: an ``ObserverErrorEvent`` naming the event type and the cause is
+  queued, and the other observers still see the signal.
 - :meth:`open` connects and sends the opening messages, then an event carried over from the previous
   connection (one that a failed send had taken off the queue), before anything else on the send queue.
 - :meth:`run` runs both loops until either ends (service close, network error, a close by the client),
@@ -30,19 +33,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
 from semantic_kernel_realtime.audio import Resampler
 from semantic_kernel_realtime.client.hooks import SessionHooks, call_scopes
-from semantic_kernel_realtime.client.inbound import Inbound, Subscription
+from semantic_kernel_realtime.client.inbound import Inbound, Subscription, observer_error
+from semantic_kernel_realtime.client.playback import BargeIn
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
 from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol._build import audio_bytes, pcm_audio_event
-from semantic_kernel_realtime.protocol.base import Codec, SessionConfigured, Signal
+from semantic_kernel_realtime.protocol.base import Codec, OutputAudio, SessionConfigured, Signal
 from semantic_kernel_realtime.transports.base import Transport
 
 if TYPE_CHECKING:
@@ -64,13 +69,20 @@ class Connection:
         self.transport = transport
         self.codec = codec
         self.hooks = tuple(hooks)
-        self.history = LiveChatHistory()
+        send, put = client.send_buffer.put_nowait, client.receive_buffer.put_nowait
+        # A codec that keeps no output audio or transcript alignment still gets a mirror and barge-in:
+        # nothing is ever truncated from its audio, and a truncation keeps the item's words.
+        self.history = LiveChatHistory(getattr(codec, "heard_text", None))
         self.functions = AutoFunctionCalling(
-            lambda: client.kernel, lambda: client.session_settings, type(codec),
-            send=client.send_buffer.put_nowait, emit=client.receive_buffer.put_nowait,
-            timeout=client.function_timeout, call_scope=call_scopes(self.hooks),
+            lambda: client.kernel, lambda: client.session_settings, type(codec), send=send, emit=put,
+            timeout=client.function_timeout, max_concurrent_calls=client.max_concurrent_function_calls,
+            call_scope=call_scopes(self.hooks),
         )
-        self.inbound = Inbound(codec.decode, client.receive_buffer.put_nowait, lambda: client.audio_output_callback,
+        self.barge_in = BargeIn(client.playback, getattr(codec, "output_audio", None) or OutputAudio(), type(codec),
+                                send=send, emit=put,
+                                service_plays_out=transport.carries_audio, clock=asyncio.get_running_loop().time)
+        gate = self.barge_in.gate
+        self.inbound = Inbound(codec.decode, put, lambda: gate(client.audio_output_callback),
                                canonical=codec.canonical_type)
         self.closing = False
         rate, wanted = client.input_audio_sample_rate, codec.capabilities.input_sample_rate
@@ -78,13 +90,13 @@ class Connection:
         self.resampler = Resampler(rate, wanted) if rate != wanted else None
         #: An event taken off the send queue whose send failed because the connection broke.
         self.unsent: RealtimeEvents | None = None
-        self._signal_observers: dict[type, tuple[SignalObserver, ...]] = {}
-        for observer, signal_types in ((self.history.observe, LiveChatHistory.SIGNALS),
-                                       (self.functions.observe, AutoFunctionCalling.SIGNALS),
-                                       (_log_configured, frozenset({SessionConfigured})),
-                                       *((hook.signal, hook.signal_types) for hook in self.hooks)):
-            for signal_type in signal_types:
-                self._signal_observers[signal_type] = (*self._signal_observers.get(signal_type, ()), observer)
+        #: The hooks' signal observers by signal class (one shared empty table without hooks).
+        self._hook_signals: dict[type, tuple[SignalObserver, ...]] = _NO_HOOKS
+        if self.hooks:
+            self._hook_signals = {}
+            for hook in self.hooks:
+                for signal_type in hook.signal_types:
+                    self._hook_signals[signal_type] = (*self._hook_signals.get(signal_type, ()), hook.signal)
         debug = logger.isEnabledFor(logging.DEBUG)
         self._sent: tuple[SentObserver, ...] = (
             *(hook.sent for hook in self.hooks if hook.wants_sent), *((_log_sent,) if debug else ()))
@@ -180,10 +192,42 @@ class Connection:
             sent(event, message)
 
     def _signals(self, event: RealtimeEvents) -> None:
-        observers = self._signal_observers
+        hooked = self._hook_signals
         for signal in type(self.codec).signals(event):
-            for observer in observers.get(type(signal), ()):
-                observer(signal)
+            kind = type(signal)
+            for name, observer_of in _ROUTES.get(kind, ()):
+                try:
+                    observer_of(self)(signal)
+                except Exception as exc:
+                    self.client.receive_buffer.put_nowait(observer_error(name, event, exc))
+            for observer in hooked.get(kind, ()):
+                try:
+                    observer(signal)
+                except Exception as exc:
+                    self.client.receive_buffer.put_nowait(observer_error(_hook_name(observer), event, exc))
+
+
+def _routes() -> dict[type, tuple[tuple[str, Callable[[Connection], SignalObserver]], ...]]:
+    routes: dict[type, tuple[tuple[str, Callable[[Connection], SignalObserver]], ...]] = {}
+    for name, observer_of, signal_types in (
+            ("the history mirror", attrgetter("history.observe"), LiveChatHistory.SIGNALS),
+            ("function calling", attrgetter("functions.observe"), AutoFunctionCalling.SIGNALS),
+            ("barge-in", attrgetter("barge_in.observe"), BargeIn.SIGNALS),
+            ("the configuration log", lambda connection: _log_configured, frozenset({SessionConfigured}))):
+        for signal_type in signal_types:
+            routes[signal_type] = (*routes.get(signal_type, ()), (name, observer_of))
+    return routes
+
+
+#: Signal type -> its built-in observers: (the name in error reports, the connection -> its observer). One
+#: table for every connection, so an idle session holds none of its own; the hooks' observers follow them.
+_ROUTES = _routes()
+_NO_HOOKS: dict[type, tuple[SignalObserver, ...]] = {}
+
+
+def _hook_name(observer: SignalObserver) -> str:
+    owner = getattr(observer, "__self__", observer)
+    return f"session hook {type(owner).__qualname__}"
 
 
 def _tee(observers: tuple[Callable[[str | bytes], None], ...], sink: Callable[[str | bytes], None]

@@ -12,8 +12,9 @@ Rules:
   everything received after it wait in a backlog meanwhile, so the order holds and each audio event
   still follows its callback; the transport keeps reading. An empty backlog gives the synchronous
   path back.
-- A callback error is logged and its event still queued. Observer errors propagate: the transport
-  then ends the session with that error.
+- A callback error is logged and its event still queued. An observer that raises does not end the
+  session: an :class:`~semantic_kernel_realtime.events.ObserverErrorEvent` naming the event type and the
+  cause is queued just before the event, and the other observers still see it.
 - :meth:`finish` delivers the backlog before the session's end is queued; if it is cancelled the
   rest is queued without callbacks. Nothing received is dropped.
 """
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
+from semantic_kernel_realtime.events import ObserverErrorEvent
 from semantic_kernel_realtime.protocol._build import audio_bytes
 
 logger = logging.getLogger("semantic_kernel_realtime.client")
@@ -124,7 +126,10 @@ class Inbound:
         if observers is None:
             observers = self._observers_for(event.service_type)
         for observer in observers:
-            observer(event)
+            try:
+                observer(event)
+            except Exception as exc:
+                self._put(observer_error(_name(observer), event, exc))
         self._put(event)
 
     def _play(self, event: RealtimeEvents) -> Awaitable[Any] | None:
@@ -165,3 +170,16 @@ class Inbound:
         finally:
             self._backlog = None
             self._drainer = None
+
+
+def observer_error(what: str, event: RealtimeEvents, exc: BaseException) -> ObserverErrorEvent:
+    """The receive queue's report that ``what`` failed on ``event`` (logged too)."""
+    etype = event.service_type
+    logger.error("%s failed on a %s event: %s: %s", what, etype, type(exc).__name__, exc)
+    return ObserverErrorEvent(cause=f"{what} failed on a {etype} event: {type(exc).__name__}: {exc}",
+                              observed_type=etype, error=exc)
+
+
+def _name(observer: EventObserver) -> str:
+    name = getattr(observer, "__qualname__", None) or type(observer).__qualname__
+    return f"observer {name}"

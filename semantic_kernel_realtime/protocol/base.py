@@ -7,20 +7,24 @@ Rules:
   Nothing here does I/O.
 - :class:`Capabilities` says what differs between protocols where the layers above must act
   differently (who asks for the next response after tool outputs, sample rates, resumption).
-- Layers above the codec (function calling, the history mirror, the onramp) never read wire shapes:
-  they react to the *signals* a codec derives from the events it decoded (:data:`Signal`). A codec
-  reports signals only for the event types in its ``signal_types``; for every other event (audio,
+- Layers above the codec (function calling, the history mirror, the onramp, barge-in) never read wire
+  shapes: they react to the *signals* a codec derives from the events it decoded (:data:`Signal`). A
+  codec reports signals only for the event types in its ``signal_types``; for every other event (audio,
   deltas) nothing is looked at.
 - Usage is one protocol-neutral record, :class:`Usage` (defined beside the events that carry it, re-exported
   here): every codec fills it from its service's usage report and queues a ``UsageEvent`` after the event
   that carried it.
 - Times inside signals are the service's own (``audio_ms``: milliseconds on the timeline of the input audio
   the service received); layers above map them to the client's clock.
+- An instance keeps :class:`OutputAudio`, where each item's output audio lies in the stream received
+  (O(1) per audio event), and can say which words of an item's transcript were spoken in its first
+  milliseconds (``heard_text``): what barge-in truncation and the history mirror need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -37,6 +41,7 @@ if TYPE_CHECKING:
     from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 
 __all__ = [
+    "AudioSegment",
     "CallCompleted",
     "CallsCancelled",
     "Capabilities",
@@ -45,6 +50,9 @@ __all__ = [
     "ItemAdded",
     "ItemRemoved",
     "ItemText",
+    "ItemTruncated",
+    "OutputAudio",
+    "OutputAudioCleared",
     "ResponseEnded",
     "ResponseStarted",
     "ServiceError",
@@ -125,7 +133,11 @@ class CallsCancelled:
 
 @dataclass(frozen=True, slots=True)
 class ResponseStarted:
+    """A response began. ``in_conversation`` is False for an out-of-band response: it adds nothing to the
+    conversation and does not stop another response from starting."""
+
     response_id: str
+    in_conversation: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +155,36 @@ class ResponseEnded:
 
 @dataclass(frozen=True, slots=True)
 class ItemAdded:
-    """An item entered the conversation after ``previous_item_id`` (``None``: at the end), or was updated."""
+    """An item entered the conversation after ``previous_item_id`` (``None``: at the end), or was updated.
+
+    ``update_only``: the event only describes the item (a response's output, which out-of-band responses
+    report too); it updates an item already in the conversation and never adds one.
+    """
 
     item: Item
     previous_item_id: str | None
+    update_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class ItemRemoved:
     item_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTruncated:
+    """The service cut an item's audio at ``audio_end_ms`` (and dropped the words not heard)."""
+
+    item_id: str
+    content_index: int
+    audio_end_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutputAudioCleared:
+    """The service dropped output audio it had not played yet (it plays out itself: WebRTC)."""
+
+    response_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +198,16 @@ class ItemText:
 
 @dataclass(frozen=True, slots=True)
 class SpeechStarted:
-    """The service's voice activity detection heard the user start speaking.
+    """The service's voice activity detection heard the user start speaking (over the assistant's audio,
+    the moment to stop playing it: barge-in).
 
     ``audio_ms``: where, in milliseconds on the timeline of the input audio the service received (``None``
-    when the service does not say).
+    when the service does not say). ``item_id``: the user item the speech will become, when the service
+    names it.
     """
 
     audio_ms: int | None = None
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,16 +236,114 @@ class SessionConfigured:
 
 @dataclass(frozen=True, slots=True)
 class ServiceError:
-    """The service reported an error (the session goes on unless it also closes)."""
+    """The service reported an error (the session goes on unless it also closes).
+
+    ``event_id`` names the client event it answers, when the service says.
+    """
 
     message: str
     code: str | None = None
+    event_id: str | None = None
 
 
 Signal = (
-    CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ItemAdded | ItemRemoved | ItemText | ServiceError
-    | SpeechStarted | SpeechStopped | SessionConfigured
+    CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ItemAdded | ItemRemoved | ItemText
+    | ItemTruncated | SpeechStarted | SpeechStopped | OutputAudioCleared | SessionConfigured | ServiceError
 )
+
+
+# -- output audio: where each item's audio lies in what was received ---------------------------------
+
+
+class AudioSegment:
+    """A run of one item's output audio in the received stream."""
+
+    __slots__ = ("item_id", "content_index", "start", "item_offset", "nbytes", "started_at")
+
+    def __init__(self, item_id: str, content_index: int, start: int, item_offset: int,
+                 started_at: float | None) -> None:
+        self.item_id = item_id
+        self.content_index = content_index
+        self.start = start
+        """Bytes of output audio received before this segment."""
+        self.item_offset = item_offset
+        """Bytes of this item's audio received before this segment."""
+        self.nbytes = 0
+        self.started_at = started_at
+        """``OutputAudio.clock()`` when its first audio arrived (None without a clock)."""
+
+    def __repr__(self) -> str:
+        return f"AudioSegment({self.item_id!r}, start={self.start}, nbytes={self.nbytes})"
+
+
+class OutputAudio:
+    """The output audio a connection received, as positions in one stream of bytes (sans-I/O).
+
+    Rules: the codec calls :meth:`add` for every output audio event that names its item, in arrival
+    order; that is O(1) (a new :class:`AudioSegment` only when the item changes). ``received`` counts every
+    byte; the most recent :attr:`MAX_SEGMENTS` segments are kept, enough to place any audio a player can
+    still have buffered. ``bytes_per_ms`` follows the session's output format. ``clock`` (set by whoever
+    owns the connection, e.g. the event loop's clock) stamps when each segment began.
+    """
+
+    MAX_SEGMENTS = 64
+
+    __slots__ = ("received", "bytes_per_ms", "clock", "current", "_segments", "_item_bytes")
+
+    def __init__(self, bytes_per_ms: int = 48, clock: Callable[[], float] | None = None) -> None:
+        self.received = 0
+        self.bytes_per_ms = bytes_per_ms
+        self.clock = clock
+        self.current: AudioSegment | None = None
+        self._segments: deque[AudioSegment] | None = None  # made with the first audio (idle sessions stay small)
+        self._item_bytes: dict[str, int] = {}  # bytes per item, segments before the current one
+
+    def add(self, item_id: str, nbytes: int, content_index: int = 0) -> None:
+        """``nbytes`` more bytes of output audio of ``item_id`` arrived."""
+        segment = self.current
+        if segment is None or segment.item_id != item_id:
+            segment = self._start(item_id, content_index)
+        segment.nbytes += nbytes
+        self.received += nbytes
+
+    def item_bytes(self, item_id: str) -> int:
+        """Bytes of ``item_id``'s output audio received so far."""
+        current = self.current
+        if current is not None and current.item_id == item_id:
+            return current.item_offset + current.nbytes
+        return self._item_bytes.get(item_id, 0)
+
+    def item_ms(self, item_id: str) -> int:
+        return self.item_bytes(item_id) // self.bytes_per_ms
+
+    def segments_after(self, position: int) -> list[tuple[AudioSegment, int]]:
+        """The segments holding audio at or after stream ``position``, each with the offset (bytes, in its
+        item) where that audio starts: what is not played when a player has played up to ``position``."""
+        found: list[tuple[AudioSegment, int]] = []
+        for segment in reversed(self._segments or ()):
+            if segment.start + segment.nbytes <= position:
+                break
+            if segment.nbytes:
+                found.append((segment, segment.item_offset + max(0, position - segment.start)))
+        found.reverse()
+        return found
+
+    def forget(self, item_id: str) -> None:
+        """The item left the conversation: its byte count is not needed any more."""
+        self._item_bytes.pop(item_id, None)
+
+    def _start(self, item_id: str, content_index: int) -> AudioSegment:
+        previous = self.current
+        if previous is not None:
+            self._item_bytes[previous.item_id] = previous.item_offset + previous.nbytes
+        clock = self.clock
+        segment = AudioSegment(item_id, content_index if type(content_index) is int else 0, self.received,
+                               self._item_bytes.get(item_id, 0), clock() if clock is not None else None)
+        if self._segments is None:
+            self._segments = deque(maxlen=self.MAX_SEGMENTS)
+        self._segments.append(segment)
+        self.current = segment
+        return segment
 
 
 class Codec(Protocol):
@@ -258,8 +392,17 @@ class Codec(Protocol):
         ...
 
     @classmethod
-    def response_request(cls) -> RealtimeEvents:
-        """An event for the send queue that asks the model to respond now."""
+    def response_request(cls, *, event_id: str | None = None, allow_tools: bool = True) -> RealtimeEvents:
+        """An event for the send queue that asks the model to respond now.
+
+        ``event_id`` tags the request so an error about it can be told apart (``ServiceError.event_id``);
+        ``allow_tools=False`` asks for an answer that calls no tool.
+        """
+        ...
+
+    @classmethod
+    def truncate_request(cls, item_id: str, content_index: int, audio_end_ms: int) -> RealtimeEvents:
+        """An event for the send queue that cuts an item's audio (and its unheard words) at ``audio_end_ms``."""
         ...
 
     @classmethod
@@ -284,6 +427,14 @@ class Codec(Protocol):
         ...
 
     # -- one connection ---------------------------------------------------------------------------------
+
+    #: The output audio this connection received, in stream order.
+    output_audio: OutputAudio
+
+    def heard_text(self, item_id: str, audio_end_ms: int) -> str | None:
+        """The words of ``item_id``'s audio transcript spoken in its first ``audio_end_ms`` (an estimate
+        at word boundaries); ``None`` when the codec saw no transcript of it."""
+        ...
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
         """The messages that open a connection: the session configuration, then the seeded history."""

@@ -4,7 +4,9 @@ Rules: a thin composition of this package's modules, adding no wire knowledge of
 (server events -> SK events, with a :class:`~.state.ConversationState` per connection), ``encode``
 (SK events -> client events), ``session`` (settings -> ``session.update``), ``history`` (a
 ``ChatHistory`` -> items), ``tools`` (kernel functions -> tools) and ``signals`` (events -> neutral facts).
-After tool outputs the client must send ``response.create`` (``capabilities``).
+After tool outputs the client must send ``response.create`` (``capabilities``); a request may carry an
+``event_id`` (errors about it name it) and ``tool_choice: "none"``. Barge-in truncation is
+``conversation.item.truncate``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeEven
 from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
-from semantic_kernel_realtime.protocol.base import Capabilities, Signal
+from semantic_kernel_realtime.protocol.base import Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
 from semantic_kernel_realtime.protocol.openai.decode import Decoder
 from semantic_kernel_realtime.protocol.openai.encode import encode_event, item_create
@@ -86,8 +88,18 @@ class OpenAICodec:
                 for item in history_items(chat_history)]
 
     @classmethod
-    def response_request(cls) -> RealtimeEvents:
-        return RealtimeEvent(service_type="response.create")
+    def response_request(cls, *, event_id: str | None = None, allow_tools: bool = True) -> RealtimeEvents:
+        fields: dict[str, Any] = {}
+        if event_id is not None:
+            fields["event_id"] = event_id
+        if not allow_tools:
+            fields["response"] = {"tool_choice": "none"}
+        return RealtimeEvent(service_type="response.create", service_event=fields or None)
+
+    @classmethod
+    def truncate_request(cls, item_id: str, content_index: int, audio_end_ms: int) -> RealtimeEvents:
+        return RealtimeEvent(service_type="conversation.item.truncate", service_event={
+            "item_id": item_id, "content_index": content_index, "audio_end_ms": max(0, audio_end_ms)})
 
     @classmethod
     def function_result(cls, result: FunctionResultContent) -> RealtimeEvents:
@@ -106,6 +118,13 @@ class OpenAICodec:
         return error  # OpenAI refuses a bad key at the handshake (HTTP 401), before any close
 
     # -- one connection ----------------------------------------------------------------------------------
+
+    @property
+    def output_audio(self) -> OutputAudio:
+        return self.decoder.state.output_audio
+
+    def heard_text(self, item_id: str, audio_end_ms: int) -> str | None:
+        return self.decoder.state.heard_text(item_id, audio_end_ms)
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
         first = [{"type": "session.update", "session": session}] if session is not None else []

@@ -3,8 +3,10 @@
 Rules:
 - Dispatch is one dict lookup on the ``type`` string (``_HANDLERS``); beta names share the GA handler.
 - Every decoded event keeps ``service_type`` (the wire type, as received) and ``service_event`` (the
-  raw dict). Text and transcript deltas become ``RealtimeTextEvent``; output audio ``RealtimeAudioEvent``
-  (decoded from base64 here); function-call argument deltas and completed calls ``RealtimeFunctionCallEvent``;
+  raw dict). The state (:mod:`.state`) follows the events: items, calls, the active response, output
+  audio per item and, for audio transcripts, how the words line up with the audio. Text and
+  transcript deltas become ``RealtimeTextEvent``; output audio ``RealtimeAudioEvent`` (decoded from
+  base64 here); function-call argument deltas and completed calls ``RealtimeFunctionCallEvent``;
   everything else, unknown types included, a plain ``RealtimeEvent``.
 - The protocol-neutral events of :mod:`semantic_kernel_realtime.events` follow the wire event that carries
   their fact: a ``TextDoneEvent`` after a completed user transcript and after the assistant's final
@@ -110,6 +112,14 @@ class Decoder:
         metadata = {"item_id": event.get("item_id"), "role": "assistant"}
         return [_text_event(service_type=etype, service_event=event, text=_text(text=delta, metadata=metadata))]
 
+    def _transcript_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        delta = _str(event, "delta")
+        item_id = event.get("item_id")
+        if type(item_id) is str:
+            self.state.add_transcript(item_id, delta)
+        metadata = {"item_id": item_id, "role": "assistant"}
+        return [_text_event(service_type=etype, service_event=event, text=_text(text=delta, metadata=metadata))]
+
     def _input_transcript_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
         delta = _str(event, "delta")
         metadata = {"item_id": event.get("item_id"), "role": "user"}
@@ -123,8 +133,14 @@ class Decoder:
             raise _Bad(f"field 'delta' is not valid base64 ({exc})") from None
         item_id = event.get("item_id")
         if type(item_id) is str:
-            self.state.add_audio(item_id, len(pcm))
+            self.state.output_audio.add(item_id, len(pcm), event.get("content_index"))
         return [audio_event(etype, event, audio_content(pcm, self.audio_mime_type))]
+
+    def _audio_done(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        item_id = event.get("item_id")
+        if type(item_id) is str:
+            self.state.audio_done(item_id)
+        return [_event(service_type=etype, service_event=event)]
 
     def _call_arguments_delta(self, event: dict, etype: str) -> list[RealtimeEvents]:
         delta = _str(event, "delta")
@@ -152,7 +168,7 @@ class Decoder:
             plugin_name=plugin,
             function_name=function,
             arguments=arguments,
-            metadata={"call_id": call_id, "item_id": item_id, "response_id": event.get("response_id")},
+            metadata={"call_id": call_id, "item_id": item_id, "response_id": _opt_str(event, "response_id")},
         )
         return _call_event(service_type=etype, service_event=event, function_call=call)
 
@@ -217,7 +233,12 @@ class Decoder:
             raise _Bad("field 'session' must be an object")
         self.state.session = session
         self.audio_mime_type = _output_mime_type(session, self.audio_mime_type)
+        self.state.output_audio.bytes_per_ms = _BYTES_PER_MS[self.audio_mime_type]
         return [_event(service_type=etype, service_event=event)]
+
+
+#: Bytes per millisecond of each output MIME type (PCM16 at 24 kHz; G.711 at 8 kHz, one byte a sample).
+_BYTES_PER_MS = {"audio/pcm": 48, "audio/pcmu": 8, "audio/pcma": 8}
 
 
 def _output_mime_type(session: dict, current: str) -> str:
@@ -246,9 +267,10 @@ Handler = Callable[[Decoder, dict, str], list[RealtimeEvents]]
 
 _GA_HANDLERS: dict[str, Handler] = {
     "response.output_text.delta": Decoder._text_delta,
-    "response.output_audio_transcript.delta": Decoder._text_delta,
+    "response.output_audio_transcript.delta": Decoder._transcript_delta,
     "conversation.item.input_audio_transcription.delta": Decoder._input_transcript_delta,
     "response.output_audio.delta": Decoder._audio_delta,
+    "response.output_audio.done": Decoder._audio_done,
     "response.function_call_arguments.delta": Decoder._call_arguments_delta,
     "response.function_call_arguments.done": Decoder._call_arguments_done,
     "response.output_item.added": Decoder._item_added,

@@ -4,12 +4,20 @@ Rules:
 - One table, ``_SIGNALS``, keyed by the GA event type; beta names share the GA entry. Only these types
   carry signals (:data:`SIGNAL_TYPES`); the receive path never asks about any other event.
 - Extraction is tolerant: a field of the wrong shape gives no signal (the decoder has already reported
-  the event as malformed where it matters); nothing here raises.
+  the event as malformed where it matters); nothing here raises, whatever the shape (an extractor that
+  fails, e.g. on nesting too deep to print, gives no signal).
 - Usage: ``response.done``'s ``response.usage`` becomes a :class:`~semantic_kernel_realtime.events.Usage`
   (:func:`usage_of`), carried by :class:`ResponseEnded` (the decoder also queues it as a ``UsageEvent``).
-- Voice activity: ``input_audio_buffer.speech_started`` / ``speech_stopped`` become :class:`SpeechStarted` /
-  :class:`SpeechStopped` with ``audio_start_ms`` / ``audio_end_ms``; ``session.created`` / ``updated``
-  become :class:`SessionConfigured` (GA fields, beta ``modalities`` / ``voice`` read too).
+- Voice activity: ``input_audio_buffer.speech_started`` / ``speech_stopped`` become :class:`SpeechStarted`
+  (``audio_start_ms`` and the ``item_id`` of the user's coming item) / :class:`SpeechStopped`
+  (``audio_end_ms``); ``session.created`` / ``updated`` become :class:`SessionConfigured` (GA fields, beta
+  ``modalities`` / ``voice`` read too).
+- Items enter and leave the conversation only through ``conversation.item.*`` events; a response's
+  ``response.output_item.*`` only updates an item already there (``ItemAdded.update_only``), since what
+  an out-of-band response (``conversation: "none"``) outputs is never a conversation item. ``response.created`` says
+  whether the response belongs to the conversation (its ``conversation_id`` is ``null`` when not).
+- Interruptions: ``conversation.item.truncated`` becomes :class:`ItemTruncated`; ``output_audio_buffer.cleared``
+  (WebRTC: the service dropped what it had not played) :class:`OutputAudioCleared`.
 - Items: a GA item dict becomes an :class:`~..base.Item`; its words are the text of ``input_text`` /
   ``output_text`` parts and the transcript of audio parts, joined by spaces.
 """
@@ -28,6 +36,8 @@ from semantic_kernel_realtime.protocol.base import (
     ItemAdded,
     ItemRemoved,
     ItemText,
+    ItemTruncated,
+    OutputAudioCleared,
     ResponseEnded,
     ResponseStarted,
     ServiceError,
@@ -114,8 +124,10 @@ def _call_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
 
 def _response_created(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     response = data.get("response")
-    response_id = _str(response.get("id")) if isinstance(response, dict) else None
-    return (ResponseStarted(response_id),) if response_id is not None else _NONE
+    if not isinstance(response, dict) or type(response.get("id")) is not str:
+        return _NONE
+    out_of_band = "conversation_id" in response and response["conversation_id"] is None
+    return (ResponseStarted(response["id"], in_conversation=not out_of_band),)
 
 
 def _response_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
@@ -126,7 +138,7 @@ def _response_done(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
 
 
 def _speech_started(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
-    return (SpeechStarted(_ms(data.get("audio_start_ms"))),)
+    return (SpeechStarted(_ms(data.get("audio_start_ms")), _str(data.get("item_id"))),)
 
 
 def _speech_stopped(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
@@ -164,9 +176,25 @@ def _item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     return (ItemAdded(item, _str(data.get("previous_item_id"))),)
 
 
+def _output_item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    item = item_of(data.get("item"))
+    return (ItemAdded(item, None, update_only=True),) if item is not None else _NONE
+
+
 def _item_deleted(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     item_id = _str(data.get("item_id"))
     return (ItemRemoved(item_id),) if item_id is not None else _NONE
+
+
+def _item_truncated(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    item_id, end_ms = _str(data.get("item_id")), _int(data.get("audio_end_ms"))
+    if item_id is None or end_ms is None:
+        return _NONE
+    return (ItemTruncated(item_id, _int(data.get("content_index")) or 0, end_ms),)
+
+
+def _audio_cleared(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
+    return (OutputAudioCleared(_str(data.get("response_id"))),)
 
 
 def _text(role: str, field: str) -> Callable[[RealtimeEvents, dict], Sequence[Signal]]:
@@ -181,15 +209,17 @@ def _error(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     error = data.get("error")
     if not isinstance(error, dict):
         return (ServiceError(str(error)),)
-    return (ServiceError(str(error.get("message") or ""), _str(error.get("code"))),)
+    message = error.get("message")
+    return (ServiceError(message if type(message) is str else str(message or ""), _str(error.get("code")),
+                         _str(error.get("event_id"))),)
 
 
 _GA_SIGNALS: dict[str, Callable[[RealtimeEvents, dict], Sequence[Signal]]] = {
     "response.function_call_arguments.done": _call_done,
     "response.created": _response_created,
     "response.done": _response_done,
-    "response.output_item.added": _item,
-    "response.output_item.done": _item,
+    "response.output_item.added": _output_item,
+    "response.output_item.done": _output_item,
     "conversation.item.added": _item,
     "conversation.item.done": _item,
     "conversation.item.retrieved": _item,
@@ -198,6 +228,8 @@ _GA_SIGNALS: dict[str, Callable[[RealtimeEvents, dict], Sequence[Signal]]] = {
     "input_audio_buffer.speech_stopped": _speech_stopped,
     "session.created": _session,
     "session.updated": _session,
+    "conversation.item.truncated": _item_truncated,
+    "output_audio_buffer.cleared": _audio_cleared,
     "conversation.item.input_audio_transcription.completed": _text("user", "transcript"),
     "response.output_audio_transcript.done": _text("assistant", "transcript"),
     "response.output_text.done": _text("assistant", "text"),
@@ -216,4 +248,7 @@ def signals(event: RealtimeEvents) -> Sequence[Signal]:
     data = event.service_event
     if extract is None or not isinstance(data, dict):
         return _NONE
-    return extract(event, data)
+    try:
+        return extract(event, data)
+    except Exception:  # e.g. RecursionError on a field nested too deep: no fact can be trusted
+        return _NONE

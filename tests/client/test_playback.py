@@ -1,0 +1,105 @@
+"""Barge-in against the playback-position contract, with the connection's own OutputAudio and a test clock."""
+
+from __future__ import annotations
+
+from semantic_kernel_realtime.client.playback import BargeIn, Playback
+from semantic_kernel_realtime.events import ObserverErrorEvent, StopPlaybackEvent
+from semantic_kernel_realtime.protocol.base import OutputAudio, OutputAudioCleared, SpeechStarted
+from semantic_kernel_realtime.protocol.openai import OpenAICodec
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _barge_in(service_plays_out: bool = False, playback: Playback | None = None):
+    sent, queued, clock = [], [], Clock()
+    audio = OutputAudio()
+    barge = BargeIn(playback or Playback(), audio, OpenAICodec, sent.append, queued.append,
+                    service_plays_out=service_plays_out, clock=clock)
+    return barge, audio, sent, queued, clock
+
+
+def _truncations(sent):
+    return [(e.service_event["item_id"], e.service_event["audio_end_ms"]) for e in sent]
+
+
+def test_a_reporting_player_is_truncated_where_it_played_and_told_to_stop():
+    playback = Playback()
+    stops = []
+    playback.on_stop(lambda: stops.append("stop"))
+    barge, audio, sent, queued, _ = _barge_in(playback=playback)
+    audio.add("a1", 48 * 3000)  # 3 s received
+    playback.played(24 * 600)  # 600 ms played
+    barge.observe(SpeechStarted(0, "u1"))
+    assert _truncations(sent) == [("a1", 600)]
+    assert stops == ["stop"]
+    [stop] = queued
+    assert isinstance(stop, StopPlaybackEvent) and (stop.item_id, stop.audio_end_ms) == ("a1", 600)
+    assert barge.gate(print) is None  # the rest of a1 is not played
+    audio.add("a2", 480)
+    assert barge.gate(print) is print  # the next item is
+
+
+def test_later_items_not_started_are_cut_at_zero_and_nothing_happens_when_all_was_played():
+    playback = Playback()
+    barge, audio, sent, queued, _ = _barge_in(playback=playback)
+    audio.add("a1", 48 * 100)
+    audio.add("a2", 48 * 100)
+    playback.played(24 * 50)
+    barge.observe(SpeechStarted())
+    assert _truncations(sent) == [("a1", 50), ("a2", 0)]
+    sent.clear()
+    barge.observe(SpeechStarted())  # the player dropped the rest: nothing left to interrupt
+    assert sent == [] and len(queued) == 1
+    audio.add("a3", 48 * 100)
+    playback.played(24 * 100)
+    barge.observe(SpeechStarted())
+    assert sent == []
+
+
+def test_a_player_that_reports_nothing_is_taken_to_play_in_real_time():
+    barge, audio, sent, _, clock = _barge_in()
+    audio.add("a1", 48 * 3000)  # arrives at once at t=100 s
+    clock.now += 0.75
+    barge.observe(SpeechStarted())
+    assert _truncations(sent) == [("a1", 750)]
+    barge2, audio2, sent2, _, clock2 = _barge_in()
+    audio2.add("a1", 48 * 500)
+    clock2.now += 2
+    barge2.observe(SpeechStarted())
+    assert sent2 == []  # all played by now
+
+
+def test_where_the_service_plays_out_it_truncates_and_the_client_only_stops_the_player():
+    playback = Playback()
+    stops = []
+    playback.on_stop(lambda: stops.append(1))
+    barge, audio, sent, queued, _ = _barge_in(service_plays_out=True, playback=playback)
+    barge.observe(SpeechStarted(0, "u1"))
+    assert sent == [] and queued == [] and stops == []
+    barge.observe(OutputAudioCleared("r1"))
+    assert sent == [] and stops == [1]
+    assert isinstance(queued[0], StopPlaybackEvent) and queued[0].audio_end_ms is None
+
+
+def test_interrupt_off_and_a_failing_stop_handler():
+    playback = Playback()
+    playback.interrupt = False
+    barge, audio, sent, queued, _ = _barge_in(playback=playback)
+    audio.add("a1", 4800)
+    barge.observe(SpeechStarted())
+    assert sent == queued == []
+    playback.interrupt = True
+
+    def broken():
+        raise OSError("device gone")
+
+    playback.on_stop(broken)
+    barge.observe(SpeechStarted())
+    assert [type(e) for e in queued] == [ObserverErrorEvent, StopPlaybackEvent]
+    assert "device gone" in queued[0].cause
