@@ -285,7 +285,8 @@ class StopPlaybackEvent(RealtimeEvent):
     """Stop playing output audio now and drop what is buffered: the user interrupted the assistant.
 
     Queued before the event that caused it (``input_audio_buffer.speech_started`` over WebSocket, where
-    the client also truncated the item; the service's own ``output_audio_buffer.cleared`` over WebRTC).
+    the client also truncated the item; the service's own ``output_audio_buffer.cleared`` over WebRTC;
+    Gemini Live's ``serverContent.interrupted``, where the service cut its response itself).
     ``item_id`` is the item being played (``None`` when unknown) and ``audio_end_ms`` how much of it was
     played and kept in the conversation (``None`` when the client did not truncate). Output audio of that
     item that still arrives is not given to the audio callback.

@@ -19,9 +19,15 @@ What :class:`BargeIn` (one per connection) does with it:
   at the audio actually played (clamped to what was received, whole milliseconds, through the codec's
   ``truncate_request``) and any later item received but not started at 0, then stops the player. The
   service then drops the words not heard; the history mirror follows (:class:`ItemTruncated`).
+  A codec without ``truncate_request`` (a service that cannot truncate) sends nothing: the player is
+  only stopped.
 - Where the service plays out itself (WebRTC: ``transport.carries_audio``) it truncates by itself from
   its own playout; the client sends nothing and stops the local player when the service reports that it
   dropped unplayed audio (:class:`OutputAudioCleared`).
+- Where the service cuts the response itself and keeps what it sent (Gemini: :class:`ResponseInterrupted`)
+  the client sends nothing and, when some received audio is not played yet, stops the player (the
+  ``StopPlaybackEvent`` has no ``audio_end_ms``: nothing was truncated). Gemini says it only while it is
+  still generating; audio of a finished answer that is still playing is the application's to stop.
 - ``Playback.interrupt`` set to False turns both off (a session whose turn detection does not interrupt).
 - Positions are bytes of the connection's output stream (:class:`OutputAudio`); all work is O(1) per
   event, plus O(segments not played) when the user interrupts.
@@ -36,7 +42,15 @@ from typing import Any
 from semantic_kernel.contents.realtime_events import RealtimeEvents
 
 from semantic_kernel_realtime.events import ObserverErrorEvent, StopPlaybackEvent
-from semantic_kernel_realtime.protocol.base import Codec, OutputAudio, OutputAudioCleared, Signal, SpeechStarted
+from semantic_kernel_realtime.protocol.base import (
+    AudioSegment,
+    Codec,
+    OutputAudio,
+    OutputAudioCleared,
+    ResponseInterrupted,
+    Signal,
+    SpeechStarted,
+)
 
 logger = logging.getLogger("semantic_kernel_realtime.client")
 
@@ -82,15 +96,15 @@ class BargeIn:
     Args:
         playback: the client's :class:`Playback`.
         audio: the codec's :class:`OutputAudio` (its clock is set here).
-        codec: the codec class (its ``truncate_request``).
+        codec: the codec class (its ``truncate_request``, when it has one).
         send: puts an event on the send queue; ``emit``: on the receive queue (neither blocks).
         service_plays_out: True where the service plays the audio out itself (WebRTC).
         clock: seconds, monotonic (the event loop's ``time``).
     """
 
-    SIGNALS = frozenset({SpeechStarted, OutputAudioCleared})
+    SIGNALS = frozenset({SpeechStarted, OutputAudioCleared, ResponseInterrupted})
 
-    __slots__ = ("_playback", "_audio", "_codec", "_send", "_emit", "_service_plays_out", "_clock", "_offset",
+    __slots__ = ("_playback", "_audio", "_truncate", "_send", "_emit", "_service_plays_out", "_clock", "_offset",
                  "muted")
 
     def __init__(self, playback: Playback, audio: OutputAudio, codec: type[Codec],
@@ -98,7 +112,7 @@ class BargeIn:
                  service_plays_out: bool, clock: Callable[[], float]) -> None:
         self._playback = playback
         self._audio = audio
-        self._codec = codec
+        self._truncate: Callable[[str, int, int], RealtimeEvents] | None = getattr(codec, "truncate_request", None)
         self._send = send
         self._emit = emit
         self._service_plays_out = service_plays_out
@@ -145,13 +159,34 @@ class BargeIn:
         cuts: dict[str, tuple[int, int]] = {}
         for segment, offset in unplayed:
             cuts.setdefault(segment.item_id, (segment.content_index, offset // audio.bytes_per_ms))
-        for item_id, (content_index, end_ms) in cuts.items():
-            self._send(self._codec.truncate_request(item_id, content_index, end_ms))
-        if audio.current is not None and audio.current.item_id in cuts:
-            self.muted = audio.current.item_id
-        self._offset = audio.received - self._playback.played_samples * _SAMPLE_BYTES  # the player drops the rest
+        truncate = self._truncate
+        if truncate is not None:
+            for item_id, (content_index, end_ms) in cuts.items():
+                self._send(truncate(item_id, content_index, end_ms))
+        self._drop(unplayed)
         item_id, (_, end_ms) = next(iter(cuts.items()))
-        self._stop(f"the user started speaking at {end_ms} ms into item {item_id}", item_id, end_ms)
+        self._stop(f"the user started speaking at {end_ms} ms into item {item_id}", item_id,
+                   end_ms if truncate is not None else None)
+
+    def _on_interrupted(self, signal: ResponseInterrupted) -> None:
+        if self._service_plays_out or not self._playback.interrupt:
+            return
+        unplayed = self._audio.segments_after(self.position())
+        if not unplayed:
+            return  # everything received was played: nothing to stop
+        segment, offset = unplayed[0]
+        self._drop(unplayed)
+        self._stop(f"the service interrupted its response (the user spoke over it) at "
+                   f"{offset // self._audio.bytes_per_ms} ms into item {segment.item_id}", segment.item_id, None)
+
+    def _drop(self, unplayed: list[tuple[AudioSegment, int]]) -> None:
+        """The player drops what it holds: mute the rest of the item being received if it is among the
+        unplayed, and count this connection's stream from what was received."""
+        audio = self._audio
+        current = audio.current
+        if current is not None and any(segment.item_id == current.item_id for segment, _ in unplayed):
+            self.muted = current.item_id
+        self._offset = audio.received - self._playback.played_samples * _SAMPLE_BYTES  # the player drops the rest
 
     def _on_cleared(self, signal: OutputAudioCleared) -> None:
         if not self._service_plays_out or not self._playback.interrupt:
@@ -171,4 +206,5 @@ class BargeIn:
 
 _HANDLERS: dict[type, Callable[[BargeIn, Any], None]] = {
     SpeechStarted: BargeIn._on_speech, OutputAudioCleared: BargeIn._on_cleared,
+    ResponseInterrupted: BargeIn._on_interrupted,
 }

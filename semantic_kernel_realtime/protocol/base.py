@@ -19,6 +19,12 @@ Rules:
 - An instance keeps :class:`OutputAudio`, where each item's output audio lies in the stream received
   (O(1) per audio event), and can say which words of an item's transcript were spoken in its first
   milliseconds (``heard_text``): what barge-in truncation and the history mirror need.
+- Interruptions differ by protocol, each a signal of its own fact: OpenAI reports the user's speech
+  (:class:`SpeechStarted`) and lets the client cut what was not heard (``truncate_request``, then
+  :class:`ItemTruncated`), or over WebRTC drops its own unplayed audio (:class:`OutputAudioCleared`); Gemini
+  cuts its response itself, keeping what it sent, and says so (:class:`ResponseInterrupted`). A codec
+  whose service cannot truncate has no ``truncate_request`` and no ``heard_text`` (both optional): the
+  client then only stops playback.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ __all__ = [
     "OutputAudio",
     "OutputAudioCleared",
     "ResponseEnded",
+    "ResponseInterrupted",
     "ResponseStarted",
     "ServiceError",
     "SessionConfigured",
@@ -154,6 +161,15 @@ class ResponseEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseInterrupted:
+    """The service stopped a response because the user spoke over it, and keeps in the conversation what
+    it had sent (Gemini's ``interrupted``): what the client still holds of it should not be played. There
+    is nothing to truncate. ``response_id``: the response (Gemini: the turn's local id), when known."""
+
+    response_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ItemAdded:
     """An item entered the conversation after ``previous_item_id`` (``None``: at the end), or was updated.
 
@@ -247,8 +263,8 @@ class ServiceError:
 
 
 Signal = (
-    CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ItemAdded | ItemRemoved | ItemText
-    | ItemTruncated | SpeechStarted | SpeechStopped | OutputAudioCleared | SessionConfigured | ServiceError
+    CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ResponseInterrupted | ItemAdded | ItemRemoved
+    | ItemText | ItemTruncated | SpeechStarted | SpeechStopped | OutputAudioCleared | SessionConfigured | ServiceError
 )
 
 
@@ -396,13 +412,16 @@ class Codec(Protocol):
         """An event for the send queue that asks the model to respond now.
 
         ``event_id`` tags the request so an error about it can be told apart (``ServiceError.event_id``);
-        ``allow_tools=False`` asks for an answer that calls no tool.
+        ``allow_tools=False`` asks for an answer that calls no tool. A protocol without either ignores it.
         """
         ...
 
     @classmethod
     def truncate_request(cls, item_id: str, content_index: int, audio_end_ms: int) -> RealtimeEvents:
-        """An event for the send queue that cuts an item's audio (and its unheard words) at ``audio_end_ms``."""
+        """An event for the send queue that cuts an item's audio (and its unheard words) at ``audio_end_ms``.
+
+        Optional: a codec whose service has no truncation leaves it out (barge-in then only stops playback).
+        """
         ...
 
     @classmethod
@@ -433,7 +452,8 @@ class Codec(Protocol):
 
     def heard_text(self, item_id: str, audio_end_ms: int) -> str | None:
         """The words of ``item_id``'s audio transcript spoken in its first ``audio_end_ms`` (an estimate
-        at word boundaries); ``None`` when the codec saw no transcript of it."""
+        at word boundaries); ``None`` when the codec saw no transcript of it. Optional, like
+        ``truncate_request``: only a service that truncates needs it (the mirror then keeps an item's words)."""
         ...
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from semantic_kernel_realtime.client.playback import BargeIn, Playback
 from semantic_kernel_realtime.events import ObserverErrorEvent, StopPlaybackEvent
-from semantic_kernel_realtime.protocol.base import OutputAudio, OutputAudioCleared, SpeechStarted
+from semantic_kernel_realtime.protocol.base import OutputAudio, OutputAudioCleared, ResponseInterrupted, SpeechStarted
+from semantic_kernel_realtime.protocol.gemini import GeminiCodec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 
 
@@ -16,10 +17,10 @@ class Clock:
         return self.now
 
 
-def _barge_in(service_plays_out: bool = False, playback: Playback | None = None):
+def _barge_in(service_plays_out: bool = False, playback: Playback | None = None, codec=OpenAICodec):
     sent, queued, clock = [], [], Clock()
     audio = OutputAudio()
-    barge = BargeIn(playback or Playback(), audio, OpenAICodec, sent.append, queued.append,
+    barge = BargeIn(playback or Playback(), audio, codec, sent.append, queued.append,
                     service_plays_out=service_plays_out, clock=clock)
     return barge, audio, sent, queued, clock
 
@@ -103,3 +104,48 @@ def test_interrupt_off_and_a_failing_stop_handler():
     barge.observe(SpeechStarted())
     assert [type(e) for e in queued] == [ObserverErrorEvent, StopPlaybackEvent]
     assert "device gone" in queued[0].cause
+
+
+def test_a_service_that_cuts_its_own_response_gets_no_truncation_and_the_player_is_stopped():
+    playback = Playback()
+    stops = []
+    playback.on_stop(lambda: stops.append("stop"))
+    barge, audio, sent, queued, _ = _barge_in(playback=playback, codec=GeminiCodec)
+    audio.add("gemini_item_2", 48 * 3000)
+    playback.played(24 * 600)
+    barge.observe(ResponseInterrupted("gemini_turn_1"))
+    assert sent == [] and stops == ["stop"]
+    [stop] = queued
+    assert isinstance(stop, StopPlaybackEvent) and (stop.item_id, stop.audio_end_ms) == ("gemini_item_2", None)
+    assert "600 ms into item gemini_item_2" in stop.cause
+    assert barge.gate(print) is None  # what still arrives of the interrupted answer is not played
+    audio.add("gemini_item_4", 480)
+    assert barge.gate(print) is print  # the next answer is
+    playback.played(24 * 10)
+    barge.observe(ResponseInterrupted(None))  # the player dropped the rest and played all of the new one
+    assert len(queued) == 1
+
+
+def test_a_codec_without_truncation_only_stops_the_player_when_the_user_speaks():
+    assert not hasattr(GeminiCodec, "truncate_request")
+    playback = Playback()
+    barge, audio, sent, queued, _ = _barge_in(playback=playback, codec=GeminiCodec)
+    audio.add("gemini_item_2", 48 * 1000)
+    playback.played(24 * 100)
+    barge.observe(SpeechStarted(900))
+    assert sent == []
+    [stop] = queued
+    assert (stop.item_id, stop.audio_end_ms) == ("gemini_item_2", None)
+
+
+def test_interrupt_off_and_service_playout_ignore_a_service_interruption():
+    playback = Playback()
+    playback.interrupt = False
+    barge, audio, sent, queued, _ = _barge_in(playback=playback, codec=GeminiCodec)
+    audio.add("a1", 4800)
+    barge.observe(ResponseInterrupted("t1"))
+    assert sent == queued == []
+    barge, audio, sent, queued, _ = _barge_in(service_plays_out=True, codec=GeminiCodec)
+    audio.add("a1", 4800)
+    barge.observe(ResponseInterrupted("t1"))
+    assert sent == queued == []

@@ -23,7 +23,15 @@ from semantic_kernel.contents.realtime_events import (
 from semantic_kernel.contents.text_content import TextContent
 from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime import OpenAIRealtimeWebsocket, RealtimeExecutionSettings, StopPlaybackEvent
+from semantic_kernel_realtime import (
+    GoogleLiveExecutionSettings,
+    GoogleLiveWebsocket,
+    OpenAIRealtimeWebsocket,
+    RealtimeExecutionSettings,
+    ResponseDoneEvent,
+    StopPlaybackEvent,
+    TextDoneEvent,
+)
 from semantic_kernel_realtime.server import FunctionCall, LocalRealtimeServer, ResponseRequest, TextDelta
 from semantic_kernel_realtime.server.responder import RuleResponder
 from tests.audio import read_wav
@@ -331,6 +339,43 @@ async def test_barge_in_over_websocket_truncates_the_item_to_the_audio_played():
     heard = str(message.content)
     assert full.startswith(heard) and heard  # the words heard in 600 of 2990 ms: about a fifth
     assert abs(len(heard) - len(full) * 600 / 2990) <= max(len(w) for w in full.split()) + 1, heard
+
+
+async def test_barge_in_over_gemini_live_stops_the_player_and_truncates_nothing():
+    """Gemini cuts the response itself (``interrupted``) and keeps what it sent: the client stops the player
+    there, sends no truncation, and keeps the words received in the mirror."""
+    speech = read_wav(SPEECH) + bytes(48 * 600)
+    async with LocalRealtimeServer(speech=False, responder=Answer(), output_audio_pace=1.0) as server:
+        client = GoogleLiveWebsocket(api_key="x", base_url=server.gemini_base_url)
+        player = FakePlayer(client)
+        settings = GoogleLiveExecutionSettings(output_audio_transcription=True,
+                                               automatic_activity_detection={"silenceDurationMs": 200})
+        async with client(settings=settings):
+            client.audio_output_callback = player
+            received = Received(client)
+            await client.send(_text("Tell me about the weather"))
+            await client.request_response()
+            await received.until(lambda events: sum(len(p) for p in player.buffered) >= 24 * 1000)
+            player.play_ms(600)  # the answer streams in real time; the player is behind it
+            await client.send(RealtimeAudioEvent(audio=AudioContent(data=speech, mime_type="audio/pcm")))
+            await received.until(lambda events: received.of_type("serverContent.interrupted"))
+            buffered_at_stop = player.dropped_ms
+            await received.until(lambda events: len([e for e in events if isinstance(e, ResponseDoneEvent)]) == 2,
+                                 timeout=20)
+            history = client.chat_history
+    done = [e for e in received.events if isinstance(e, ResponseDoneEvent)]
+    assert [d.status for d in done] == ["cancelled", "completed"]
+    stop = next(e for e in received.events if isinstance(e, StopPlaybackEvent))
+    interrupted = received.of_type("serverContent.interrupted")[0]
+    assert received.events.index(stop) < received.events.index(interrupted)  # queued before its cause
+    assert stop.audio_end_ms is None and "600 ms into item" in stop.cause  # nothing truncated
+    cut = next(e for e in received.events if isinstance(e, TextDoneEvent) and e.role == "assistant")
+    assert stop.item_id == cut.item_id
+    assert player.stops == 1 and 1000 <= buffered_at_stop < 2990  # it dropped all it had buffered, mid-answer
+    assert sum(len(p) for p in player.buffered) // 24 == 4 * 65  # then it got the next answer ("Yes?") only
+    message = next(m for m in history.messages if m.metadata.get("item_id") == cut.item_id)
+    assert str(message.content) == cut.text and ANSWER.startswith(cut.text)  # the words it sent, uncut
+    assert "truncated" not in message.metadata  # the service keeps what it sent
 
 
 # -- the mirror equals the server's conversation -------------------------------------------------------------

@@ -9,6 +9,14 @@ seeded history as one ``clientContent`` that does not end the turn. The API's JS
 frames; ``decode`` takes bytes or text. The Live API accepts any key at the handshake and judges it after
 ``setup``: a close 1007/1008 whose reason names the key or the credentials is that refusal
 (``close_error``: an ``AuthenticationError``, not retryable).
+
+Interruptions: the service cuts a response the user speaks over by itself and keeps what it had sent, so
+the codec has no ``truncate_request`` and no ``heard_text`` (nothing to truncate, the mirror keeps the
+words received); it keeps ``output_audio`` (the decoder's) and says ``interrupted`` as
+:class:`~semantic_kernel_realtime.protocol.base.ResponseInterrupted`, on which barge-in stops playback.
+``response_request`` takes the protocol's ``event_id`` / ``allow_tools`` and ignores them: the Live API has
+no event ids and no per-turn tool choice (function calling never asks it for a response anyway: the
+service continues by itself after tool outputs).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeEven
 from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.errors import AuthenticationError, ConnectionClosedError, RealtimeError
-from semantic_kernel_realtime.protocol.base import Capabilities, Signal
+from semantic_kernel_realtime.protocol.base import Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.gemini import signals as _signals
 from semantic_kernel_realtime.protocol.gemini.decode import Decoder
 from semantic_kernel_realtime.protocol.gemini.encode import SESSION_UPDATE, Encoder, client_content, history_turns
@@ -63,7 +71,7 @@ class GeminiCodec:
 
     def __init__(self, *, model: str | None = None) -> None:
         self.model = model
-        self.decoder = Decoder()
+        self.decoder = Decoder(self.capabilities.output_sample_rate * 2 // 1000)
         self.encoder = Encoder(self.capabilities.input_sample_rate, self.decoder.minted_call_ids)
         #: ``decode(message) -> events``: the decoder's own method, so the hot path has no extra call.
         self.decode: Callable[[str | bytes], list[RealtimeEvents]] = self.decoder.decode_message
@@ -108,7 +116,7 @@ class GeminiCodec:
         return [RealtimeEvent(service_type="clientContent", service_event={"turns": turns, "turnComplete": False})]
 
     @classmethod
-    def response_request(cls) -> RealtimeEvents:
+    def response_request(cls, *, event_id: str | None = None, allow_tools: bool = True) -> RealtimeEvents:
         return RealtimeEvent(service_type="clientContent", service_event={"turnComplete": True})
 
     @classmethod
@@ -133,6 +141,10 @@ class GeminiCodec:
         return error
 
     # -- one connection ----------------------------------------------------------------------------------
+
+    @property
+    def output_audio(self) -> OutputAudio:
+        return self.decoder.output_audio
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
         setup = dict(session or {})

@@ -16,7 +16,11 @@ Rules:
 - Gemini names no items. The decoder mints stable local ids (``gemini_item_<n>``; a call without an ``id``
   gets ``gemini_call_<n>``) and remembers the words of the current turn, so the protocol-neutral facts a
   turn establishes (items with their final words, calls, the turn's end and usage) ride on the
-  :class:`GeminiServerEvent` of the ``toolCall`` and ``turnComplete`` that settle them (``facts``).
+  :class:`GeminiServerEvent` of the ``toolCall`` and ``turnComplete`` that settle them (``facts``); an
+  ``interrupted`` flag says :class:`ResponseInterrupted` on its own event, at once (barge-in stops
+  playback there).
+- Each output audio part is counted in :attr:`Decoder.output_audio` under the model item it belongs to
+  (O(1)), so barge-in knows what of the received audio is not played yet.
 - The protocol-neutral events of :mod:`semantic_kernel_realtime.events` follow the message that carries
   their fact: a ``TextDoneEvent`` for the user's words when an ``inputTranscription`` says ``finished``
   (else when a ``toolCall`` or ``turnComplete`` settles them) and for the model's words at a ``toolCall`` or
@@ -47,7 +51,9 @@ from semantic_kernel_realtime.protocol.base import (
     CallsCancelled,
     Item,
     ItemAdded,
+    OutputAudio,
     ResponseEnded,
+    ResponseInterrupted,
     Signal,
     split_function_name,
 )
@@ -124,9 +130,9 @@ class Decoder:
 
     __slots__ = ("_count", "turn_id", "user_id", "model_id", "_user_words", "_user_settled", "_model_text",
                  "_model_transcript", "_interrupted", "_turn_calls", "_finished", "last_item_id", "minted_call_ids",
-                 "resumption_handle", "go_away_time_left", "session_id", "_mime_types")
+                 "resumption_handle", "go_away_time_left", "session_id", "_mime_types", "output_audio")
 
-    def __init__(self) -> None:
+    def __init__(self, output_bytes_per_ms: int = 48) -> None:
         self._count = 0
         self.turn_id: str | None = None
         self.user_id: str | None = None
@@ -148,6 +154,8 @@ class Decoder:
         self.go_away_time_left: str | None = None
         self.session_id: str | None = None
         self._mime_types: dict[str, str] = {}
+        #: Where each model item's output audio lies in the stream received (PCM16 at the output rate).
+        self.output_audio = OutputAudio(output_bytes_per_ms)
 
     def decode_message(self, message: str | bytes) -> list[RealtimeEvents]:
         """Parse one JSON message (the service sends text in binary frames) and decode it.
@@ -188,8 +196,7 @@ class Decoder:
             pcm = _b64decode(b64, validate=True)
         except ValueError:
             return self.decode(data)  # the general path reports it
-        if self.model_id is None:
-            self._model_item()
+        self.output_audio.add(self.model_id or self._model_item(), len(pcm))
         mime = inline.get("mimeType")
         mime_type = self._mime_types.get(mime) if type(mime) is str else None
         if mime_type is None:
@@ -331,8 +338,7 @@ class Decoder:
             pcm = b64decode(data, validate=True)
         except ValueError as exc:
             raise _Bad(f"field 'inlineData.data' is not valid base64 ({exc})") from None
-        if self.model_id is None:
-            self._model_item()
+        self.output_audio.add(self.model_id or self._model_item(), len(pcm))
         return decoded_audio_event(_AUDIO, message, pcm, self._mime_type(inline))
 
     def _mime_type(self, inline: dict) -> str:
@@ -391,7 +397,7 @@ class Decoder:
         if value:
             self._interrupted = True
             events.append(_server_event(service_type="serverContent.interrupted", service_event=message,
-                                        turn_id=self.turn_id))
+                                        turn_id=self.turn_id, facts=(ResponseInterrupted(self.turn_id),)))
 
     def _turn_complete(self, value: Any, message: dict, events: list, usage: Usage | None) -> None:
         if not value:
@@ -550,4 +556,4 @@ _FAST_CONTENT: dict[str, Handler] = {"outputTranscription": Decoder._output_tran
                                      "inputTranscription": Decoder._input_transcription}
 
 #: Every ``service_type`` this decoder gives a :class:`GeminiServerEvent` with ``facts``.
-FACT_TYPES = frozenset({"toolCall", "toolCallCancellation", "serverContent.turnComplete"})
+FACT_TYPES = frozenset({"toolCall", "toolCallCancellation", "serverContent.interrupted", "serverContent.turnComplete"})

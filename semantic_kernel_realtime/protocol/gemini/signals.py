@@ -5,7 +5,8 @@ them on that message's :class:`~.decode.GeminiServerEvent` (``facts``), so this 
 a ``toolCall`` places the user's words, the model's words so far and each call in the conversation; its
 function-call events each say :class:`CallCompleted` (Gemini sends a call whole); a ``toolCallCancellation``
 says :class:`CallsCancelled`; a ``turnComplete`` places the turn's words and says :class:`ResponseEnded`
-(``cancelled`` when the turn was ``interrupted``) with the turn's usage. Gemini sends no event that settles
+(``cancelled`` when the turn was ``interrupted``) with the turn's usage; an ``interrupted`` flag says
+:class:`ResponseInterrupted` as it arrives. Gemini sends no event that settles
 an item's words, so the decoder's ``TextDoneEvent`` says :class:`ItemText`. Only :data:`SIGNAL_TYPES` carry
 signals; nothing here raises.
 """

@@ -17,7 +17,14 @@ from semantic_kernel.contents.realtime_events import (
 )
 
 from semantic_kernel_realtime.events import MalformedServerEvent, ResponseDoneEvent, TextDoneEvent, Usage, UsageEvent
-from semantic_kernel_realtime.protocol.base import CallCompleted, CallsCancelled, ItemAdded, ItemText, ResponseEnded
+from semantic_kernel_realtime.protocol.base import (
+    CallCompleted,
+    CallsCancelled,
+    ItemAdded,
+    ItemText,
+    ResponseEnded,
+    ResponseInterrupted,
+)
 from semantic_kernel_realtime.protocol.gemini import GeminiCodec, GeminiServerEvent
 from tests.openai_schema import FIXTURES
 
@@ -141,6 +148,32 @@ def test_interrupted_turn_ends_cancelled_and_cancellation_names_the_calls():
     facts = _signals(events)
     assert CallsCancelled(("a", "b")) in facts
     assert [f.status for f in facts if isinstance(f, ResponseEnded)] == ["cancelled"]
+
+
+def test_interrupted_says_so_at_once_naming_the_turn():
+    codec = GeminiCodec()
+    [text] = codec.decoder.decode({"serverContent": {"modelTurn": {"parts": [{"text": "Let me"}]}}})
+    turn = codec.decoder.turn_id
+    [interrupted] = codec.decoder.decode({"serverContent": {"interrupted": True}})
+    assert interrupted.service_type == "serverContent.interrupted" and "serverContent.interrupted" in codec.signal_types
+    assert list(GeminiCodec.signals(interrupted)) == [ResponseInterrupted(turn)]
+    assert codec.decoder.decode({"serverContent": {"interrupted": False}})[0].facts == ()
+
+
+def test_output_audio_is_counted_per_model_item_on_both_decode_paths():
+    codec = GeminiCodec()
+    chunk = base64.b64encode(bytes(960)).decode()
+    codec.decode(orjson.dumps({"serverContent": {"modelTurn": {"parts": [
+        {"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": chunk}}]}}}))  # the short path
+    first = codec.decoder.model_id
+    codec.decode(orjson.dumps({"serverContent": {"modelTurn": {"parts": [
+        {"inlineData": {"mimeType": "audio/pcm;rate=24000", "data": chunk}}, {"text": "Hi"}]}}}))  # the general one
+    assert codec.output_audio is codec.decoder.output_audio and codec.output_audio.bytes_per_ms == 48
+    assert codec.output_audio.item_bytes(first) == 1920 and codec.output_audio.item_ms(first) == 40
+    codec.decode(orjson.dumps({"serverContent": {"turnComplete": True}}))
+    codec.decode(orjson.dumps({"serverContent": {"modelTurn": {"parts": [{"inlineData": {"data": chunk}}]}}}))
+    second = codec.decoder.model_id
+    assert second != first and codec.output_audio.item_bytes(second) == 960 and codec.output_audio.received == 2880
 
 
 def test_resumption_handle_session_id_and_go_away_are_remembered():
