@@ -17,8 +17,11 @@ Rules:
   does not auto-invoke, calls are left to the application, and so are the calls of an out-of-band
   response (they are not in the conversation).
 - ``maximum_auto_invoke_attempts`` counts rounds (responses whose calls run) per user turn (a turn starts
-  when a user message enters the conversation). Calls beyond it do not run: each is answered with an
-  error output, and the next response is asked for without tools, which ends a model's calling loop.
+  when a user message enters the conversation, or once a response of the conversation ended without
+  calling a tool: the model answered. The second matters where the user's words never show as an item,
+  e.g. Gemini Live without input transcription). Calls beyond it do not run: each is answered with an
+  error output, and, where the client asks for responses, the next response is asked for without tools,
+  which ends a model's calling loop (a service that continues by itself gets the error outputs only).
 - Results of any type are serialised by the codec; an exception or the timeout becomes an error output
   the model can speak about. Each result is sent (the codec's function-result event) and put on the
   receive queue as a ``RealtimeFunctionResultEvent``.
@@ -263,7 +266,10 @@ class AutoFunctionCalling:
     def _on_response_ended(self, signal: ResponseEnded) -> None:
         if signal.response_id is None:
             return
-        self._out_of_band.pop(signal.response_id, None)
+        if signal.response_id in self._out_of_band:
+            del self._out_of_band[signal.response_id]
+        elif signal.response_id not in self._round_responses:
+            self._new_turn()  # the model answered without calling a tool: this turn's calling is over
         if self.sequencer is None:
             return
         ask, running = self.sequencer.response_done(signal.response_id, signal.status)
@@ -283,7 +289,11 @@ class AutoFunctionCalling:
             if self.sequencer is not None and item.call_id:
                 self.sequencer.output_added(item.call_id)
         elif item.kind == "message" and item.role == "user":
-            self._rounds = 0  # a new user turn
+            self._new_turn()
+
+    def _new_turn(self) -> None:
+        self._rounds = 0
+        if self._round_responses:
             self._round_responses.clear()
 
     def _on_error(self, signal: ServiceError) -> None:

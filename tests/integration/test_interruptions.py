@@ -458,6 +458,45 @@ async def test_maximum_auto_invoke_attempts_stops_a_calling_loop_after_one_round
     assert _errors(received) == []
 
 
+class CallsUntilRefused:
+    """A model that calls a tool until a call is refused, then answers in words (it cannot be told not to)."""
+
+    name = "calls-until-refused"
+
+    async def respond(self, request: ResponseRequest):
+        users = [n for n, i in enumerate(request.items) if i.get("type") == "message" and i.get("role") == "user"]
+        outputs = [i.get("output") or "" for i in request.items[users[-1] if users else 0:]
+                   if i.get("type") == "function_call_output"]  # this user turn's
+        if outputs and "maximum_auto_invoke_attempts" in outputs[-1]:
+            yield TextDelta("I will answer without tools.")
+        else:
+            yield FunctionCall("t-ping", "{}")
+
+
+async def test_on_gemini_live_the_limit_holds_per_turn_without_a_user_item():
+    """Gemini shows no user message without input transcription: the model's answer ends the turn."""
+    ping = Ping()
+    kernel = Kernel()
+    kernel.add_plugin(ping, "t")
+    behavior = FunctionChoiceBehavior.Auto(maximum_auto_invoke_attempts=1)
+    async with LocalRealtimeServer(speech=False, responder=CallsUntilRefused()) as server:
+        client = GoogleLiveWebsocket(api_key="x", base_url=server.gemini_base_url)
+        settings = GoogleLiveExecutionSettings(response_modalities=["TEXT"], function_choice_behavior=behavior)
+        async with client(settings=settings, kernel=kernel):
+            received = Received(client)
+            for turn in (1, 2):
+                await client.send(_text("ping please"))
+                await client.request_response()
+                await received.until(lambda events, turn=turn: len(
+                    [e for e in events if isinstance(e, ResponseDoneEvent) and not e.asked_for_tools]) == turn)
+            history = client.chat_history
+    assert ping.runs == 2  # one round in each turn
+    outputs = [e.function_result.result for e in received.events if isinstance(e, RealtimeFunctionResultEvent)]
+    assert outputs[0] == outputs[2] == "pong"
+    assert "maximum_auto_invoke_attempts" in outputs[1] and "maximum_auto_invoke_attempts" in outputs[3]
+    assert not [m for m in history.messages if m.role.value == "user"]  # the user's words never showed
+
+
 class ManyCalls:
     name = "many-calls"
 
