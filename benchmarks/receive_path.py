@@ -32,7 +32,9 @@ One local server, four receivers (five with ``--baseline-tree``), one run:
   5. with ``--baseline-tree DIR`` (e.g. ``git archive <commit> | tar -x -C DIR``): receiver 3 importing the
      package from that tree, so a change is measured against its baseline in the same run.
   SK and ours also read ``event.audio.data`` (the PCM bytes) of every audio event, as a player would,
-  as the floor decodes every delta.
+  as the floor decodes every delta. The protocol-neutral events ours queues after their wire event
+  (``client.*``: the words, the usage, the response's end; 3 per response) are consumed but not timed: they
+  carry no server send time.
 
 Measures:
 
@@ -309,9 +311,12 @@ class _SKLike:
             event = await anext_()
             if type(event) is RealtimeAudioEvent:
                 event.audio.data  # noqa: B018  (a player reads the PCM bytes)
+            etype = event.service_type or ""
+            if etype[:7] == "client.":
+                continue  # ours: a protocol-neutral event after its wire event (usage, words, response done)
             add_t(clock())
             add_id(event_id(event.service_event))
-            if event.service_type == RESPONSE_DONE:
+            if etype == RESPONSE_DONE:
                 return
 
     async def close(self) -> None:
