@@ -227,7 +227,7 @@ _NO_HOOKS: dict[type, tuple[SignalObserver, ...]] = {}
 
 def _hook_name(observer: SignalObserver) -> str:
     owner = getattr(observer, "__self__", observer)
-    return f"session hook {type(owner).__qualname__}"
+    return f"session hook {type(owner).__name__}"
 
 
 def _tee(observers: tuple[Callable[[str | bytes], None], ...], sink: Callable[[str | bytes], None]

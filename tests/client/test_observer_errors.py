@@ -75,6 +75,40 @@ async def test_an_application_observer_that_raises_does_not_end_the_session():
     assert not any(isinstance(e, SessionEndedEvent) for e in events)
 
 
+async def test_a_session_hook_that_raises_on_a_signal_does_not_end_the_session():
+    from semantic_kernel_realtime.client.hooks import SessionHooks
+    from semantic_kernel_realtime.protocol.base import ResponseEnded, ResponseStarted
+
+    class BrokenHook(SessionHooks):
+        signal_types = frozenset({ResponseStarted, ResponseEnded})
+
+        def __init__(self) -> None:
+            self.seen: list[type] = []
+
+        def signal(self, signal: Any) -> None:
+            self.seen.append(type(signal))
+            if type(signal) is ResponseStarted:
+                raise RuntimeError("hook bug")
+
+    hook = BrokenHook()
+    async with LoopbackServer() as server:
+        client, _ = _client(server.base_url)
+        client.attach(hook)
+        async with client():
+            await server.send({"type": "response.created", "event_id": "e1", "response": {"id": "r1"}})
+            await server.send({"type": "response.done", "event_id": "e2", "response": {"id": "r1"}})
+            events = []
+            async for event in client.receive():
+                events.append(event)
+                if event.service_type == "response.done":
+                    break
+    error = next(e for e in events if isinstance(e, ObserverErrorEvent))
+    assert error.observed_type == "response.created" and "session hook BrokenHook" in error.cause
+    assert "RuntimeError: hook bug" in error.cause
+    assert hook.seen == [ResponseStarted, ResponseEnded]  # it still sees what follows
+    assert not any(isinstance(e, SessionEndedEvent) for e in events)
+
+
 async def test_a_failing_built_in_observer_is_reported_and_the_others_still_see_the_signal(monkeypatch):
     async with LoopbackServer() as server:
         client, kernel = _client(server.base_url)
