@@ -21,6 +21,15 @@ def server_tasks():
     return found
 
 
+async def wait_until(condition, timeout=5.0):
+    """Poll ``condition`` until it holds (fails after ``timeout`` seconds)."""
+    async def holds():
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(holds(), timeout)
+
+
 async def test_addresses_and_restartable_lifecycle():
     server = LocalRealtimeServer(speech=False)
     with pytest.raises(RuntimeError):
@@ -108,6 +117,4 @@ async def test_client_disconnect_ends_the_session():
             await connection.response.create()
             while (await connection.recv()).type != "response.output_audio.delta":
                 pass
-        async with asyncio.timeout(5):
-            while server.session_count or server_tasks():
-                await asyncio.sleep(0.01)
+        await wait_until(lambda: not server.session_count and not server_tasks())

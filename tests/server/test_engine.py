@@ -27,11 +27,13 @@ class Recorder:
     def of(self, kind):
         return [e for e in self.events if e["type"] == kind]
 
-    async def wait_for(self, kind, count=1):
-        async with asyncio.timeout(5):
+    async def wait_for(self, kind, count=1, timeout=5):
+        async def arrived():
             while len(self.of(kind)) < count:
                 self._changed.clear()
                 await self._changed.wait()
+
+        await asyncio.wait_for(arrived(), timeout)  # (asyncio.timeout is 3.11+)
         return self.of(kind)[count - 1]
 
 
