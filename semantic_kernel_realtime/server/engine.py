@@ -36,7 +36,13 @@ from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
 from semantic_kernel_realtime.server.speech.fallback import ToneSynthesizer
 from semantic_kernel_realtime.server.usage import UsageMeter
 from semantic_kernel_realtime.server.vad import ServerVad, SpeechStarted
-from semantic_kernel_realtime.server.validation import EventValidationError, parse_client_event, validate_client_event
+from semantic_kernel_realtime.server.validation import (
+    EventValidationError,
+    parse_client_event,
+    session_resource,
+    validate_client_event,
+    without_nulls,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ class SessionEngine:
 
     def start(self) -> None:
         """Send ``session.created``; call once, right after the connection is accepted."""
-        self.emit({"type": "session.created", "event_id": ids.event_id(), "session": copy.deepcopy(self.session)})
+        self.emit({"type": "session.created", "event_id": ids.event_id(), "session": session_resource(self.session)})
         logger.info(
             "session %s created (responder=%s, transcriber=%s, synthesizer=%s)", self.session["id"],
             self.responder.name, getattr(self.transcriber, "name", None), self.synthesizer.name,
@@ -103,7 +109,7 @@ class SessionEngine:
         except EventValidationError as exc:
             self.emit(exc.to_event())
             return
-        self._dispatch(model, raw)
+        self._dispatch(model, without_nulls(model, raw))
 
     def receive(self, event: dict[str, Any]) -> None:
         """Handle one decoded client event."""
@@ -112,7 +118,7 @@ class SessionEngine:
         except EventValidationError as exc:
             self.emit(exc.to_event())
             return
-        self._dispatch(model, event)
+        self._dispatch(model, without_nulls(model, event))
 
     def push_audio(self, pcm16: bytes) -> None:
         """Append PCM16 24 kHz mono to the input buffer (what ``input_audio_buffer.append`` does)."""
@@ -169,15 +175,16 @@ class SessionEngine:
         self.session = session_config.merge_session(self.session, raw["session"], audio_started=self.audio_started)
         if session_config.turn_detection(self.session) != before:
             self._reset_vad()
-        self.emit({"type": "session.updated", "event_id": ids.event_id(), "session": copy.deepcopy(self.session)})
+        self.emit({"type": "session.updated", "event_id": ids.event_id(), "session": session_resource(self.session)})
 
     # --- conversation items ----------------------------------------------------------------------
 
     def _on_item_create(self, model: BaseModel, raw: dict[str, Any]) -> None:
         item = copy.deepcopy(raw["item"])
         item.setdefault("id", ids.item_id())
-        item.setdefault("object", "realtime.item")
-        item["status"] = "completed"
+        if item["type"] in _REALTIME_ITEM_TYPES:  # MCP items carry neither ``object`` nor ``status``
+            item.setdefault("object", "realtime.item")
+            item["status"] = "completed"
         if item["type"] == "function_call":
             item.setdefault("call_id", ids.call_id())
         audio = self._take_item_audio(item)
@@ -456,6 +463,9 @@ def _b64decode(text: str, param: str) -> bytes:
         raise ApiError("invalid_value", f"Invalid value for '{param}': expected base64-encoded audio.",
                             param) from None
 
+
+#: item types that are ``realtime.item`` objects with a ``status`` (the GA MCP items are neither)
+_REALTIME_ITEM_TYPES = frozenset({"message", "function_call", "function_call_output"})
 
 _HANDLERS: dict[str, Callable[[SessionEngine, BaseModel, dict[str, Any]], None]] = {
     "session.update": SessionEngine._on_session_update,

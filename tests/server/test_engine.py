@@ -230,3 +230,84 @@ async def test_a_handler_bug_is_reported_and_the_session_goes_on():
     engine.receive({"type": "response.create", "response": {"output_modalities": ["text"]}})
     assert (await rec.wait_for("response.done"))["response"]["status"] == "completed"
     await engine.close()
+
+# --- null means absent (issue 17) ------------------------------------------------------------------------
+
+
+class RecordingResponder:
+    """Answers "ok." and remembers what each response asked."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.requests = []
+
+    async def respond(self, request):
+        from semantic_kernel_realtime.server.responder import TextDelta
+
+        self.requests.append(request)
+        yield TextDelta("ok.")
+
+
+async def test_null_instructions_in_response_create_mean_the_session_instructions():
+    responder = RecordingResponder()
+    engine, rec = make(responder=responder)
+    update(engine, instructions="Be brief.", output_modalities=["text"])
+    engine.receive_text(json.dumps({"type": "response.create", "response": {"instructions": None}}))
+    done = await rec.wait_for("response.done")
+    assert done["response"]["status"] == "completed" and not rec.of("error")
+    assert responder.requests[0].instructions == "Be brief."
+    await engine.close()
+
+
+async def test_null_tools_in_response_create_mean_the_session_tools():
+    engine, rec = make()
+    update(engine, tools=[WEATHER], output_modalities=["text"])
+    engine.receive({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "weather in Paris?"}]}})
+    engine.receive_text(json.dumps({"type": "response.create", "response": {"tools": None, "tool_choice": None}}))
+    call = await rec.wait_for("response.function_call_arguments.done")
+    assert call["name"] == WEATHER["name"] and not rec.of("error")
+    await engine.close()
+
+
+async def test_null_audio_in_session_update_changes_nothing():
+    engine, rec = make()
+    before = rec.of("session.created")[0]["session"]
+    engine.receive_text(json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": None,
+                                                                            "instructions": None}}))
+    updated = rec.of("session.updated")[-1]["session"]
+    assert not rec.of("error")
+    assert updated["audio"] == before["audio"] and updated["instructions"] == before["instructions"]
+    await engine.close()
+
+
+async def test_null_still_turns_turn_detection_off():
+    engine, rec = make()
+    update(engine, audio={"input": {"turn_detection": None, "transcription": None}})
+    assert rec.of("session.updated")[-1]["session"]["audio"]["input"]["turn_detection"] is None
+    await engine.close()
+
+
+async def test_a_model_in_session_update_is_accepted_and_ignored():
+    engine, rec = make(model="gpt-realtime")
+    update(engine, model="gpt-realtime-mini", instructions="x")
+    assert not rec.of("error")
+    assert rec.of("session.updated")[-1]["session"]["model"] == "gpt-realtime"
+    await engine.close()
+
+
+async def test_numbers_outside_their_documented_range_get_the_service_codes():
+    engine, rec = make()
+    engine.receive({"type": "session.update", "event_id": "e1",
+                    "session": {"type": "realtime", "audio": {"output": {"speed": 2}}}})
+    error = rec.of("error")[-1]["error"]
+    assert (error["code"], error["param"], error["event_id"]) == (
+        "decimal_above_max_value", "session.audio.output.speed", "e1")
+    assert error["message"] == ("Invalid 'session.audio.output.speed': decimal above maximum value. "
+                                "Expected a value <= 1.5, but got 2 instead.")
+    engine.receive({"type": "response.create", "response": {"max_output_tokens": 0}})
+    assert rec.of("error")[-1]["error"]["code"] == "integer_below_min_value"
+    assert not rec.of("response.created")
+    await engine.close()
+
