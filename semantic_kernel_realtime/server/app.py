@@ -24,6 +24,7 @@ from aiohttp import web
 from semantic_kernel_realtime.server import client_secrets, session_config, webrtc, websocket
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.engine import SessionEngine
+from semantic_kernel_realtime.server.limits import ServerLimits
 from semantic_kernel_realtime.server.responder import Responder, RuleResponder
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
@@ -53,6 +54,7 @@ class LocalRealtimeServer:
             real time (other values scale the speed).
         session: session fields applied to every new session (merged like a ``session.update``).
         model: the model name reported when the client does not pass ``?model=``.
+        limits: the bounds the server enforces (:class:`~.limits.ServerLimits`; default: safe defaults).
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class LocalRealtimeServer:
         output_audio_pace: float | None = None,
         session: dict[str, Any] | None = None,
         model: str | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -78,6 +81,7 @@ class LocalRealtimeServer:
         self.output_audio_pace = output_audio_pace
         self.session_defaults = session
         self.model = model
+        self.limits = limits or ServerLimits()
         self.client_secrets = ClientSecretStore(self.credentials)
         self.app = web.Application(middlewares=[self._auth_middleware])
         self._add_routes()
@@ -206,6 +210,7 @@ class LocalRealtimeServer:
         return SessionEngine(
             emit, sink=sink, responder=self.responder, transcriber=self.transcriber, synthesizer=self.synthesizer,
             model=model or self.model, session=self.session_defaults if session is None else session,
+            limits=self.limits,
         )
 
     def session_for(self, session: dict[str, Any] | None) -> dict[str, Any]:
