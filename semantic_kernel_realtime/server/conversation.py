@@ -120,6 +120,13 @@ class Conversation:
         self._items.pop(self._index(item_id))
         self._forget_audio(item_id)
 
+    def clear(self) -> None:
+        """Forget every item and all audio (the session is over)."""
+        self._items.clear()
+        self._audio.clear()
+        self._encoded.clear()
+        self._audio_bytes = 0
+
     def set_audio(self, item_id: str, pcm16: bytes) -> None:
         self._forget_audio(item_id)
         self._audio[item_id] = pcm16

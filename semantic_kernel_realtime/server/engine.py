@@ -185,7 +185,9 @@ class SessionEngine:
         return (session_config.turn_detection(self.session) or {}).get("prefix_padding_ms") or 0
 
     async def close(self) -> None:
-        """End the session: cancel responses and transcriptions, wait for them, emit nothing more."""
+        """End the session: cancel responses and transcriptions, wait for them, emit nothing more, and let
+        go of the session's audio and items at once (the engine and its runs reference each other, so
+        the engine itself waits for a cyclic garbage collection; its megabytes must not)."""
         self.closed = True
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
@@ -193,6 +195,12 @@ class SessionEngine:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._transcripts.clear()
+        self._active = None
+        self._out_of_band.clear()
+        self.conversation.clear()
+        self._buffer = bytearray()
+        self._vad = None
 
     @property
     def active_response(self) -> ResponseRun | None:

@@ -359,6 +359,8 @@ class WebRTCCall:
         self._ended.set()
         await self.engine.close()
         self.track.stop()
+        self.track.clear()
+        self._pending.clear()
         await self.pc.close()
         if self._reader is not None:
             self._reader.cancel()

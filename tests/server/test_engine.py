@@ -388,3 +388,17 @@ async def test_retrieving_audio_reuses_the_stored_encoding():
     pcmu = base64.b64decode(rec.of("conversation.item.retrieved")[-1]["item"]["content"][0]["audio"])
     assert abs(len(pcmu) - len(engine.conversation.audio(item_id)) / 6) <= 1  # 8 kHz, a byte a sample
     await engine.close()
+
+
+async def test_close_lets_go_of_the_sessions_audio_at_once():
+    """The engine and its responses reference each other (a cycle only the cyclic GC frees): its audio must
+    not wait for that collection."""
+    engine, rec = make(session={"type": "realtime", "audio": {"input": {"turn_detection": None}}})
+    engine.push_audio(read_wav("weather-in-paris.pcm16-24k.wav"))
+    engine.receive({"type": "input_audio_buffer.commit"})
+    engine.push_audio(bytes(48_000))
+    engine.receive({"type": "response.create"})
+    await rec.wait_for("response.done")
+    assert engine.conversation.audio_bytes > 0 and engine._buffer
+    await engine.close()
+    assert engine.conversation.audio_bytes == 0 and len(engine.conversation) == 0 and not engine._buffer
