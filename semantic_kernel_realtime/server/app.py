@@ -10,6 +10,8 @@ Rules:
   (in a worker thread: loading a model must not block the loop) unless given explicitly.
 - ``stop()`` closes every live connection (WebSocket close 1001), waits for their handlers, then stops
   the site; no task is left running.
+- When a connection ends, the C heap is trimmed (:mod:`.memory`, glibc only, at most every 5 s) so the
+  memory its session freed goes back to the operating system.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from semantic_kernel_realtime.server import client_secrets, session_config, webr
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.limits import ServerLimits
+from semantic_kernel_realtime.server.memory import MemoryReleaser
 from semantic_kernel_realtime.server.responder import Responder, RuleResponder
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
@@ -88,6 +91,7 @@ class LocalRealtimeServer:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}
+        self._memory = MemoryReleaser()
 
     def _add_routes(self) -> None:
         """Every endpoint, under each prefix; each endpoint is handed this server as its host."""
@@ -144,6 +148,7 @@ class LocalRealtimeServer:
             if pending:
                 await asyncio.wait(pending)
         await runner.cleanup()
+        await self._memory.close()
         self._port = None
 
     async def __aenter__(self) -> LocalRealtimeServer:
@@ -231,7 +236,9 @@ class LocalRealtimeServer:
         self._connections[connection] = asyncio.current_task()
 
     def unregister(self, connection: Any) -> None:
-        self._connections.pop(connection, None)
+        if connection in self._connections:
+            del self._connections[connection]
+            self._memory.session_ended()  # its buffers were just freed: hand the pages back (glibc)
 
     @web.middleware
     async def _auth_middleware(
