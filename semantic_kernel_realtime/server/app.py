@@ -10,6 +10,8 @@ Rules:
   (in a worker thread: loading a model must not block the loop) unless given explicitly.
 - ``stop()`` closes every live connection (WebSocket close 1001), waits for their handlers, then stops
   the site; no task is left running.
+- When a connection ends, the C heap is trimmed (:mod:`.memory`, glibc only, at most every 5 s) so the
+  memory its session freed goes back to the operating system.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from semantic_kernel_realtime.server import client_secrets, session_config, webr
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.gemini import dialect as gemini_dialect
+from semantic_kernel_realtime.server.limits import ServerLimits
+from semantic_kernel_realtime.server.memory import MemoryReleaser
 from semantic_kernel_realtime.server.responder import Responder, RuleResponder
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit
 from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
@@ -60,6 +64,7 @@ class LocalRealtimeServer:
             limit (the duration cap emulation of the Gemini dialect).
 
     The Gemini Live dialect (:mod:`.gemini.dialect`) is served on the same port, driving the same engine.
+        limits: the bounds the server enforces (:class:`~.limits.ServerLimits`; default: safe defaults).
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class LocalRealtimeServer:
         model: str | None = None,
         ssl_context: Any | None = None,
         gemini_session_limit: float | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -88,6 +94,7 @@ class LocalRealtimeServer:
         self.output_audio_pace = output_audio_pace
         self.session_defaults = session
         self.model = model
+        self.limits = limits or ServerLimits()
         self.client_secrets = ClientSecretStore(self.credentials)
         self.app = web.Application(middlewares=[self._auth_middleware])
         self._add_routes()
@@ -96,6 +103,7 @@ class LocalRealtimeServer:
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}
+        self._memory = MemoryReleaser()
 
     def _add_routes(self) -> None:
         """Every endpoint, under each prefix; each endpoint is handed this server as its host."""
@@ -152,6 +160,7 @@ class LocalRealtimeServer:
             if pending:
                 await asyncio.wait(pending)
         await runner.cleanup()
+        await self._memory.close()
         self._port = None
 
     async def __aenter__(self) -> LocalRealtimeServer:
@@ -228,6 +237,7 @@ class LocalRealtimeServer:
         return SessionEngine(
             emit, sink=sink, responder=self.responder, transcriber=self.transcriber, synthesizer=self.synthesizer,
             model=model or self.model, session=self.session_defaults if session is None else session,
+            limits=self.limits,
         )
 
     def session_for(self, session: dict[str, Any] | None) -> dict[str, Any]:
@@ -248,7 +258,9 @@ class LocalRealtimeServer:
         self._connections[connection] = asyncio.current_task()
 
     def unregister(self, connection: Any) -> None:
-        self._connections.pop(connection, None)
+        if connection in self._connections:
+            del self._connections[connection]
+            self._memory.session_ended()  # its buffers were just freed: hand the pages back (glibc)
 
     @web.middleware
     async def _auth_middleware(

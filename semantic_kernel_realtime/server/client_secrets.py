@@ -16,7 +16,6 @@ Rules:
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
@@ -26,7 +25,7 @@ from aiohttp import web
 from semantic_kernel_realtime.server.auth import invalid_api_key, request_token
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
-from semantic_kernel_realtime.server.validation import validate_session
+from semantic_kernel_realtime.server.validation import session_resource, validate_session
 
 PATH = "/v1/realtime/client_secrets"
 DEFAULT_TTL_S = 600
@@ -52,7 +51,7 @@ class ClientSecretEndpoint:
         except ApiError as exc:
             return exc.to_response()
         secret = host.client_secrets.mint(merged, expires_at=time.time() + ttl)
-        shown = copy.deepcopy(merged)
+        shown = session_resource(merged)
         shown["expires_at"] = 0
         return web.json_response({"value": secret.value, "expires_at": secret.expires_at, "session": shown})
 

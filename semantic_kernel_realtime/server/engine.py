@@ -6,7 +6,13 @@ Rules:
   response audio handed to an :class:`~semantic_kernel_realtime.server.sinks.AudioSink`.
 - Every client event is validated with the openai GA types first (:mod:`.validation`); a bad event gets
   an ``error`` event (``invalid_request_error``, code, message, param, the event's ``event_id``) and the
-  session goes on. Valid events are dispatched through ``_HANDLERS`` (event type -> method).
+  session goes on. Valid events are dispatched through ``_HANDLERS`` (event type -> method), with the
+  ``null``s the GA types allow removed (:func:`~.validation.without_nulls`): handlers never see them.
+- Bounded (:class:`~.limits.ServerLimits`): the input buffer keeps at most ``max_input_audio_ms`` (the
+  oldest audio goes; one ``input_audio_buffer_overflow`` error per filling), and while turn detection
+  hears no speech it keeps only what a speech start could still claim (``prefix_padding_ms`` and the
+  VAD's look-back), so a session streaming silence holds flat memory. The conversation is bounded in
+  items and stored audio (:mod:`.conversation`); retrieving audio reuses its stored encoding.
 - Handlers never block: responses, transcription and speech synthesis run as tasks (engines in worker
   threads). ``close()`` cancels them all and waits, leaving no task behind.
 - One response at a time may write to the default conversation; another ``response.create`` meanwhile
@@ -29,6 +35,7 @@ from pydantic import BaseModel
 from semantic_kernel_realtime.server import audio_formats, ids, session_config, speech_calls
 from semantic_kernel_realtime.server.conversation import Conversation
 from semantic_kernel_realtime.server.errors import ApiError
+from semantic_kernel_realtime.server.limits import ServerLimits
 from semantic_kernel_realtime.server.responder import Responder, ResponseRequest, RuleResponder
 from semantic_kernel_realtime.server.response_runner import ResponsePlan, ResponseRun
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit, WebSocketAudioSink
@@ -37,11 +44,19 @@ from semantic_kernel_realtime.server.speech.base import Synthesizer, Transcriber
 from semantic_kernel_realtime.server.speech.fallback import ToneSynthesizer
 from semantic_kernel_realtime.server.usage import UsageMeter
 from semantic_kernel_realtime.server.vad import ServerVad, SpeechStarted
-from semantic_kernel_realtime.server.validation import EventValidationError, parse_client_event, validate_client_event
+from semantic_kernel_realtime.server.validation import (
+    EventValidationError,
+    parse_client_event,
+    session_resource,
+    validate_client_event,
+    without_nulls,
+)
 
 logger = logging.getLogger(__name__)
 
 MIN_COMMIT_MS = 100
+#: audio kept before the speech start the VAD may still report (its 100 ms window, a partial frame)
+_VAD_LOOKBACK_MS = 500
 
 
 class SessionEngine:
@@ -57,14 +72,18 @@ class SessionEngine:
         synthesizer: Synthesizer | None = None,
         model: str | None = None,
         session: dict[str, Any] | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         self._emit = emit
+        self.limits = limits or ServerLimits()
         self.sink: AudioSink = sink if sink is not None else WebSocketAudioSink(emit)
         self.responder: Responder = responder or RuleResponder()
         self.transcriber = transcriber
         self.synthesizer: Synthesizer = synthesizer or ToneSynthesizer()
         self.session = session_config.default_session(model, session)
-        self.conversation = Conversation()
+        self.conversation = Conversation(max_items=self.limits.max_conversation_items,
+                                         max_audio_bytes=self.limits.max_stored_audio_bytes,
+                                         on_drop=self._item_dropped)
         self.conversation_id = ids.conversation_id()
         self.audio_started = False
         self.usage = UsageMeter()
@@ -81,13 +100,14 @@ class SessionEngine:
         self._vad: ServerVad | None = None
         self._vad_origin_ms = 0
         self._speech_item: str | None = None
+        self._overflow_reported = False  # the input buffer dropped audio since the last commit/clear
         self._reset_vad()
 
     # --- public surface used by transports ---------------------------------------------------------
 
     def start(self) -> None:
         """Send ``session.created``; call once, right after the connection is accepted."""
-        self.emit({"type": "session.created", "event_id": ids.event_id(), "session": copy.deepcopy(self.session)})
+        self.emit({"type": "session.created", "event_id": ids.event_id(), "session": session_resource(self.session)})
         logger.info(
             "session %s created (responder=%s, transcriber=%s, synthesizer=%s)", self.session["id"],
             self.responder.name, getattr(self.transcriber, "name", None), self.synthesizer.name,
@@ -104,7 +124,7 @@ class SessionEngine:
         except EventValidationError as exc:
             self.emit(exc.to_event())
             return
-        self._dispatch(model, raw)
+        self._dispatch(model, without_nulls(model, raw))
 
     def receive(self, event: dict[str, Any]) -> None:
         """Handle one decoded client event."""
@@ -113,12 +133,17 @@ class SessionEngine:
         except EventValidationError as exc:
             self.emit(exc.to_event())
             return
-        self._dispatch(model, event)
+        self._dispatch(model, without_nulls(model, event))
 
     def push_audio(self, pcm16: bytes) -> None:
         """Append PCM16 24 kHz mono to the input buffer (what ``input_audio_buffer.append`` does)."""
+        if self._append_input(pcm16):
+            self.emit(self._overflow_error().to_event())
+
+    def _append_input(self, pcm16: bytes) -> bool:
+        """Buffer and detect; True when the buffer has just begun dropping its oldest audio."""
         if self.closed or not pcm16:
-            return
+            return False
         self._buffer += pcm16
         self._timeline_bytes += len(pcm16)
         self._timeline_ms = audio_formats.duration_ms(self._timeline_bytes)
@@ -128,9 +153,42 @@ class SessionEngine:
                     self._speech_started(self._vad_origin_ms + boundary.audio_start_ms)
                 else:
                     self._speech_stopped(self._vad_origin_ms + boundary.audio_end_ms)
+            if not self._vad.in_speech:  # only the padding before a speech start may still be committed
+                self._drop_input_before(self._timeline_ms - self._padding_ms() - _VAD_LOOKBACK_MS, slack_ms=1000)
+        overflow = len(self._buffer) > self.limits.max_input_audio_bytes
+        if overflow:
+            self._drop_input_before(self._timeline_ms - self.limits.max_input_audio_ms, slack_ms=0)
+        first = overflow and not self._overflow_reported
+        self._overflow_reported |= overflow
+        return first
+
+    def _drop_input_before(self, keep_from_ms: int, *, slack_ms: int) -> None:
+        """Drop buffered audio older than ``keep_from_ms`` (once at least ``slack_ms`` more than that)."""
+        drop_ms = keep_from_ms - self._buffer_start_ms
+        if drop_ms <= slack_ms:
+            return
+        drop = drop_ms * audio_formats.BYTES_PER_MS
+        if drop >= len(self._buffer):
+            self._buffer.clear()
+            self._buffer_start_ms = self._timeline_ms
+        else:
+            del self._buffer[:drop]
+            self._buffer_start_ms += drop_ms
+
+    def _overflow_error(self) -> ApiError:
+        return ApiError(
+            "input_audio_buffer_overflow",
+            f"The input audio buffer holds at most {self.limits.max_input_audio_ms} ms of audio; the oldest audio "
+            "was dropped. Commit or clear the buffer.",
+        )
+
+    def _padding_ms(self) -> int:
+        return (session_config.turn_detection(self.session) or {}).get("prefix_padding_ms") or 0
 
     async def close(self) -> None:
-        """End the session: cancel responses and transcriptions, wait for them, emit nothing more."""
+        """End the session: cancel responses and transcriptions, wait for them, emit nothing more, and let
+        go of the session's audio and items at once (the engine and its runs reference each other, so
+        the engine itself waits for a cyclic garbage collection; its megabytes must not)."""
         self.closed = True
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
@@ -138,6 +196,12 @@ class SessionEngine:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._transcripts.clear()
+        self._active = None
+        self._out_of_band.clear()
+        self.conversation.clear()
+        self._buffer = bytearray()
+        self._vad = None
 
     @property
     def active_response(self) -> ResponseRun | None:
@@ -170,15 +234,16 @@ class SessionEngine:
         self.session = session_config.merge_session(self.session, raw["session"], audio_started=self.audio_started)
         if session_config.turn_detection(self.session) != before:
             self._reset_vad()
-        self.emit({"type": "session.updated", "event_id": ids.event_id(), "session": copy.deepcopy(self.session)})
+        self.emit({"type": "session.updated", "event_id": ids.event_id(), "session": session_resource(self.session)})
 
     # --- conversation items ----------------------------------------------------------------------
 
     def _on_item_create(self, model: BaseModel, raw: dict[str, Any]) -> None:
         item = copy.deepcopy(raw["item"])
         item.setdefault("id", ids.item_id())
-        item.setdefault("object", "realtime.item")
-        item["status"] = "completed"
+        if item["type"] in _REALTIME_ITEM_TYPES:  # MCP items carry neither ``object`` nor ``status``
+            item.setdefault("object", "realtime.item")
+            item["status"] = "completed"
         if item["type"] == "function_call":
             item.setdefault("call_id", ids.call_id())
         audio = self._take_item_audio(item)
@@ -201,6 +266,10 @@ class SessionEngine:
                 content.setdefault("transcript", None)
         return audio
 
+    def _item_dropped(self, item_id: str) -> None:
+        """The conversation dropped its oldest item (over its bound): forget what the engine kept for it."""
+        self._transcripts.pop(item_id, None)
+
     def _on_item_delete(self, model: BaseModel, raw: dict[str, Any]) -> None:
         self.conversation.delete(raw["item_id"])
         self._transcripts.pop(raw["item_id"], None)
@@ -208,12 +277,11 @@ class SessionEngine:
 
     def _on_item_retrieve(self, model: BaseModel, raw: dict[str, Any]) -> None:
         item = copy.deepcopy(self.conversation.get(raw["item_id"]))
-        pcm = self.conversation.audio(item["id"])
         for content in item.get("content") or ():
-            if pcm is not None and content.get("type") in ("input_audio", "output_audio"):
-                fmt = session_config.input_format(self.session) if content["type"] == "input_audio" \
-                    else session_config.output_format(self.session)
-                content["audio"] = base64.b64encode(audio_formats.encode(pcm, fmt)).decode("ascii")
+            fmt = _AUDIO_FORMAT_OF.get(content.get("type"))
+            audio = self.conversation.audio_base64(item["id"], fmt(self.session)) if fmt is not None else None
+            if audio is not None:
+                content["audio"] = audio  # the stored encoding itself: retrieving again copies nothing
         self.emit({"type": "conversation.item.retrieved", "event_id": ids.event_id(), "item": item})
 
     def _on_item_truncate(self, model: BaseModel, raw: dict[str, Any]) -> None:
@@ -240,7 +308,8 @@ class SessionEngine:
 
     def _on_append(self, model: BaseModel, raw: dict[str, Any]) -> None:
         data = _b64decode(raw["audio"], "audio")
-        self.push_audio(audio_formats.decode(data, session_config.input_format(self.session)))
+        if self._append_input(audio_formats.decode(data, session_config.input_format(self.session))):
+            raise self._overflow_error()
 
     def _on_commit(self, model: BaseModel, raw: dict[str, Any]) -> None:
         if audio_formats.duration_ms(len(self._buffer)) < MIN_COMMIT_MS:
@@ -255,6 +324,7 @@ class SessionEngine:
     def _on_clear(self, model: BaseModel, raw: dict[str, Any]) -> None:
         self._buffer.clear()
         self._buffer_start_ms = self._timeline_ms
+        self._overflow_reported = False
         self._reset_vad()
         self.emit({"type": "input_audio_buffer.cleared", "event_id": ids.event_id()})
 
@@ -269,6 +339,7 @@ class SessionEngine:
         pcm = bytes(self._buffer)
         self._buffer.clear()
         self._buffer_start_ms = self._timeline_ms
+        self._overflow_reported = False
         self._speech_item = None
         item = {"id": item_id, "object": "realtime.item", "type": "message", "status": "completed",
                 "role": "user", "content": [{"type": "input_audio", "transcript": None}]}
@@ -295,11 +366,7 @@ class SessionEngine:
 
     def _speech_started(self, start_ms: int) -> None:
         detection = session_config.turn_detection(self.session) or {}
-        padding = detection.get("prefix_padding_ms") or 0
-        keep_from = max(self._buffer_start_ms, start_ms - padding)
-        drop = min(len(self._buffer), (keep_from - self._buffer_start_ms) * audio_formats.BYTES_PER_MS)
-        del self._buffer[:drop]
-        self._buffer_start_ms += drop // audio_formats.BYTES_PER_MS
+        self._drop_input_before(start_ms - self._padding_ms(), slack_ms=0)
         self._speech_item = ids.item_id()
         self.emit({"type": "input_audio_buffer.speech_started", "event_id": ids.event_id(),
                    "audio_start_ms": start_ms, "item_id": self._speech_item})
@@ -458,6 +525,15 @@ def _b64decode(text: str, param: str) -> bytes:
         raise ApiError("invalid_value", f"Invalid value for '{param}': expected base64-encoded audio.",
                             param) from None
 
+
+#: item types that are ``realtime.item`` objects with a ``status`` (the GA MCP items are neither)
+_REALTIME_ITEM_TYPES = frozenset({"message", "function_call", "function_call_output"})
+
+#: content types whose stored audio a retrieve returns, and the session format it is returned in
+_AUDIO_FORMAT_OF: dict[str | None, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "input_audio": session_config.input_format,
+    "output_audio": session_config.output_format,
+}
 
 _HANDLERS: dict[str, Callable[[SessionEngine, BaseModel, dict[str, Any]], None]] = {
     "session.update": SessionEngine._on_session_update,

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials
 from semantic_kernel_realtime.server.engine import SessionEngine
+from semantic_kernel_realtime.server.limits import ServerLimits
 from semantic_kernel_realtime.server.sinks import AudioSink, Emit
 
 
@@ -23,6 +24,13 @@ class SessionHost(Protocol):
     client_secrets: ClientSecretStore
     #: speed factor for WebSocket response audio (None: as fast as the socket drains)
     output_audio_pace: float | None
+    #: the bounds endpoints enforce (message size, sessions, calls per key, call timeouts)
+    limits: ServerLimits
+
+    @property
+    def session_count(self) -> int:
+        """Live registered connections (WebSocket sessions and WebRTC calls)."""
+        ...
 
     def create_engine(
         self, emit: Emit, *, sink: AudioSink | None = None, model: str | None = None,

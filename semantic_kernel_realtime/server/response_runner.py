@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,6 +54,15 @@ class ResponsePlan:
     speed: float
     max_output_tokens: int | str
     metadata: dict[str, Any] | None
+
+
+def _carry_on_after_cancel() -> None:
+    """The running task handled its cancellation and goes on to report it. Python 3.11+ counts pending
+    cancellations (``Task.cancelling``); clear ours so later awaits are not treated as cancelled. Python
+    3.10 has no such count: catching ``CancelledError`` is all it takes there."""
+    task = asyncio.current_task()
+    if sys.version_info >= (3, 11) and task is not None and task.cancelling():
+        task.uncancel()
 
 
 class ResponseHost(Protocol):
@@ -151,9 +161,7 @@ class ResponseRun:
         except asyncio.CancelledError:
             if self.cancel_reason is None:
                 raise
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                current.uncancel()
+            _carry_on_after_cancel()
             if not created:
                 self._emit("response.created", response=self._resource("in_progress", None))
             await self._close_message(interrupted=True)

@@ -6,7 +6,11 @@ Rules:
 - ``session.update`` changes only the fields present: nested objects merge key by key; lists
   (``tools``), ``null`` and typed objects (``format``, ``tool_choice``, ...) replace; a
   ``turn_detection`` whose ``type`` changes starts from that type's defaults.
-- Changing ``voice`` after the session produced audio, ``model``, or the session ``type`` is refused.
+- ``model`` is fixed when the session starts (the URL's ``?model=``); a ``model`` in ``session.update`` is
+  ignored, as the live service ignores it (clients send their own default there).
+- Changing ``voice`` after the session produced audio, or the session ``type``, is refused.
+- ``update`` has no ``null`` meaning *absent* any more (the engine drops those first, see
+  :func:`~.validation.without_nulls`); a ``null`` left here turns the feature off (``turn_detection`` ...).
 """
 
 from __future__ import annotations
@@ -81,8 +85,7 @@ def merge_session(current: dict[str, Any], update: dict[str, Any], *, audio_star
     """Return ``current`` with ``update`` (a validated ``session.update`` session) applied."""
     if update.get("type", "realtime") != current["type"]:
         raise SessionUpdateError("invalid_value", "The session type cannot be changed.", "session.type")
-    if "model" in update and update["model"] != current["model"]:
-        raise SessionUpdateError("invalid_value", "The model cannot be changed during a session.", "session.model")
+    update = {key: value for key, value in update.items() if key != "model"}  # fixed at connect
     new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
     if audio_started and new_voice is not None and new_voice != current["audio"]["output"]["voice"]:
         raise SessionUpdateError(

@@ -8,7 +8,7 @@ Rules:
   frame of that window. Speech stops after ``silence_duration_ms`` without a voiced frame;
   ``audio_end_ms`` is the end of the last voiced frame. Both are milliseconds on the timeline of all
   audio fed since the detector was made (the session's timeline).
-- ``threshold`` (0..1) picks webrtcvad's aggressiveness: 0.5 -> mode 2 (the default).
+- ``threshold`` (0..1, clamped) picks webrtcvad's aggressiveness: 0.5 -> mode 2 (the default).
 - Pure computation, no I/O or asyncio: ``feed`` returns the boundaries it found.
 """
 
@@ -44,7 +44,8 @@ class ServerVad:
     """Turn detection for one session."""
 
     def __init__(self, *, threshold: float = 0.5, silence_duration_ms: int = 500) -> None:
-        self._vad = webrtcvad.Vad(min(3, max(0, int((threshold if threshold is not None else 0.5) * 4))))
+        level = min(1.0, max(0.0, threshold if threshold is not None else 0.5))
+        self._vad = webrtcvad.Vad(min(3, int(level * 4)))
         self._silence_ms = max(FRAME_MS, silence_duration_ms if silence_duration_ms is not None else 500)
         self._pending = bytearray()
         self._position_ms = 0

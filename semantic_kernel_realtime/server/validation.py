@@ -9,12 +9,19 @@ Rules:
   vocabulary: ``code`` (``invalid_json``, ``invalid_event``, ``invalid_value``, ``invalid_type``,
   ``missing_required_parameter``, ``unknown_parameter``), a ``message`` and the dotted ``param`` path
   (``session.tools[0].meta``).
+- Numbers with a documented range (``speed`` 0.25..1.5, VAD ``threshold`` 0..1, ``max_output_tokens``
+  1..4096) are refused outside it with the service's codes (``decimal_above_max_value``,
+  ``integer_below_min_value`` ...).
+- A ``null`` the GA types allow means *absent* (:func:`without_nulls`), except in the fields whose null
+  the GA docs define as "turn it off" (:data:`CLEARED_BY_NULL`: ``turn_detection``, ``transcription``,
+  ``noise_reduction``, ``tracing``). Free-form values (a tool's JSON schema, ``metadata``) are not touched.
 - ``session.created`` / ``session.updated`` may carry the session's ``id``, ``object`` and ``expires_at``
   (what the live service sends); those are checked against ``RealtimeSessionCreateResponse``.
 """
 
 from __future__ import annotations
 
+import copy
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -31,9 +38,11 @@ __all__ = [
     "client_event_types",
     "parse_client_event",
     "server_event_types",
+    "session_resource",
     "validate_client_event",
     "validate_server_event",
     "validate_session",
+    "without_nulls",
 ]
 
 
@@ -61,6 +70,16 @@ _SESSION_RESPONSE = TypeAdapter(RealtimeSessionCreateResponse)
 # Keys the live service adds to the session object of session.created / session.updated.
 _SESSION_EVENT_EXTRAS = frozenset(RealtimeSessionCreateResponse.model_fields) - {"type"}
 _SESSION_EVENTS = frozenset({"session.created", "session.updated"})
+_SESSION_RESOURCE_FIELDS = frozenset(
+    field.alias or name for name, field in RealtimeSessionCreateResponse.model_fields.items()
+)
+
+
+def session_resource(session: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``session`` with only the fields the GA session resource has (what ``session.created`` /
+    ``session.updated`` and a minted secret show): request-only fields such as ``parallel_tool_calls``
+    are kept by the session but not echoed."""
+    return {key: copy.deepcopy(value) for key, value in session.items() if key in _SESSION_RESOURCE_FIELDS}
 
 
 def client_event_types() -> frozenset[str]:
@@ -98,8 +117,36 @@ def validate_session(session: Any) -> dict[str, Any]:
             "invalid_value", "Only realtime sessions are supported by this server (not transcription sessions).",
             "session.type",
         )
-    validate_client_event({"type": "session.update", "session": session})
-    return session
+    event = {"type": "session.update", "session": session}
+    return without_nulls(validate_client_event(event), event)["session"]
+
+
+#: fields whose explicit ``null`` turns a feature off (GA docs); every other allowed ``null`` means absent
+CLEARED_BY_NULL = frozenset({"turn_detection", "transcription", "noise_reduction", "tracing"})
+
+
+def without_nulls(model: BaseModel, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` (the JSON that validated as ``model``) without the optional fields set to ``null``, at any
+    depth of the typed structure, except :data:`CLEARED_BY_NULL`. Returns a new dict; ``raw`` is kept."""
+    out = dict(raw)
+    for name, field in type(model).model_fields.items():
+        key = field.alias or name
+        if key not in out:
+            continue
+        if out[key] is None:
+            if not field.is_required() and key not in CLEARED_BY_NULL:
+                del out[key]
+            continue
+        out[key] = _without_nulls_in(getattr(model, name), out[key])
+    return out
+
+
+def _without_nulls_in(parsed: Any, raw: Any) -> Any:
+    if isinstance(parsed, BaseModel) and isinstance(raw, dict):
+        return without_nulls(parsed, raw)
+    if isinstance(parsed, (list, tuple)) and isinstance(raw, list) and len(parsed) == len(raw):
+        return [_without_nulls_in(p, r) for p, r in zip(parsed, raw, strict=True)]
+    return raw
 
 
 def validate_server_event(obj: Any) -> BaseModel:
@@ -140,6 +187,8 @@ def _validate(
     try:
         model = _validate_with(adapter, obj, prefix=())
         _reject_extras(model, (), allowed_extras)
+        if models is _CLIENT_MODELS:
+            _check_ranges(obj)
     except EventValidationError as exc:
         exc.event_id = event_id
         raise
@@ -167,6 +216,34 @@ def _reject_extras(
     elif isinstance(value, list | tuple):
         for index, element in enumerate(value):
             _reject_extras(element, path + (index,), allowed)
+
+
+# --- documented numeric ranges (the GA docs state them; the types cannot) ------------------------------
+
+#: path in a client event -> (kind, minimum, maximum), both inclusive
+_RANGES: dict[tuple[str, ...], tuple[str, float, float]] = {
+    ("session", "audio", "output", "speed"): ("decimal", 0.25, 1.5),
+    ("session", "audio", "input", "turn_detection", "threshold"): ("decimal", 0.0, 1.0),
+    ("session", "max_output_tokens"): ("integer", 1, 4096),
+    ("response", "max_output_tokens"): ("integer", 1, 4096),
+}
+
+
+def _check_ranges(obj: dict[str, Any]) -> None:
+    """Refuse a number outside its documented range as the service does (``decimal_above_max_value`` ...)."""
+    for path, (kind, low, high) in _RANGES.items():
+        value: Any = obj
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, int | float) or isinstance(value, bool) or low <= value <= high:
+            continue
+        side, word, sign, bound = ("below", "minimum", ">=", low) if value < low else ("above", "maximum", "<=", high)
+        param = _param(path)
+        raise EventValidationError(
+            f"{kind}_{side}_{'min' if side == 'below' else 'max'}_value",
+            f"Invalid '{param}': {kind} {side} {word} value. Expected a value {sign} {bound}, but got {value} "
+            "instead.", param,
+        )
 
 
 # --- pydantic errors -> the service's error vocabulary -------------------------------------------------

@@ -13,9 +13,15 @@ Rules:
   go to ``engine.push_audio`` (the same VAD as WebSocket). Output audio: :class:`WebRTCAudioSink` feeds
   :class:`OutputTrack`, which plays it in real time and emits the WebRTC-only
   ``output_audio_buffer.started`` / ``stopped`` / ``cleared`` events.
-- Lifetime: each call runs one task that waits for the end (data channel or peer connection closed,
-  ``POST /v1/realtime/calls/<id>/hangup``, :meth:`WebRTCCall.close`, server ``stop()``), then closes the
-  engine, stops the tracks, closes the peer connection and awaits the audio reader: nothing is left.
+- Lifetime: each call runs one task that waits for the end (data channel or peer connection closed or
+  failed, ``POST /v1/realtime/calls/<id>/hangup``, :meth:`WebRTCCall.close`, server ``stop()``), then
+  closes the engine, stops the tracks, closes the peer connection and awaits the audio reader: nothing is
+  left. A peer that never opens the data channel is given up after the host's ``call_connect_timeout_s``;
+  a connected peer that vanishes ends the call when ICE consent expires (RFC 7675, ~30 s in aioice).
+- Limits: beyond the host's ``max_sessions`` or ``max_calls_per_key`` (calls per presented credential;
+  anonymous callers share one count) a new call gets HTTP 429 ``rate_limit_exceeded``; a data-channel
+  message over ``max_message_bytes`` gets an ``error`` event and is dropped. The offer must be UTF-8 SDP
+  (else HTTP 400).
 - :class:`CallEndpoint` serves both paths for the host it is given (the server registers it); it keeps
   the live calls by id. Refusals are :class:`~.errors.ApiError` responses.
 - This module uses aiortc and av directly (the server never imports our transports); the audio-frame
@@ -42,6 +48,7 @@ from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.auth import invalid_api_key, request_token
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
+from semantic_kernel_realtime.server.limits import calls_exhausted, sessions_exhausted
 from semantic_kernel_realtime.server.sinks import AudioPart, Emit
 from semantic_kernel_realtime.server.validation import validate_session
 
@@ -202,11 +209,14 @@ class WebRTCCall:
     """One answered call: a peer connection, its data channel and tracks, and a session engine."""
 
     def __init__(
-        self, host: SessionHost, calls: dict[str, WebRTCCall], *, session: dict[str, Any] | None, model: str | None
+        self, host: SessionHost, calls: dict[str, WebRTCCall], *, session: dict[str, Any] | None,
+        model: str | None, credential: str | None = None,
     ) -> None:
         self.id = "rtc_" + secrets.token_hex(12)
         self._host = host
         self._calls = calls
+        #: whose call this is, for ``max_calls_per_key`` (the presented key or secret; None: anonymous)
+        self.credential = credential
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.track = OutputTrack()
         self.sink = WebRTCAudioSink(self._send, self.track)
@@ -219,12 +229,14 @@ class WebRTCCall:
         self._reader: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._started = False
+        self._opened = asyncio.Event()
 
     async def answer(self, offer_sdp: str) -> str:
         pc = self.pc
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
         pc.on("connectionstatechange", self._on_state)
+        pc.on("iceconnectionstatechange", self._on_state)
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         for transceiver in pc.getTransceivers():
             if transceiver.kind == "audio":
@@ -249,6 +261,11 @@ class WebRTCCall:
     @property
     def ended(self) -> bool:
         return self._ended.is_set()
+
+    @property
+    def running(self) -> bool:
+        """The call was answered and runs (registered with the host) until it ends."""
+        return self._task is not None
 
     # -- events ---------------------------------------------------------------------------------------
 
@@ -276,6 +293,7 @@ class WebRTCCall:
             channel.on("open", self._on_open)
 
     def _on_open(self) -> None:
+        self._opened.set()
         if not self._started:
             self._started = True
             self.engine.start()
@@ -284,11 +302,18 @@ class WebRTCCall:
             self._channel.send(text)
 
     def _on_message(self, message: str | bytes) -> None:
-        if not self._ended.is_set():
-            self.engine.receive_text(message)
+        if self._ended.is_set():
+            return
+        limit = self._host.limits.max_message_bytes
+        size = len(message) if isinstance(message, bytes) else len(message.encode("utf-8"))
+        if size > limit:
+            self._send(ApiError("message_too_large", f"The event is {size} bytes; this server takes events of at "
+                                f"most {limit} bytes.").to_event())
+            return
+        self.engine.receive_text(message)
 
     def _on_state(self) -> None:
-        if self.pc.connectionState in ("failed", "closed"):
+        if self.pc.connectionState in ("failed", "closed") or self.pc.iceConnectionState in ("failed", "closed"):
             self._ended.set()
 
     # -- input audio ----------------------------------------------------------------------------------
@@ -320,6 +345,10 @@ class WebRTCCall:
         self._calls[self.id] = self
         self._host.register(self)
         try:
+            if not await _first(self._opened, self._ended, timeout=self._host.limits.call_connect_timeout_s):
+                logger.info("webrtc call %s: the peer did not connect within %.1f s; ending it", self.id,
+                            self._host.limits.call_connect_timeout_s)
+                self._ended.set()
             await self._ended.wait()
         finally:
             await self._cleanup()
@@ -330,12 +359,26 @@ class WebRTCCall:
         self._ended.set()
         await self.engine.close()
         self.track.stop()
+        self.track.clear()
+        self._pending.clear()
         await self.pc.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         logger.info("webrtc call %s ended", self.id)
+
+
+async def _first(*events: asyncio.Event, timeout: float) -> bool:
+    """Wait until one of ``events`` is set; False when ``timeout`` seconds pass first."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+    return bool(done)
 
 
 # --- HTTP --------------------------------------------------------------------------------------------
@@ -350,22 +393,36 @@ class CallEndpoint:
 
     async def create(self, request: web.Request) -> web.Response:
         host = self._host
+        token = request_token(request)
+        credential = token if host.credentials.required else None
         try:
-            session = self._granted_session(request_token(request))
+            session = self._granted_session(token)
+            self._check_room(credential)
             offer, session = await self._read_offer(request, session)
         except ApiError as exc:
             return exc.to_response()
         model = (session or {}).get("model") or request.query.get("model")
-        call = WebRTCCall(host, self.calls, session=session, model=model)
+        call = WebRTCCall(host, self.calls, session=session, model=model, credential=credential)
+        self.calls[call.id] = call  # counted from now on, while its answer is made
         try:
             answer = await call.answer(offer)
         except Exception as exc:  # aiortc raises ValueError & co. on an offer it cannot answer
             await call.close()
+            self.calls.pop(call.id, None)
             return ApiError("invalid_value", f"The SDP offer could not be answered: {type(exc).__name__}: {exc}",
                             "sdp").to_response()
         call.run()
         return web.Response(status=201, text=answer, content_type="application/sdp",
                             headers={"Location": f"{PATH}/{call.id}"})
+
+    def _check_room(self, credential: str | None) -> None:
+        """Refuse (HTTP 429) a call beyond ``max_sessions`` or beyond ``max_calls_per_key`` for ``credential``."""
+        limits = self._host.limits
+        answering = sum(1 for call in self.calls.values() if not call.running)
+        if self._host.session_count + answering >= limits.max_sessions:
+            raise sessions_exhausted(limits.max_sessions)
+        if sum(1 for call in self.calls.values() if call.credential == credential) >= limits.max_calls_per_key:
+            raise calls_exhausted(limits.max_calls_per_key)
 
     def _granted_session(self, token: str | None) -> dict[str, Any] | None:
         """The session an ``ek_…`` secret was minted with (None for the API key); refusals are 401s."""
@@ -378,7 +435,10 @@ class CallEndpoint:
     async def _read_offer(self, request: web.Request, session: dict[str, Any] | None) -> tuple[str, Any]:
         """The SDP offer, and the call's session: ``session`` or else the multipart ``session`` field's."""
         if request.content_type.startswith("multipart/"):
-            form = await request.post()
+            try:
+                form = await request.post()
+            except (UnicodeDecodeError, ValueError):
+                raise ApiError("invalid_value", "The multipart body could not be read.", "sdp") from None
             offer = form.get("sdp")
             offer = offer if isinstance(offer, str) else None
             if form.get("session") is not None and session is None:
@@ -388,7 +448,10 @@ class CallEndpoint:
                     raise ApiError("invalid_json", "The 'session' field is not valid JSON.", "session") from None
                 session = self._host.session_for(validate_session(requested))
         elif request.content_type == "application/sdp":
-            offer = await request.text()
+            try:
+                offer = (await request.read()).decode("utf-8")
+            except UnicodeDecodeError:
+                raise ApiError("invalid_value", "The SDP offer is not valid UTF-8 text.", "sdp") from None
         else:
             raise ApiError("invalid_content_type",
                            "Send the SDP offer as application/sdp (or multipart/form-data with 'sdp').")

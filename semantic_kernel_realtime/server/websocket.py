@@ -1,10 +1,17 @@
 """The WebSocket endpoint ``GET /v1/realtime?model=...``: one engine per connection.
 
-Rules: the peer only moves text. Events from the engine go into an ordered outbox drained by one writer
-task (JSON via orjson); the audio sink awaits :meth:`WebSocketPeer.drained` so a slow reader slows the
-response rather than growing the outbox. Incoming text frames go straight to the engine; binary frames
-are answered with an ``invalid_json`` error. When either side closes, the engine is closed and the
-writer stopped: nothing is left running.
+Rules:
+- The peer only moves text. Events from the engine go into an ordered outbox drained by one writer task
+  (JSON via orjson); the audio sink awaits :meth:`WebSocketPeer.drained` so a slow reader slows the
+  response rather than growing the outbox, and the endpoint stops reading the client while
+  ``INPUT_PAUSE`` events wait in the outbox (a client that sends without reading gets TCP backpressure,
+  not an ever-growing queue of answers).
+- Incoming text frames go straight to the engine; binary frames are answered with an ``invalid_json``
+  error; a message over the host's ``max_message_bytes`` closes the connection with 1009 (aiohttp).
+- A new connection beyond the host's ``max_sessions`` is refused before the upgrade: HTTP 429
+  ``rate_limit_exceeded``.
+- When either side closes, or the connection breaks (any ``ConnectionError`` while writing), the engine
+  is closed, the writer stopped and the connection unregistered: nothing is left running or registered.
 """
 
 from __future__ import annotations
@@ -20,14 +27,15 @@ from aiohttp import WSMsgType, web
 
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
+from semantic_kernel_realtime.server.limits import sessions_exhausted
 from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
 
 logger = logging.getLogger(__name__)
 
 PATH = "/v1/realtime"
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 HIGH_WATER = 256  # queued events before the audio sink waits
 LOW_WATER = 64
+INPUT_PAUSE = 4096  # queued events before the client's next message waits
 _BINARY_REFUSED = ApiError("invalid_json", "Binary frames are not supported; send JSON text events.")
 
 
@@ -54,6 +62,11 @@ class WebSocketPeer:
     async def drained(self) -> None:
         await self._drained.wait()
 
+    async def room_for_input(self) -> None:
+        """Return once the outbox is short enough to take the answers to another client message."""
+        if len(self._outbox) >= INPUT_PAUSE:
+            await self._drained.wait()
+
     async def _write(self) -> None:
         try:
             while True:
@@ -65,10 +78,11 @@ class WebSocketPeer:
                         self._drained.set()
                     await self._ws.send_str(orjson.dumps(event).decode())
                 self._drained.set()
-        except (ConnectionResetError, RuntimeError) as exc:  # peer went away mid-send
-            logger.debug("websocket writer stopped: %s", exc)
+        except (ConnectionError, RuntimeError) as exc:  # the peer went away mid-send (reset, lost, closing)
+            logger.debug("websocket writer stopped: %r", exc)
         finally:
             self._closed = True
+            self._outbox.clear()
             self._drained.set()
 
     async def close(self) -> None:
@@ -87,9 +101,12 @@ class WebSocketEndpoint:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         host = self._host
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, protocols=("realtime",), heartbeat=None)
+        ws = web.WebSocketResponse(max_msg_size=host.limits.max_message_bytes, protocols=("realtime",),
+                                   heartbeat=None)
         if not ws.can_prepare(request).ok:
             raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
+        if host.session_count >= host.limits.max_sessions:
+            return sessions_exhausted(host.limits.max_sessions).to_response()
         await ws.prepare(request)
         peer = WebSocketPeer(ws)
         sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=host.output_audio_pace)
@@ -105,10 +122,15 @@ class WebSocketEndpoint:
                 elif message.type == WSMsgType.ERROR:
                     logger.debug("websocket error: %s", ws.exception())
                     break
+                await peer.room_for_input()
         finally:
-            await engine.close()
-            await peer.close()
-            host.unregister(ws)
-            if not ws.closed:
-                await ws.close()
+            try:
+                await engine.close()
+                await peer.close()
+            finally:
+                host.unregister(ws)
+                if not ws.closed:
+                    with contextlib.suppress(ConnectionError, RuntimeError):
+                        await ws.close()
         return ws
+

@@ -11,6 +11,7 @@ from openai.types.realtime.client_secret_create_response import ClientSecretCrea
 
 from semantic_kernel_realtime.server import LocalRealtimeServer
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, SecretRefused
+from semantic_kernel_realtime.server.webrtc import CALLS_KEY
 from tests.server.fixtures import FIXTURES
 
 KEY = "sk-test-key-0123456789"
@@ -174,11 +175,15 @@ async def test_calls_refuse_bad_credentials_with_401_and_the_cause(server, token
 
 @pytest.mark.parametrize(
     "data, content_type, code",
-    [("v=0\r\n", "application/sdp", "invalid_value"), ("{}", "application/json", "invalid_content_type")],
+    [("v=0\r\n", "application/sdp", "invalid_value"), ("{}", "application/json", "invalid_content_type"),
+     (b"v=0\r\nm=audio \xff\xfe\xc3\x28\r\n", "application/sdp", "invalid_value"),  # not UTF-8
+     ("v=0\r\nm=garbage\r\n", "application/sdp", "invalid_value"),  # UTF-8, not an offer aiortc can answer
+     (bytes(range(256)), "application/sdp", "invalid_value")],
 )
 async def test_calls_need_an_sdp_offer(server, data, content_type, code):
     _, minted = await post(server, "/realtime/client_secrets", {})
     status, body = await post(server, "/realtime/calls", data, token=minted["value"],
                               headers={"Content-Type": content_type})
     assert status == 400 and body["error"]["code"] == code
-    assert not server.session_count
+    assert set(body["error"]) == {"message", "type", "code", "param"}
+    assert not server.session_count and not server.app[CALLS_KEY]

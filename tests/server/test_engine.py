@@ -27,11 +27,13 @@ class Recorder:
     def of(self, kind):
         return [e for e in self.events if e["type"] == kind]
 
-    async def wait_for(self, kind, count=1):
-        async with asyncio.timeout(5):
+    async def wait_for(self, kind, count=1, timeout=5):
+        async def arrived():
             while len(self.of(kind)) < count:
                 self._changed.clear()
                 await self._changed.wait()
+
+        await asyncio.wait_for(arrived(), timeout)  # (asyncio.timeout is 3.11+)
         return self.of(kind)[count - 1]
 
 
@@ -228,3 +230,175 @@ async def test_a_handler_bug_is_reported_and_the_session_goes_on():
     engine.receive({"type": "response.create", "response": {"output_modalities": ["text"]}})
     assert (await rec.wait_for("response.done"))["response"]["status"] == "completed"
     await engine.close()
+
+
+# --- null means absent (issue 17) ------------------------------------------------------------------------
+
+
+class RecordingResponder:
+    """Answers "ok." and remembers what each response asked."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.requests = []
+
+    async def respond(self, request):
+        from semantic_kernel_realtime.server.responder import TextDelta
+
+        self.requests.append(request)
+        yield TextDelta("ok.")
+
+
+async def test_null_instructions_in_response_create_mean_the_session_instructions():
+    responder = RecordingResponder()
+    engine, rec = make(responder=responder)
+    update(engine, instructions="Be brief.", output_modalities=["text"])
+    engine.receive_text(json.dumps({"type": "response.create", "response": {"instructions": None}}))
+    done = await rec.wait_for("response.done")
+    assert done["response"]["status"] == "completed" and not rec.of("error")
+    assert responder.requests[0].instructions == "Be brief."
+    await engine.close()
+
+
+async def test_null_tools_in_response_create_mean_the_session_tools():
+    engine, rec = make()
+    update(engine, tools=[WEATHER], output_modalities=["text"])
+    engine.receive({"type": "conversation.item.create", "item": {
+        "type": "message", "role": "user", "content": [{"type": "input_text", "text": "weather in Paris?"}]}})
+    engine.receive_text(json.dumps({"type": "response.create", "response": {"tools": None, "tool_choice": None}}))
+    call = await rec.wait_for("response.function_call_arguments.done")
+    assert call["name"] == WEATHER["name"] and not rec.of("error")
+    await engine.close()
+
+
+async def test_null_audio_in_session_update_changes_nothing():
+    engine, rec = make()
+    before = rec.of("session.created")[0]["session"]
+    engine.receive_text(json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": None,
+                                                                            "instructions": None}}))
+    updated = rec.of("session.updated")[-1]["session"]
+    assert not rec.of("error")
+    assert updated["audio"] == before["audio"] and updated["instructions"] == before["instructions"]
+    await engine.close()
+
+
+async def test_null_still_turns_turn_detection_off():
+    engine, rec = make()
+    update(engine, audio={"input": {"turn_detection": None, "transcription": None}})
+    assert rec.of("session.updated")[-1]["session"]["audio"]["input"]["turn_detection"] is None
+    await engine.close()
+
+
+async def test_a_model_in_session_update_is_accepted_and_ignored():
+    engine, rec = make(model="gpt-realtime")
+    update(engine, model="gpt-realtime-mini", instructions="x")
+    assert not rec.of("error")
+    assert rec.of("session.updated")[-1]["session"]["model"] == "gpt-realtime"
+    await engine.close()
+
+
+async def test_numbers_outside_their_documented_range_get_the_service_codes():
+    engine, rec = make()
+    engine.receive({"type": "session.update", "event_id": "e1",
+                    "session": {"type": "realtime", "audio": {"output": {"speed": 2}}}})
+    error = rec.of("error")[-1]["error"]
+    assert (error["code"], error["param"], error["event_id"]) == (
+        "decimal_above_max_value", "session.audio.output.speed", "e1")
+    assert error["message"] == ("Invalid 'session.audio.output.speed': decimal above maximum value. "
+                                "Expected a value <= 1.5, but got 2 instead.")
+    engine.receive({"type": "response.create", "response": {"max_output_tokens": 0}})
+    assert rec.of("error")[-1]["error"]["code"] == "integer_below_min_value"
+    assert not rec.of("response.created")
+    await engine.close()
+
+
+# --- bounded memory (issue 17) -----------------------------------------------------------------------------
+
+
+async def test_streaming_silence_keeps_the_input_buffer_flat():
+    engine, rec = make()  # server VAD on: nothing is said, so only the padding before a start may be kept
+    for _ in range(3_000):  # 60 s of 20 ms frames
+        engine.push_audio(bytes(960))
+    kept_ms = len(engine._buffer) // 48
+    padding = rec.of("session.created")[0]["session"]["audio"]["input"]["turn_detection"]["prefix_padding_ms"]
+    assert kept_ms <= padding + 2_000
+    assert not rec.of("input_audio_buffer.speech_started")
+    await engine.close()
+
+
+async def test_a_speech_turn_after_long_silence_still_commits_its_padding():
+    engine, rec = make(session={"type": "realtime", "output_modalities": ["text"]})
+    for _ in range(1_000):  # 20 s of silence first
+        engine.push_audio(bytes(960))
+    speech = read_wav("weather-in-paris.pcm16-24k.wav")
+    engine.push_audio(speech + bytes(48_000))
+    started = await rec.wait_for("input_audio_buffer.speech_started")
+    committed = await rec.wait_for("input_audio_buffer.committed")
+    stopped = rec.of("input_audio_buffer.speech_stopped")[0]
+    audio_ms = len(engine.conversation.audio(committed["item_id"])) // 48
+    assert 20_000 <= started["audio_start_ms"]
+    assert audio_ms >= stopped["audio_end_ms"] - started["audio_start_ms"] + 250  # the 300 ms padding, roughly
+    await engine.close()
+
+
+async def test_a_full_input_buffer_drops_its_oldest_audio_and_says_so_once():
+    from semantic_kernel_realtime.server.limits import ServerLimits
+
+    engine, rec = make(limits=ServerLimits(max_input_audio_ms=1_000),
+                       session={"type": "realtime", "audio": {"input": {"turn_detection": None}}})
+    chunk = base64.b64encode(bytes(48 * 400)).decode()  # 400 ms
+    for index in range(6):
+        engine.receive({"type": "input_audio_buffer.append", "event_id": f"a{index}", "audio": chunk})
+    errors = rec.of("error")
+    assert [e["error"]["code"] for e in errors] == ["input_audio_buffer_overflow"]
+    assert errors[0]["error"]["event_id"] == "a2"  # the append that first overflowed
+    assert len(engine._buffer) == 48 * 1_000
+    engine.receive({"type": "input_audio_buffer.commit"})
+    assert len(engine.conversation.audio(rec.of("input_audio_buffer.committed")[0]["item_id"])) == 48 * 1_000
+    await engine.close()
+
+
+async def test_the_conversation_keeps_at_most_its_bound_of_items():
+    from semantic_kernel_realtime.server.limits import ServerLimits
+
+    engine, rec = make(limits=ServerLimits(max_conversation_items=3))
+    for index in range(5):
+        engine.receive({"type": "conversation.item.create", "item": {
+            "id": f"item_{index}", "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": str(index)}]}})
+    assert [item["id"] for item in engine.conversation.items] == ["item_2", "item_3", "item_4"]
+    engine.receive({"type": "conversation.item.retrieve", "item_id": "item_0"})
+    assert rec.of("error")[-1]["error"]["code"] == "item_not_found"
+    await engine.close()
+
+
+async def test_retrieving_audio_reuses_the_stored_encoding():
+    engine, rec = make(session={"type": "realtime", "audio": {"input": {"turn_detection": None}}})
+    engine.push_audio(read_wav("weather-in-paris.pcm16-24k.wav"))
+    engine.receive({"type": "input_audio_buffer.commit"})
+    item_id = rec.of("input_audio_buffer.committed")[0]["item_id"]
+    for _ in range(3):
+        engine.receive({"type": "conversation.item.retrieve", "item_id": item_id})
+    audios = [event["item"]["content"][0]["audio"] for event in rec.of("conversation.item.retrieved")]
+    assert base64.b64decode(audios[0]) == engine.conversation.audio(item_id)
+    assert audios[0] is audios[1] is audios[2]  # one encoding, shared: retrieving again copies nothing
+    update(engine, audio={"input": {"format": {"type": "audio/pcmu"}}})
+    engine.receive({"type": "conversation.item.retrieve", "item_id": item_id})
+    pcmu = base64.b64decode(rec.of("conversation.item.retrieved")[-1]["item"]["content"][0]["audio"])
+    assert abs(len(pcmu) - len(engine.conversation.audio(item_id)) / 6) <= 1  # 8 kHz, a byte a sample
+    await engine.close()
+
+
+async def test_close_lets_go_of_the_sessions_audio_at_once():
+    """The engine and its responses reference each other (a cycle only the cyclic GC frees): its audio must
+    not wait for that collection."""
+    engine, rec = make(session={"type": "realtime", "audio": {"input": {"turn_detection": None}}})
+    engine.push_audio(read_wav("weather-in-paris.pcm16-24k.wav"))
+    engine.receive({"type": "input_audio_buffer.commit"})
+    engine.push_audio(bytes(48_000))
+    engine.receive({"type": "response.create"})
+    await rec.wait_for("response.done")
+    assert engine.conversation.audio_bytes > 0 and engine._buffer
+    await engine.close()
+    assert engine.conversation.audio_bytes == 0 and len(engine.conversation) == 0 and not engine._buffer

@@ -43,10 +43,16 @@ def test_turn_detection_merge_null_and_type_change():
 
 @pytest.mark.parametrize(("update", "code"), [
     ({"type": "transcription"}, "invalid_value"),
-    ({"type": "realtime", "model": "other"}, "invalid_value"),
     ({"type": "realtime", "audio": {"output": {"voice": "echo"}}}, "cannot_update_voice"),
 ])
 def test_refused_updates(update, code):
     with pytest.raises(SessionUpdateError) as info:
         merge_session(default_session(), update, audio_started=True)
     assert info.value.code == code
+
+
+def test_model_in_an_update_is_ignored_as_the_live_service_does():
+    session = default_session("gpt-realtime")
+    merged = merge_session(session, {"type": "realtime", "model": "gpt-realtime-mini", "instructions": "x"},
+                           audio_started=True)
+    assert merged["model"] == "gpt-realtime" and merged["instructions"] == "x"

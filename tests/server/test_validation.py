@@ -103,3 +103,17 @@ def test_live_ga_session_example_validates():
     for event in ga_created:
         event.pop("_schema")
         validate_server_event(event)
+
+
+def test_without_nulls_drops_absent_fields_and_keeps_the_ones_that_turn_things_off():
+    from semantic_kernel_realtime.server.validation import without_nulls
+
+    event = {"type": "session.update", "session": {
+        "type": "realtime", "instructions": None, "tools": [{"type": "function", "name": "f", "description": None,
+                                                              "parameters": {"default": None}}],
+        "audio": {"input": {"turn_detection": None, "transcription": None, "format": None}, "output": None}}}
+    cleaned = without_nulls(validate_client_event(event), event)
+    assert cleaned["session"] == {
+        "type": "realtime", "tools": [{"type": "function", "name": "f", "parameters": {"default": None}}],
+        "audio": {"input": {"turn_detection": None, "transcription": None}}}
+    assert event["session"]["instructions"] is None  # the input is left alone

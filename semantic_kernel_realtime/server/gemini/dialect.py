@@ -44,7 +44,7 @@ from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.gemini import validation
 from semantic_kernel_realtime.server.gemini.validation import GeminiValidationError, parse_client_message
 from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
-from semantic_kernel_realtime.server.websocket import MAX_MESSAGE_BYTES, WebSocketPeer
+from semantic_kernel_realtime.server.websocket import WebSocketPeer
 
 if TYPE_CHECKING:
     from semantic_kernel_realtime.server.host import SessionHost
@@ -111,7 +111,11 @@ async def gemini_websocket(request: web.Request, server: SessionHost, options: G
     if server.credentials.required and not server.credentials.accepts(_token(request), allow_secret=False):
         return web.json_response({"error": {"code": 401, "message": "API key not valid. Please pass a valid API key.",
                                             "status": "UNAUTHENTICATED"}}, status=401)
-    ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, heartbeat=None)
+    if server.session_count >= server.limits.max_sessions:
+        return web.json_response({"error": {"code": 429, "message": f"This server already runs its maximum of "
+                                            f"{server.limits.max_sessions} sessions; close one or try again later.",
+                                            "status": "RESOURCE_EXHAUSTED"}}, status=429)
+    ws = web.WebSocketResponse(max_msg_size=server.limits.max_message_bytes, heartbeat=None)
     if not ws.can_prepare(request).ok:
         raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the Gemini Live protocol).")
     await ws.prepare(request)

@@ -1,0 +1,54 @@
+"""memory.py: trims after sessions end, at most once per interval, one at a time, and waits on stop."""
+
+import asyncio
+import sys
+
+import pytest
+
+from semantic_kernel_realtime.server.memory import MemoryReleaser
+
+
+class CountingTrim:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+
+
+async def test_trims_once_per_interval_and_once_more_after_the_last_session():
+    trim = CountingTrim()
+    releaser = MemoryReleaser(interval_s=0.3, trim=trim)
+    for _ in range(5):  # five sessions end at once: one trim now, one when the interval has passed
+        releaser.session_ended()
+        await asyncio.sleep(0.01)
+    assert trim.calls == 1
+    await asyncio.sleep(0.5)
+    assert trim.calls == 2
+    await releaser.close()
+
+
+async def test_close_drops_a_waiting_trim():
+    trim = CountingTrim()
+    releaser = MemoryReleaser(interval_s=60, trim=trim)
+    releaser.session_ended()
+    await asyncio.sleep(0.05)
+    releaser.session_ended()  # waits 60 s for its turn
+    await releaser.close()
+    assert trim.calls == 1 and releaser._timer is None and releaser._task is None
+
+
+async def test_trims_again_after_the_interval():
+    trim = CountingTrim()
+    releaser = MemoryReleaser(interval_s=0.05, trim=trim)
+    releaser.session_ended()
+    await releaser.close()
+    await asyncio.sleep(0.1)
+    releaser.session_ended()
+    await releaser.close()
+    assert trim.calls == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim: elsewhere a no-op")
+def test_glibc_is_found_on_linux():
+    assert MemoryReleaser().available
