@@ -35,6 +35,7 @@ from semantic_kernel_realtime.transports import AuthenticationError
 from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
 from tests.audio import read_wav, speech_bounds_ms
 from tests.integration.plugins import WeatherPlugin
+from tests.tasks import live_tasks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PARIS = REPO_ROOT.parent / "shared" / "fixtures" / "audio" / "weather-in-paris.pcm16-24k.wav"
@@ -220,7 +221,7 @@ async def test_cutting_the_answer_off_clears_the_output_buffer(server, cut):
 
 
 async def test_close_session_ends_receive_within_2s_and_leaves_no_task(server):
-    before = asyncio.all_tasks()
+    before = live_tasks()
     client = webrtc_client(server)
     await client.create_session(settings=TEXT)
     await collect(client, lambda e: e.service_type == "session.updated")
@@ -231,14 +232,14 @@ async def test_close_session_ends_receive_within_2s_and_leaves_no_task(server):
     await asyncio.wait_for(consumer, 2)
     assert time.monotonic() - started < 2
     await calls_ended(server)
-    assert asyncio.all_tasks() == before
+    assert live_tasks() == before
 
 
 @pytest.mark.parametrize("how", ["hangup", "server stop"])
 async def test_server_ending_the_call_ends_receive_within_2s_and_leaves_no_task(how):
     server = await LocalRealtimeServer(speech=False).start()
     try:
-        before = asyncio.all_tasks()
+        before = live_tasks()
         client = webrtc_client(server)
         await client.create_session(settings=TEXT)
         await collect(client, lambda e: e.service_type == "session.updated")
@@ -262,13 +263,13 @@ async def test_server_ending_the_call_ends_receive_within_2s_and_leaves_no_task(
         assert not client.is_open
         await client.close_session()
         await calls_ended(server)
-        assert asyncio.all_tasks() == before
+        assert live_tasks() == before
     finally:
         await server.stop()
 
 
 async def test_wrong_and_expired_client_secrets_are_refused_with_401_naming_the_cause(server):
-    before = asyncio.all_tasks()
+    before = live_tasks()
     wrong = "ek_thisIsNotAValidSecret1234567890"
     with pytest.raises(AuthenticationError) as info:
         await OpenAIRealtimeWebRTC(client_secret=wrong, base_url=server.base_url).create_session()
@@ -282,7 +283,7 @@ async def test_wrong_and_expired_client_secrets_are_refused_with_401_naming_the_
     assert info.value.status == 401
     assert "client_secret_expired" in str(info.value) and "expired" in str(info.value)
     assert expired not in str(info.value) and expired[3:] not in str(info.value)
-    assert asyncio.all_tasks() == before
+    assert live_tasks() == before
 
 
 async def test_wrong_api_key_is_refused_when_minting():

@@ -28,6 +28,7 @@ from semantic_kernel_realtime.transports import (
 from semantic_kernel_realtime.transports.audio_tracks import PcmAudioTrack
 from semantic_kernel_realtime.transports.signalling import CallableSignalling, HttpSdpSignalling
 from semantic_kernel_realtime.transports.webrtc import WebRTCTransport
+from tests.tasks import live_tasks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HELLO_WAV = REPO_ROOT.parent / "shared" / "fixtures" / "audio" / "hello-world.pcm16-24k.wav"
@@ -276,7 +277,7 @@ async def test_sync_audio_receiver_and_clear_audio(peer):
 
 
 async def test_local_close_ends_listen_and_leaves_no_task(peer):
-    before = asyncio.all_tasks()
+    before = live_tasks()
     transport = await open_pair(peer, audio_receiver=lambda pcm: None)
     pending = asyncio.ensure_future(transport.listen(lambda message: None))
     await asyncio.sleep(0.1)  # let audio flow so the reader task is running
@@ -298,11 +299,11 @@ async def test_local_close_ends_listen_and_leaves_no_task(peer):
     assert transport.audio_track.readyState == "ended"
 
     await peer.close()
-    assert asyncio.all_tasks() == before
+    assert live_tasks() == before
 
 
 async def test_peer_close_ends_listen_within_2s_and_leaves_no_task(peer):
-    before = asyncio.all_tasks()
+    before = live_tasks()
     transport = await open_pair(peer, audio_receiver=lambda pcm: None)
     pending = asyncio.ensure_future(transport.listen(lambda message: None))
     await asyncio.sleep(0.1)
@@ -315,7 +316,7 @@ async def test_peer_close_ends_listen_within_2s_and_leaves_no_task(peer):
 
     await transport.close()
     assert transport.peer_connection.connectionState == "closed"
-    assert asyncio.all_tasks() == before
+    assert live_tasks() == before
 
 
 async def test_messages_received_before_close_are_still_delivered(peer):
@@ -375,7 +376,7 @@ async def test_user_supplied_track_is_sent_and_send_audio_refused(peer):
 
 
 async def test_signalling_failure_propagates_and_cleans_up():
-    before = asyncio.all_tasks()
+    before = live_tasks()
 
     def refuse(offer_sdp: str) -> str:
         raise AuthenticationError("refused", status=401)
@@ -386,7 +387,7 @@ async def test_signalling_failure_propagates_and_cleans_up():
     assert transport.peer_connection.connectionState == "closed"
     with pytest.raises(ConnectionClosedError):
         await transport.listen(lambda message: None)
-    assert asyncio.all_tasks() == before
+    assert live_tasks() == before
 
 
 async def test_garbage_answer_is_a_connection_failure():
@@ -445,7 +446,7 @@ async def test_http_signalling_opens_a_session(sdp_server):
 
 async def test_http_signalling_401_is_an_authentication_error_without_the_secret(sdp_server):
     url, _ = sdp_server
-    before = asyncio.all_tasks()
+    before = live_tasks()
     wrong = SECRET[:-3] + "xyz"
     transport = WebRTCTransport(HttpSdpSignalling(url, {"Authorization": f"Bearer {wrong}"}))
     with pytest.raises(AuthenticationError) as info:
@@ -454,4 +455,4 @@ async def test_http_signalling_401_is_an_authentication_error_without_the_secret
     assert err.status == 401 and err.retryable is False
     assert "401" in str(err) and "invalid_api_key" in str(err)
     assert wrong not in str(err) and SECRET not in str(err) and "very-secret" not in str(err)
-    assert asyncio.all_tasks() == before
+    assert live_tasks() == before
