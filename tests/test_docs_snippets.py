@@ -31,6 +31,8 @@ EXPECTED_OUTPUT: dict[str, str | tuple[str, ...]] = {
     "README.md#1": "Sunny in paris",
     "server.md#1": "You said: Hi!",
     "server.md#4": "You said: Hello over WebRTC",
+    "testing.md#2": "You said: Hello there",  # the official openai SDK
+    "testing.md#3": "You said: Hello there",  # google-genai's Live client
     "transports.md#1": "OpenAIRealtimeWebsocket You said: hello there",
     # the barge-in player: stopped and truncated where it played
     "transports.md#2": ("stop playing: 500 ms of item_", "'truncated': True, 'audio_end_ms': 500"),
