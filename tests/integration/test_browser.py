@@ -117,7 +117,8 @@ async def test_the_console_in_chromium_answers_a_spoken_question_with_a_sideband
     async with LocalRealtimeServer(api_key=KEY, transcriber=transcriber, synthesizer=synthesizer) as server, \
             Backend(server, kernel) as backend, playwright_api.async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox",
+            "--no-sandbox",  # CI runs as root
+            "--disable-dev-shm-usage",  # containers often have a small /dev/shm
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={QUESTION}%noloop",
