@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "AudioFileError",
     "AuthenticationError",
+    "CallNotFoundError",
     "ConfigurationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
@@ -91,6 +92,18 @@ class AuthenticationError(ConnectionFailedError):
     closes with 1007 or 1008 naming the API key). Not retryable: fix the key or token."""
 
     retryable = False
+
+
+class CallNotFoundError(ConnectionFailedError):
+    """A sideband connection (``call_id=...``) names no call it may attach to: the id is unknown, the call has
+    ended, or it is another client's call (the service answers all three alike: HTTP 404
+    ``call_id_not_found``). ``call_id`` is the id asked for. Not retryable: the same id is refused again."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, call_id: str, status: int | None = 404) -> None:
+        super().__init__(message, status=status)
+        self.call_id = call_id
 
 
 class ConnectionClosedError(TransportError):

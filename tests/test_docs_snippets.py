@@ -30,6 +30,8 @@ EXPECTED_OUTPUT: dict[str, str | tuple[str, ...]] = {
     "getting-started.md#1": "Sunny in Paris",
     "README.md#1": "Sunny in paris",
     "server.md#1": "You said: Hi!",
+    "browser.md#1": "Here is what I found: Sunny in Paris (run by the backend).",
+    "browser.md#2": "ek_ http://127.0.0.1:",
     "server.md#4": "You said: Hello over WebRTC",
     "testing.md#2": "You said: Hello there",  # the official openai SDK
     "testing.md#3": "You said: Hello there",  # google-genai's Live client

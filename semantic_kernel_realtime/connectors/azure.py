@@ -24,6 +24,7 @@ from semantic_kernel.connectors.ai.open_ai.settings.azure_open_ai_settings impor
 
 from semantic_kernel_realtime.connectors.base import ConfigurationError, Connector, settings_error, websocket_link
 from semantic_kernel_realtime.connectors.endpoints import ENTRA_SCOPE, AzureEndpoint
+from semantic_kernel_realtime.connectors.sideband import SidebandOptions
 from semantic_kernel_realtime.connectors.webrtc import WebRTCOptions, webrtc_link
 from semantic_kernel_realtime.protocol.openai.settings import AzureRealtimeExecutionSettings
 
@@ -103,8 +104,9 @@ class _AzureConfigured(Connector):
         return AzureRealtimeExecutionSettings
 
 
-class AzureRealtimeWebsocket(_AzureConfigured):
-    """Azure OpenAI Realtime over WebSocket (GA ``/openai/v1/realtime``)."""
+class AzureRealtimeWebsocket(SidebandOptions, _AzureConfigured):
+    """Azure OpenAI Realtime over WebSocket (GA ``/openai/v1/realtime``); with ``call_id=...``, a sideband of
+    that live call (``?call_id=``, see ``connectors/sideband.py``)."""
 
     link = websocket_link
 

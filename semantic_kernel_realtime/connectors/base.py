@@ -26,6 +26,7 @@ from semantic_kernel_realtime import errors
 from semantic_kernel_realtime.client.base import RealtimeClientBase
 from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.connectors.endpoints import Endpoint
+from semantic_kernel_realtime.connectors.sideband import SidebandTransport
 from semantic_kernel_realtime.protocol.base import Codec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 from semantic_kernel_realtime.telemetry.tracing import auto_telemetry
@@ -55,9 +56,14 @@ def settings_error(exc: ValidationError, prefix: str) -> ConfigurationError:
 
 async def websocket_link(client: Connector, endpoint: Endpoint) -> Transport:
     """A WebSocket to the endpoint's realtime URL for the client's model, authenticated now (over the
-    endpoint's ``ssl_context`` when it has one)."""
-    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers(),
-                              ssl=getattr(endpoint, "ssl_context", None))
+    endpoint's ``ssl_context`` when it has one); with the client's ``call_id`` set, a sideband of that call
+    (:mod:`.sideband`)."""
+    ssl = getattr(endpoint, "ssl_context", None)
+    call_id = getattr(client, "call_id", None)
+    if call_id:
+        return SidebandTransport(endpoint.sideband_url(call_id), await endpoint.auth_headers(), call_id=call_id,
+                                 ssl=ssl)
+    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers(), ssl=ssl)
 
 
 class Connector(RealtimeClientBase):

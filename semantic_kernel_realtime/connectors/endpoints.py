@@ -1,7 +1,8 @@
 """Endpoints: a vendor as configuration, the URLs of its realtime service and how to authenticate.
 
 Rules:
-- An endpoint is a small immutable object: ``websocket_url(model)``, ``client_secrets_url`` and
+- An endpoint is a small immutable object: ``websocket_url(model)``, ``sideband_url(call_id)`` (a
+  WebSocket attached to a live call), ``client_secrets_url`` and
   ``calls_url`` (WebRTC), ``async auth_headers()`` (the long-lived credential: an API key, or a token
   fetched on **every** call, so a long-running app never uses an expired one) and ``call_headers()``
   (what the WebRTC SDP POST carries besides the ephemeral secret: never the long-lived credential).
@@ -41,6 +42,10 @@ class Endpoint(Protocol):
     def calls_url(self) -> str: ...
 
     def websocket_url(self, model: str) -> str: ...
+
+    def sideband_url(self, call_id: str) -> str:
+        """The WebSocket URL that attaches to the live call ``call_id`` (``?call_id=`` instead of a model)."""
+        ...
 
     async def auth_headers(self) -> dict[str, str]:
         """Headers with the long-lived credential (fetched now when it is a token)."""
@@ -85,6 +90,9 @@ class OpenAIEndpoint:
     def websocket_url(self, model: str) -> str:
         return websocket_url(self.websocket_base_url or self.base_url, "/realtime", {"model": model})
 
+    def sideband_url(self, call_id: str) -> str:
+        return websocket_url(self.websocket_base_url or self.base_url, "/realtime", {"call_id": call_id})
+
     async def auth_headers(self) -> dict[str, str]:
         headers = self.call_headers()
         if self.api_key is not None:
@@ -126,6 +134,9 @@ class AzureEndpoint:
     def websocket_url(self, model: str) -> str:
         return websocket_url(self.endpoint, "/openai/v1/realtime", {"model": model})
 
+    def sideband_url(self, call_id: str) -> str:
+        return websocket_url(self.endpoint, "/openai/v1/realtime", {"call_id": call_id})
+
     async def auth_headers(self) -> dict[str, str]:
         headers = self.call_headers()
         if self.api_key is not None:
@@ -163,6 +174,9 @@ class _NoWebRTC:
     @property
     def calls_url(self) -> str:
         raise NotImplementedError("Gemini Live has no WebRTC endpoint")
+
+    def sideband_url(self, call_id: str) -> str:
+        raise NotImplementedError("Gemini Live has no calls to attach to")
 
     def call_headers(self) -> dict[str, str]:
         return {"User-Agent": USER_AGENT}

@@ -17,6 +17,7 @@ from semantic_kernel.connectors.ai.open_ai.settings.open_ai_settings import Open
 
 from semantic_kernel_realtime.connectors.base import ConfigurationError, Connector, settings_error, websocket_link
 from semantic_kernel_realtime.connectors.endpoints import OpenAIEndpoint
+from semantic_kernel_realtime.connectors.sideband import SidebandOptions
 from semantic_kernel_realtime.connectors.webrtc import WebRTCOptions, webrtc_link
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -82,8 +83,9 @@ class _OpenAIConfigured(Connector):
                               organization=self.organization, project=self.project)
 
 
-class OpenAIRealtimeWebsocket(_OpenAIConfigured):
-    """OpenAI Realtime over WebSocket: ``wss://.../v1/realtime?model=<model>``."""
+class OpenAIRealtimeWebsocket(SidebandOptions, _OpenAIConfigured):
+    """OpenAI Realtime over WebSocket: ``wss://.../v1/realtime?model=<model>``; with ``call_id=...``, a
+    sideband of that live call (``?call_id=``, see ``connectors/sideband.py``)."""
 
     link = websocket_link
 

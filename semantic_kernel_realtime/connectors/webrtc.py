@@ -50,6 +50,7 @@ __all__ = [
     "WebRTCOptions",
     "audio_receiver",
     "mint_client_secret",
+    "request_client_secret",
     "session_for_secret",
     "track_audio_event",
     "webrtc_link",
@@ -79,6 +80,19 @@ async def mint_client_secret(
     timeout: float = 15.0,
 ) -> str:
     """POST ``{"session": session}`` to ``url`` (``.../realtime/client_secrets``); return the ``ek_…`` value."""
+    return (await request_client_secret(url, headers, session, expires_after_seconds=expires_after_seconds,
+                                        timeout=timeout))["value"]
+
+
+async def request_client_secret(
+    url: str,
+    headers: Mapping[str, str],
+    session: dict[str, Any],
+    *,
+    expires_after_seconds: int | None = None,
+    timeout: float = 15.0,
+) -> dict[str, Any]:
+    """:func:`mint_client_secret`, returning the service's whole answer (``value``, ``expires_at``, ``session``)."""
     body: dict[str, Any] = {"session": session}
     if expires_after_seconds is not None:
         body["expires_after"] = {"anchor": "created_at", "seconds": expires_after_seconds}
@@ -94,12 +108,12 @@ async def mint_client_secret(
         raise ConnectionFailedError(f"minting a client secret at {safe_url} failed: {type(exc).__name__}") from None
     if status == 200:
         try:
-            value = orjson.loads(text)["value"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            value = None
-        if not isinstance(value, str) or not value:
+            answer = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            answer = None
+        if not isinstance(answer, dict) or not isinstance(answer.get("value"), str) or not answer["value"]:
             raise ConnectionFailedError(f"minting a client secret at {safe_url}: the answer has no 'value'")
-        return value
+        return answer
     detail = scrub(error_detail(text), headers)
     message = f"minting a client secret at {safe_url} answered HTTP {status} {reason or ''}".rstrip()
     if status in (401, 403):
@@ -156,6 +170,12 @@ class WebRTCOptions(RealtimeClientBase):
     ice_servers: list[Any] | None = Field(default=None, exclude=True)
     client_secret: SecretStr | None = Field(default=None, repr=False, exclude=True)
     client_secret_expires_after: int | None = None
+
+    @property
+    def call_id(self) -> str | None:
+        """The id of the current call (from the answer's ``Location``), once it is answered: what a sideband
+        attaches to (``OpenAIRealtimeWebsocket(call_id=...)``); None before, or if the service sent none."""
+        return getattr(getattr(self.transport, "signalling", None), "call_id", None)
 
 
 async def webrtc_link(client: WebRTCOptions, endpoint: Endpoint) -> WebRTCTransport:

@@ -5,7 +5,11 @@ Rules:
   endpoints can be added before ``start()``. The endpoints (``websocket``, ``client_secrets``, ``webrtc``)
   are objects given this server as their :class:`~.host.SessionHost` and registered from one table; they
   never import this module. A WebRTC call runs :meth:`create_engine` with its own sink.
-- The API-key check is a middleware on ``/v1/``: HTTP 401 before any WebSocket upgrade.
+- The API-key check is a middleware on ``/v1/``: HTTP 401 before any WebSocket upgrade. CORS
+  (:mod:`.cors`) is the outer middleware, so browser preflights are answered without credentials and
+  refusals carry CORS headers too.
+- ``GET /v1/realtime?call_id=`` attaches a sideband to a live WebRTC call (:mod:`.sideband`);
+  ``/console`` serves the browser console (:mod:`.console`).
 - Speech engines and the responder are shared by all sessions; engines are picked once at ``start()``
   (in a worker thread: loading a model must not block the loop) unless given explicitly.
 - ``stop()`` closes every live connection (WebSocket close 1001), waits for their handlers, then stops
@@ -18,13 +22,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiohttp import web
 
-from semantic_kernel_realtime.server import client_secrets, session_config, webrtc, websocket
+from semantic_kernel_realtime.server import client_secrets, console, session_config, sideband, webrtc, websocket
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
+from semantic_kernel_realtime.server.cors import CorsPolicy
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.gemini import dialect as gemini_dialect
 from semantic_kernel_realtime.server.limits import ServerLimits
@@ -65,6 +70,8 @@ class LocalRealtimeServer:
 
     The Gemini Live dialect (:mod:`.gemini.dialect`) is served on the same port, driving the same engine.
         limits: the bounds the server enforces (:class:`~.limits.ServerLimits`; default: safe defaults).
+        cors_origins: the origins whose browser pages may mint secrets, make and hang up calls
+            (``"*"``, the default: any; an empty list: none, no CORS headers at all).
     """
 
     def __init__(
@@ -83,6 +90,7 @@ class LocalRealtimeServer:
         ssl_context: Any | None = None,
         gemini_session_limit: float | None = None,
         limits: ServerLimits | None = None,
+        cors_origins: str | Sequence[str] | None = "*",
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -96,7 +104,8 @@ class LocalRealtimeServer:
         self.model = model
         self.limits = limits or ServerLimits()
         self.client_secrets = ClientSecretStore(self.credentials)
-        self.app = web.Application(middlewares=[self._auth_middleware])
+        self.cors = CorsPolicy(cors_origins)
+        self.app = web.Application(middlewares=[self.cors.middleware, self._auth_middleware])
         self._add_routes()
         self.gemini = gemini_dialect.add_routes(self.app, self)
         self.gemini.session_limit = gemini_session_limit
@@ -110,8 +119,9 @@ class LocalRealtimeServer:
         calls = webrtc.CallEndpoint(self)
         self.app[webrtc.CALLS_KEY] = calls.calls
         router = self.app.router
+        attach = sideband.SidebandEndpoint(self, calls).attach
         routes = (
-            (router.add_get, websocket.PATH, websocket.WebSocketEndpoint(self).handle),
+            (router.add_get, websocket.PATH, websocket.WebSocketEndpoint(self, sideband=attach).handle),
             (router.add_post, client_secrets.PATH, client_secrets.ClientSecretEndpoint(self).create),
             (router.add_post, webrtc.PATH, calls.create),
             (router.add_post, webrtc.PATH + "/{call_id}/hangup", calls.hangup),
@@ -119,6 +129,7 @@ class LocalRealtimeServer:
         for prefix in PREFIXES:
             for add, path, handler in routes:
                 add(prefix + path, handler)
+        console.ConsoleEndpoint(self).add_routes(self.app)
 
     # --- lifecycle ---------------------------------------------------------------------------------
 
@@ -197,6 +208,11 @@ class LocalRealtimeServer:
     def ws_url(self) -> str:
         """``ws://host:port/v1/realtime`` (``wss`` with TLS; add ``?model=...``)."""
         return f"{self._scheme.replace('http', 'ws')}://{self._url_host}:{self.port}/v1/realtime"
+
+    @property
+    def console_url(self) -> str:
+        """``http(s)://host:port/console``: the browser console (open it in a browser)."""
+        return f"{self._scheme}://{self._url_host}:{self.port}{console.PATH}"
 
     @property
     def gemini_base_url(self) -> str:

@@ -67,6 +67,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="serve https/wss with a self-signed certificate made at start (its path is printed)")
     parser.add_argument("--tls-cert", default=None, metavar="PEM", help="serve https/wss with this certificate")
     parser.add_argument("--tls-key", default=None, metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN", dest="cors_origins",
+                        help="an origin whose browser pages may mint secrets and make calls (repeatable; "
+                             "default: any origin)")
     parser.add_argument("--log-level", type=_log_level, default="INFO", metavar="LEVEL",
                         help=f"logging level: {', '.join(LOG_LEVELS)} (default: INFO)")
     return parser
@@ -122,7 +125,7 @@ async def serve(args: argparse.Namespace, *, ready: asyncio.Event | None = None)
     ssl_context, cert = _tls(args)
     server = LocalRealtimeServer(
         args.host, args.port, api_key=api_key, speech=not args.no_speech, output_audio_pace=args.pace,
-        ssl_context=ssl_context,
+        ssl_context=ssl_context, cors_origins=getattr(args, "cors_origins", None) or "*",
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -138,6 +141,7 @@ async def serve(args: argparse.Namespace, *, ready: asyncio.Event | None = None)
             print(f"sk-realtime server: base_url={server.base_url} ws_url={server.ws_url}"
                   f" gemini_base_url={server.gemini_base_url}"
                   f"{' (API key required)' if api_key else ''}", flush=True)
+            print(f"sk-realtime server: browser console at {server.console_url}", flush=True)
             if cert is not None:
                 print(f"sk-realtime server: TLS certificate {cert} (trust it: SSL_CERT_FILE, NODE_EXTRA_CA_CERTS)",
                       flush=True)

@@ -24,6 +24,11 @@ Rules:
   (else HTTP 400).
 - :class:`CallEndpoint` serves both paths for the host it is given (the server registers it); it keeps
   the live calls by id. Refusals are :class:`~.errors.ApiError` responses.
+- Who controls a call (:meth:`WebRTCCall.controllable_by`): the ``ek_…`` secret it was made with, or the
+  API key (anyone when none is configured); another client's secret is told the call does not exist
+  (HTTP 404 ``call_id_not_found``), for a hangup as for a sideband (:mod:`.sideband`).
+- Sidebands (:meth:`WebRTCCall.attach_sideband`) get every event the call's engine emits, in order, as
+  the data channel does; when the call ends, each is closed (WebSocket close 1000).
 - This module uses aiortc and av directly (the server never imports our transports); the audio-frame
   code here is the minimum the server needs.
 """
@@ -33,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -50,7 +56,7 @@ from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.limits import calls_exhausted, sessions_exhausted
 from semantic_kernel_realtime.server.sinks import AudioPart, Emit
-from semantic_kernel_realtime.server.validation import validate_session
+from semantic_kernel_realtime.server.validation import session_resource, validate_session
 
 logger = logging.getLogger(__name__)
 
@@ -210,13 +216,16 @@ class WebRTCCall:
 
     def __init__(
         self, host: SessionHost, calls: dict[str, WebRTCCall], *, session: dict[str, Any] | None,
-        model: str | None, credential: str | None = None,
+        model: str | None, credential: str | None = None, secret: str | None = None,
     ) -> None:
         self.id = "rtc_" + secrets.token_hex(12)
         self._host = host
         self._calls = calls
         #: whose call this is, for ``max_calls_per_key`` (the presented key or secret; None: anonymous)
         self.credential = credential
+        #: the ``ek_…`` secret the call was made with (it may control the call), else None
+        self.secret = secret
+        self._sidebands: dict[Emit, Callable[[], Any]] = {}  # emit -> async close
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.track = OutputTrack()
         self.sink = WebRTCAudioSink(self._send, self.track)
@@ -267,9 +276,37 @@ class WebRTCCall:
         """The call was answered and runs (registered with the host) until it ends."""
         return self._task is not None
 
+    def controllable_by(self, token: str | None) -> bool:
+        """Whether ``token`` may hang up, attach to or control this call: the secret it was made with, or
+        the API key (anyone when none is configured); never another ``ek_…`` secret."""
+        if token and self.secret is not None and hmac.compare_digest(token.encode(), self.secret.encode()):
+            return True
+        if token and token.startswith("ek_"):
+            return False
+        return self._host.credentials.accepts(token, allow_secret=False)
+
+    # -- sidebands ------------------------------------------------------------------------------------
+
+    def attach_sideband(self, emit: Emit, close: Callable[[], Any]) -> Callable[[], None]:
+        """Send every event of the call to ``emit`` too, from now on; ``close`` (async) is awaited when the
+        call ends. The first event is ``session.created`` with the call's session (unless the engine has not
+        started: its own ``session.created`` then comes). Returns the function that detaches it."""
+        self._sidebands[emit] = close
+        if self._started:
+            emit({"type": "session.created", "event_id": ids.event_id(),
+                  "session": session_resource(self.engine.session)})
+        return lambda: self._sidebands.pop(emit, None)
+
+    def receive_text(self, text: str | bytes) -> None:
+        """A client event from a sideband: handled by the call's engine, as one from the data channel."""
+        if not self._ended.is_set():
+            self.engine.receive_text(text)
+
     # -- events ---------------------------------------------------------------------------------------
 
     def _send(self, event: dict[str, Any]) -> None:
+        for emit in self._sidebands:
+            emit(event)
         text = orjson.dumps(event).decode()
         channel = self._channel
         if channel is None or channel.readyState != "open":
@@ -362,11 +399,19 @@ class WebRTCCall:
         self.track.clear()
         self._pending.clear()
         await self.pc.close()
+        sidebands, self._sidebands = list(self._sidebands.values()), {}
+        for close in sidebands:
+            await close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         logger.info("webrtc call %s ended", self.id)
+
+
+def call_not_found() -> ApiError:
+    """The service's answer for a call id that names no live call of the caller (HTTP 404)."""
+    return ApiError("call_id_not_found", "No session found for the provided call_id.", "call_id", status=404)
 
 
 async def _first(*events: asyncio.Event, timeout: float) -> bool:
@@ -402,7 +447,8 @@ class CallEndpoint:
         except ApiError as exc:
             return exc.to_response()
         model = (session or {}).get("model") or request.query.get("model")
-        call = WebRTCCall(host, self.calls, session=session, model=model, credential=credential)
+        secret = token if token is not None and token.startswith("ek_") else None
+        call = WebRTCCall(host, self.calls, session=session, model=model, credential=credential, secret=secret)
         self.calls[call.id] = call  # counted from now on, while its answer is made
         try:
             answer = await call.answer(offer)
@@ -459,9 +505,18 @@ class CallEndpoint:
             raise ApiError("invalid_value", "The SDP offer is missing or empty.", "sdp")
         return offer, session
 
+    def live_call(self, call_id: str, token: str | None) -> WebRTCCall:
+        """The live call ``call_id`` if ``token`` may control it; else the service's 404 (an unknown, ended or
+        someone else's call look the same)."""
+        call = self.calls.get(call_id)
+        if call is None or call.ended or not call.running or not call.controllable_by(token):
+            raise call_not_found()
+        return call
+
     async def hangup(self, request: web.Request) -> web.Response:
-        call = self.calls.get(request.match_info["call_id"])
-        if call is None:
-            return ApiError("call_not_found", "No such call.", status=404).to_response()
+        try:
+            call = self.live_call(request.match_info["call_id"], request_token(request))
+        except ApiError as exc:
+            return exc.to_response()
         await call.close()
         return web.Response(status=200)

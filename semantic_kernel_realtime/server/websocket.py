@@ -8,6 +8,9 @@ Rules:
   not an ever-growing queue of answers).
 - Incoming text frames go straight to the engine; binary frames are answered with an ``invalid_json``
   error; a message over the host's ``max_message_bytes`` closes the connection with 1009 (aiohttp).
+- With ``?call_id=`` the connection is a sideband of a live WebRTC call, handed to the ``sideband``
+  attach function the server gives (:mod:`.sideband`); without one configured, ``call_id`` is refused
+  with HTTP 404 ``call_id_not_found``, never given a new session.
 - A new connection beyond the host's ``max_sessions`` is refused before the upgrade: HTTP 429
   ``rate_limit_exceeded``.
 - When either side closes, or the connection breaks (any ``ConnectionError`` while writing), the engine
@@ -20,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -36,7 +40,7 @@ PATH = "/v1/realtime"
 HIGH_WATER = 256  # queued events before the audio sink waits
 LOW_WATER = 64
 INPUT_PAUSE = 4096  # queued events before the client's next message waits
-_BINARY_REFUSED = ApiError("invalid_json", "Binary frames are not supported; send JSON text events.")
+BINARY_REFUSED = ApiError("invalid_json", "Binary frames are not supported; send JSON text events.")
 
 
 class WebSocketPeer:
@@ -93,14 +97,25 @@ class WebSocketPeer:
             await self._writer
 
 
-class WebSocketEndpoint:
-    """``GET /v1/realtime``: upgrades, then runs one engine of ``host`` for the connection's life."""
+#: ``attach(request, call_id)``: the sideband endpoint's handler
+Attach = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
 
-    def __init__(self, host: SessionHost) -> None:
+
+class WebSocketEndpoint:
+    """``GET /v1/realtime``: upgrades, then runs one engine of ``host`` for the connection's life
+    (``?call_id=``: handed to ``sideband``)."""
+
+    def __init__(self, host: SessionHost, sideband: Attach | None = None) -> None:
         self._host = host
+        self._sideband = sideband
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         host = self._host
+        if "call_id" in request.query:
+            if self._sideband is None:
+                return ApiError("call_id_not_found", "No session found for the provided call_id.", "call_id",
+                                status=404).to_response()
+            return await self._sideband(request, request.query["call_id"])
         ws = web.WebSocketResponse(max_msg_size=host.limits.max_message_bytes, protocols=("realtime",),
                                    heartbeat=None)
         if not ws.can_prepare(request).ok:
@@ -118,7 +133,7 @@ class WebSocketEndpoint:
                 if message.type == WSMsgType.TEXT:
                     engine.receive_text(message.data)
                 elif message.type == WSMsgType.BINARY:
-                    peer.send_event(_BINARY_REFUSED.to_event())
+                    peer.send_event(BINARY_REFUSED.to_event())
                 elif message.type == WSMsgType.ERROR:
                     logger.debug("websocket error: %s", ws.exception())
                     break

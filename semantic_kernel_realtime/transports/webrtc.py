@@ -98,6 +98,11 @@ class WebRTCTransport:
         return self._pc
 
     @property
+    def signalling(self) -> Signalling:
+        """How the offer was delivered (``HttpSdpSignalling.call_id``: the call's id once it is answered)."""
+        return self._signalling
+
+    @property
     def audio_track(self) -> MediaStreamTrack:
         """The outgoing track (the built-in :class:`OpusAudioTrack` unless one was supplied)."""
         return self._track
