@@ -9,7 +9,15 @@ Rules:
   resampler and ``g711.py``; nothing lower imports it (``tests/test_layers.py``).
 """
 
+from semantic_kernel_realtime.telephony.acs import AcsMediaStreamingBridge
 from semantic_kernel_realtime.telephony.bridge import AudioFormat, PhoneBridge, converter, session_formats
 from semantic_kernel_realtime.telephony.twilio import TwilioMediaStreamBridge
 
-__all__ = ["AudioFormat", "PhoneBridge", "TwilioMediaStreamBridge", "converter", "session_formats"]
+__all__ = [
+    "AcsMediaStreamingBridge",
+    "AudioFormat",
+    "PhoneBridge",
+    "TwilioMediaStreamBridge",
+    "converter",
+    "session_formats",
+]

@@ -14,14 +14,16 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import av
 import numpy as np
 import websockets
 from aiohttp import WSMsgType, web
+from semantic_kernel.functions import kernel_function
 
 from semantic_kernel_realtime import g711
+from semantic_kernel_realtime.server import ResponseRequest, TextDelta
 from tests.shared import audio_fixture
 
 FRAME_MS = 20
@@ -172,3 +174,147 @@ class TwilioPeer:
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [m for m in self.received if m["event"] == kind]
+
+
+class AcsPeer:
+    """ACS's side of a bidirectional media-streaming WebSocket: ``AudioMetadata`` then ``AudioData`` frames of
+    PCM16 mono at ``rate``; records the ``AudioData`` and ``StopAudio`` that come back (ACS reports no playback)."""
+
+    def __init__(self, url: str, rate: int = 16000) -> None:
+        self.url = url
+        self.rate = rate
+        self.received: list[dict[str, Any]] = []
+        self.audio = bytearray()  # PCM16 at ``rate``
+        self.first_audio_at: float | None = None  # loop time of the first AudioData received
+        self.stopped = asyncio.Event()
+        self.stopped_at: int | None = None  # bytes of audio received when StopAudio came
+        self._ws: Any = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> AcsPeer:
+        self._ws = await websockets.connect(self.url)
+        self._reader = asyncio.create_task(self._read())
+        await self._ws.send(json.dumps({"kind": "AudioMetadata", "audioMetadata": {
+            "subscriptionId": "a1b2c3", "encoding": "PCM", "sampleRate": self.rate, "channels": 1,
+            "length": self.rate // 1000 * FRAME_MS * 2}}))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.hang_up()
+        if self._reader is not None:
+            self._reader.cancel()
+
+    async def hang_up(self) -> None:
+        """ACS ends the stream by closing the socket."""
+        await self._ws.close()
+
+    async def speak(self, pcm: bytes, *, silence_ms: int = 800) -> None:
+        """Stream PCM16 at ``rate``, then silence, in 20 ms ``AudioData`` frames."""
+        pcm = pcm + bytes(silence_ms * self.rate // 1000 * 2)
+        frame = self.rate // 1000 * FRAME_MS * 2
+        for offset in range(0, len(pcm), frame):
+            chunk = pcm[offset:offset + frame]
+            await self._ws.send(json.dumps({"kind": "AudioData", "audioData": {
+                "timestamp": "2026-01-01T00:00:00.000Z", "participantRawID": "4:+15550100",
+                "data": base64.b64encode(chunk).decode(), "silent": not any(chunk)}}))
+
+    async def _read(self) -> None:
+        async for raw in self._ws:
+            message = json.loads(raw)
+            self.received.append(message)
+            if message["Kind"] == "AudioData":
+                if self.first_audio_at is None:
+                    self.first_audio_at = asyncio.get_running_loop().time()
+                self.audio += base64.b64decode(message["AudioData"]["Data"])
+            elif message["Kind"] == "StopAudio":
+                self.stopped_at = len(self.audio)
+                self.stopped.set()
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.received if m["Kind"] == kind]
+
+
+def caller_speech_pcm(rate: int) -> bytes:
+    """The caller's question (the A-law fixture) as PCM16 at ``rate``."""
+    from semantic_kernel_realtime.audio import Resampler
+
+    resampler = Resampler(8000, rate)
+    pcm = read_8k("whats-the-weather.g711-alaw-8k.wav").tobytes()
+    return resampler.convert(pcm) + resampler.flush()
+
+
+class Weather:
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    @kernel_function(description="Get the current weather for a location.")
+    def get_weather(self, location: Annotated[str, "city and region"]) -> str:
+        self.asked.append(location)
+        return "sunny and eighteen degrees"
+
+
+class Call:
+    """What the app saw of one call: the bridge, the client, the events the bridge handed on."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self.changed = asyncio.Event()
+        self.bridge: Any = None
+        self.client: Any = None
+        self.opened = asyncio.Event()
+        self.service_audio: list[bytes] = []  # output audio as the service sent it
+        self.first_audio_at: float | None = None  # loop time the client received the first of it
+
+    def on_audio(self, event: Any) -> None:
+        if self.first_audio_at is None:
+            self.first_audio_at = asyncio.get_running_loop().time()
+        self.service_audio.append(base64.b64decode(event.service_event["delta"]))
+
+    def on_event(self, event: Any) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    def of_type(self, service_type: str) -> list[Any]:
+        return [e for e in self.events if e.service_type == service_type]
+
+    async def until(self, condition: Any, timeout: float = 30.0) -> Any:
+        async def wait() -> Any:
+            while not (result := condition()):
+                self.changed.clear()
+                await self.changed.wait()
+            return result
+
+        return await asyncio.wait_for(wait(), timeout)
+
+
+ANSWER = "I can tell you all about the weather in Paris."
+ANSWER_MS = 2990  # the stand-in voice says it in this long
+
+
+class Answer:
+    name = "answer"
+
+    async def respond(self, request: ResponseRequest):
+        users = [i for i in request.items if i.get("type") == "message" and i.get("role") == "user"]
+        if users and any(c.get("type") == "input_audio" for c in users[-1].get("content") or ()):
+            yield TextDelta("Yes?")
+        else:
+            for index, word in enumerate(ANSWER.split(" ")):
+                yield TextDelta(word if index == 0 else " " + word)
+
+
+def bridge_app(server: Any, call: Call, settings: Any, bridge: Callable[..., Any], kernel: Any = None,
+               **options: Any) -> App:
+    """The application: each connection opens a session on ``server`` and runs ``bridge(client, ...)`` for it."""
+    from semantic_kernel_realtime import OpenAIRealtimeWebsocket
+
+    async def session(ws: web.WebSocketResponse) -> None:
+        client = OpenAIRealtimeWebsocket(api_key="x", base_url=server.base_url)
+        async with client(settings=settings, kernel=kernel):
+            call.client = client
+            client.add_observer(call.on_audio, ["response.output_audio.delta"])
+            call.bridge = bridge(client, on_event=call.on_event, **options)
+            call.opened.set()
+            await call.bridge.run(text_messages(ws), ws.send_str)
+
+    return App(session)

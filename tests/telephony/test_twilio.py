@@ -4,87 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Annotated, Any
 
 import numpy as np
-import pytest
 from semantic_kernel import Kernel
 from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
 from semantic_kernel.contents import TextContent
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeTextEvent
-from semantic_kernel.functions import kernel_function
 
-from semantic_kernel_realtime import OpenAIRealtimeWebsocket, RealtimeExecutionSettings, StopPlaybackEvent, g711
-from semantic_kernel_realtime.server import LocalRealtimeServer, ResponseRequest, TextDelta
-from semantic_kernel_realtime.server.speech.defaults import default_synthesizer, default_transcriber
+from semantic_kernel_realtime import RealtimeExecutionSettings, StopPlaybackEvent, g711
+from semantic_kernel_realtime.server import LocalRealtimeServer
 from semantic_kernel_realtime.telephony import TwilioMediaStreamBridge
-from tests.telephony.peers import App, TwilioPeer, caller_speech_mulaw, text_messages
+from tests.telephony.peers import ANSWER_MS, Answer, Call, TwilioPeer, Weather, bridge_app, caller_speech_mulaw
 
 PCMU = {"type": "audio/pcmu"}
-
-
-@pytest.fixture(scope="module")
-def engines():
-    transcriber = default_transcriber()
-    synthesizer = default_synthesizer()
-    if transcriber is None or synthesizer.name != "espeak-ng":
-        pytest.skip("offline speech engines not installed")
-    return transcriber, synthesizer
-
-
-class Weather:
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    @kernel_function(description="Get the current weather for a location.")
-    def get_weather(self, location: Annotated[str, "city and region"]) -> str:
-        self.asked.append(location)
-        return "sunny and eighteen degrees"
-
-
-class Call:
-    """What the app saw of one call: the bridge, the client, the events the bridge handed on."""
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-        self.changed = asyncio.Event()
-        self.bridge: TwilioMediaStreamBridge | None = None
-        self.client: Any = None
-        self.opened = asyncio.Event()
-        self.service_audio: list[bytes] = []  # output audio as the service sent it
-
-    def on_audio(self, event: Any) -> None:
-        self.service_audio.append(base64.b64decode(event.service_event["delta"]))
-
-    def on_event(self, event: Any) -> None:
-        self.events.append(event)
-        self.changed.set()
-
-    def of_type(self, service_type: str) -> list[Any]:
-        return [e for e in self.events if e.service_type == service_type]
-
-    async def until(self, condition: Any, timeout: float = 30.0) -> Any:
-        async def wait() -> Any:
-            while not (result := condition()):
-                self.changed.clear()
-                await self.changed.wait()
-            return result
-
-        return await asyncio.wait_for(wait(), timeout)
-
-
-def twilio_app(server: LocalRealtimeServer, call: Call, settings: RealtimeExecutionSettings,
-               kernel: Kernel | None = None) -> App:
-    async def session(ws):
-        client = OpenAIRealtimeWebsocket(api_key="x", base_url=server.base_url)
-        async with client(settings=settings, kernel=kernel):
-            call.client = client
-            client.add_observer(call.on_audio, ["response.output_audio.delta"])
-            call.bridge = TwilioMediaStreamBridge(client, on_event=call.on_event)
-            call.opened.set()
-            await call.bridge.run(text_messages(ws), ws.send_str)
-
-    return App(session)
 
 
 async def test_a_caller_asks_over_twilio_the_kernel_function_runs_and_the_caller_hears_mulaw_audio(engines):
@@ -98,7 +30,7 @@ async def test_a_caller_asks_over_twilio_the_kernel_function_runs_and_the_caller
         function_choice_behavior=FunctionChoiceBehavior.Auto())
     call = Call()
     async with LocalRealtimeServer(transcriber=transcriber, synthesizer=synthesizer) as server, \
-            twilio_app(server, call, settings, kernel) as app, TwilioPeer(app.url) as twilio:
+            bridge_app(server, call, settings, TwilioMediaStreamBridge, kernel) as app, TwilioPeer(app.url) as twilio:
         await asyncio.wait_for(call.opened.wait(), 10)
         assert call.bridge is not None and call.bridge.passthrough == (True, True)  # mu-law both ways, untouched
         await twilio.speak(caller_speech_mulaw())
@@ -117,26 +49,12 @@ async def test_a_caller_asks_over_twilio_the_kernel_function_runs_and_the_caller
     assert bytes(twilio.audio) == b"".join(call.service_audio)  # passthrough: the service's bytes, untouched
 
 
-ANSWER = "I can tell you all about the weather in Paris."  # 2990 ms of the stand-in voice
-
-
-class Answer:
-    name = "answer"
-
-    async def respond(self, request: ResponseRequest):
-        users = [i for i in request.items if i.get("type") == "message" and i.get("role") == "user"]
-        if users and any(c.get("type") == "input_audio" for c in users[-1].get("content") or ()):
-            yield TextDelta("Yes?")
-        else:
-            for index, word in enumerate(ANSWER.split(" ")):
-                yield TextDelta(word if index == 0 else " " + word)
-
-
 async def test_a_caller_interrupting_gets_a_clear_and_the_item_is_truncated_at_the_marked_position():
     settings = RealtimeExecutionSettings(turn_detection={"type": "server_vad", "silence_duration_ms": 200})
     call = Call()
     async with LocalRealtimeServer(speech=False, responder=Answer()) as server, \
-            twilio_app(server, call, settings) as app, TwilioPeer(app.url, play_all=False) as twilio:
+            bridge_app(server, call, settings, TwilioMediaStreamBridge) as app, \
+            TwilioPeer(app.url, play_all=False) as twilio:
         await asyncio.wait_for(call.opened.wait(), 10)
         assert call.bridge is not None and call.bridge.passthrough == (False, False)  # PCM 24 kHz: converted
         await call.client.send(RealtimeTextEvent(text=TextContent(text="Tell me about the weather")))
@@ -144,7 +62,7 @@ async def test_a_caller_interrupting_gets_a_clear_and_the_item_is_truncated_at_t
         await call.until(lambda: call.of_type("response.done"))
         item_id = call.of_type("response.output_audio_transcript.done")[0].service_event["item_id"]
         await asyncio.sleep(0.1)  # the last frames reach the caller
-        assert abs(len(twilio.audio) / 8 - 2990) <= 20  # the whole answer is at Twilio, none played yet
+        assert abs(len(twilio.audio) / 8 - ANSWER_MS) <= 20  # the whole answer is at Twilio, none played yet
         await twilio.play(600)
         marked_ms = _marked_ms(twilio)
         assert 560 <= marked_ms <= 600
