@@ -41,8 +41,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # above client and function calling (as agents are): it attaches through client/hooks.py
     "telemetry": _ours("connectors", "transports", "server", "telephony", "demo", "cli"),
     "connectors": _ours("server", "telephony", "demo", "cli"),
-    # phone calls: above client and function calling (any connector is handed in), beside the server
-    "telephony": _ours("connectors", "transports", "server", "demo", "cli"),
+    # phone calls: above client, function calling and connectors (SIP's sideband is an OpenAI connector)
+    "telephony": _ours("transports", "server", "demo", "cli"),
     # the embedded server is a separate peer: none of the client side, not even its vocabulary
     "server": _ours("protocol", "events", "errors", "transports", "client", "function_calling", "telemetry",
                     "connectors", "telephony", "demo", "cli"),

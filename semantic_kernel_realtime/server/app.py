@@ -4,7 +4,9 @@ Rules:
 - One aiohttp application, one port. Routes live in ``self.app`` (created in the constructor) so other
   endpoints can be added before ``start()``. The endpoints (``websocket``, ``client_secrets``, ``webrtc``)
   are objects given this server as their :class:`~.host.SessionHost` and registered from one table; they
-  never import this module. A WebRTC call runs :meth:`create_engine` with its own sink.
+  never import this module. SIP calls (``sip``; ``self.sip.ring(...)`` rings an app's webhook) share
+  the ``/v1/realtime`` and ``.../hangup`` routes, handing on what is not theirs. A WebRTC call runs
+  :meth:`create_engine` with its own sink.
 - The API-key check is a middleware on ``/v1/``: HTTP 401 before any WebSocket upgrade.
 - Speech engines and the responder are shared by all sessions; engines are picked once at ``start()``
   (in a worker thread: loading a model must not block the loop) unless given explicitly.
@@ -23,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from semantic_kernel_realtime.server import client_secrets, session_config, webrtc, websocket
+from semantic_kernel_realtime.server import client_secrets, session_config, sip, webrtc, websocket
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.gemini import dialect as gemini_dialect
@@ -110,11 +112,15 @@ class LocalRealtimeServer:
         calls = webrtc.CallEndpoint(self)
         self.app[webrtc.CALLS_KEY] = calls.calls
         router = self.app.router
+        #: SIP calls (:mod:`.sip`): its sideband attach and hang-up hand on what is not a SIP call
+        self.sip = sip.SipEndpoint(self, hangup_other=calls.hangup,
+                                   websocket=websocket.WebSocketEndpoint(self).handle)
         routes = (
-            (router.add_get, websocket.PATH, websocket.WebSocketEndpoint(self).handle),
+            (router.add_get, websocket.PATH, self.sip.realtime),
             (router.add_post, client_secrets.PATH, client_secrets.ClientSecretEndpoint(self).create),
             (router.add_post, webrtc.PATH, calls.create),
-            (router.add_post, webrtc.PATH + "/{call_id}/hangup", calls.hangup),
+            (router.add_post, webrtc.PATH + "/{call_id}/hangup", self.sip.hangup),
+            *((router.add_post, path, handler) for path, handler in self.sip.control_routes()),
         )
         for prefix in PREFIXES:
             for add, path, handler in routes:
