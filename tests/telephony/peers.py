@@ -103,6 +103,7 @@ class TwilioPeer:
         self.echoed: list[str] = []
         self.stream_sid = "MZ" + "0" * 32
         self.cleared = asyncio.Event()
+        self.closed = asyncio.Event()  # the app closed the socket
         self._pending_marks: list[tuple[str, int]] = []  # (name, bytes of audio before it)
         self._ws: Any = None
         self._reader: asyncio.Task[None] | None = None
@@ -153,6 +154,12 @@ class TwilioPeer:
             await self._event("mark", streamSid=self.stream_sid, mark={"name": name})
 
     async def _read(self) -> None:
+        try:
+            await self._read_messages()
+        finally:
+            self.closed.set()
+
+    async def _read_messages(self) -> None:
         async for raw in self._ws:
             message = json.loads(raw)
             self.received.append(message)

@@ -90,3 +90,20 @@ def _marked_ms(twilio: TwilioPeer) -> float:
     last = names.index(twilio.echoed[-1])
     media = twilio.of_kind("media")[: last + 1]
     return sum(len(base64.b64decode(m["media"]["payload"])) for m in media) / 8
+
+
+async def test_when_the_session_ends_the_caller_hears_the_goodbye_and_the_stream_is_hung_up():
+    goodbye = (np.sin(np.arange(24000 * 0.5) * 2 * np.pi * 440 / 24000) * 8000).astype("<i2").tobytes()  # 500 ms
+    settings = RealtimeExecutionSettings(turn_detection={"type": "server_vad"})
+    call = Call()
+    async with LocalRealtimeServer(speech=False) as server, \
+            bridge_app(server, call, settings, TwilioMediaStreamBridge, goodbye=goodbye) as app, \
+            TwilioPeer(app.url) as twilio:
+        await asyncio.wait_for(call.opened.wait(), 10)
+        await call.client.close_session()  # the app (or the service) ends the session
+        await asyncio.wait_for(app.done.wait(), 10)
+        await asyncio.wait_for(twilio.closed.wait(), 5)  # the app closed the media stream: Twilio hangs up
+    assert call.bridge.ended_by == "session"
+    assert abs(len(twilio.audio) / 8 - 500) <= 5  # the goodbye, in mu-law 8 kHz
+    assert np.abs(g711.mulaw_decode(bytes(twilio.audio))).max() > 4000
+    assert twilio.echoed == [twilio.of_kind("mark")[-1]["mark"]["name"]]  # the bridge waited for it to play
