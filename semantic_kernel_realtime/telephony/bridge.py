@@ -21,6 +21,8 @@ Rules:
   the session ending (the application closed it, the service ended it) plays the ``goodbye`` audio, if any,
   waits until it has played and returns: the application then closes the socket (returning from its
   handler does), which ends the call's media stream. :attr:`PhoneBridge.ended_by` says which side ended.
+- A malformed provider message (not JSON, not an object, a field of the wrong type, bad base64) is
+  logged and skipped; the call goes on.
 - Per 20 ms frame: one JSON parse, one base64 decode or encode, at most one G.711 and one resampler call,
   O(1) bookkeeping; nothing sleeps or polls.
 """
@@ -235,11 +237,11 @@ class PhoneBridge:
             try:
                 message = orjson.loads(raw)
                 handler = handlers.get(message.get(kind_field))
-            except (orjson.JSONDecodeError, AttributeError):
-                logger.warning("ignored a media-stream message that is not a JSON object: %.80r", raw)
-                continue
-            if handler is not None and handler(self, message):
-                return
+                if handler is not None and handler(self, message):
+                    return
+            except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:  # base64 errors too
+                logger.warning("ignored a malformed media-stream message (%s: %s): %.80r", type(exc).__name__,
+                               exc, raw)
 
     async def _consume(self) -> None:
         on_event = self.on_event
