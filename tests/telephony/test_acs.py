@@ -18,7 +18,7 @@ from tests.telephony.peers import ANSWER_MS, AcsPeer, Answer, Call, Weather, bri
 
 
 async def test_a_caller_asks_over_acs_the_kernel_function_runs_and_the_caller_hears_16k_pcm(engines):
-    transcriber, synthesizer = engines
+    transcriber, synthesizer = engines  # the answer is spoken by eSpeak, the question heard by PocketSphinx
     weather = Weather()
     kernel = Kernel()
     kernel.add_plugin(weather, "weather")
@@ -44,10 +44,12 @@ async def test_a_caller_asks_over_acs_the_kernel_function_runs_and_the_caller_he
     assert abs(len(acs.audio) / 32 - len(service_pcm) / 48) <= 5  # all of it reached the caller, at 16 kHz
     pcm = np.frombuffer(bytes(acs.audio), dtype="<i2")
     assert np.abs(pcm).max() > 1000, "the caller heard silence"
-    resampler = Resampler(16000, 24000)
-    heard = set(transcriber.transcribe(resampler.convert(bytes(acs.audio)) + resampler.flush()).lower().split())
-    said = set(spoken.lower().replace(":", " ").replace(".", " ").split())
-    assert len(heard & said) >= 0.5 * len(said), f"the caller did not hear {spoken!r}: {heard!r}"
+    resampler = Resampler(24000, 16000)
+    expected = np.frombuffer(resampler.convert(service_pcm) + resampler.flush(), dtype="<i2")
+    length = min(len(expected), len(pcm))
+    assert length > 16000  # over a second of the answer
+    # the caller heard the service's answer itself: the same signal, at the stream's rate
+    assert np.corrcoef(expected[:length].astype(float), pcm[:length].astype(float))[0, 1] > 0.99
 
 
 async def test_a_caller_interrupting_over_acs_gets_stop_audio_and_the_item_is_truncated_at_what_played():
