@@ -29,18 +29,23 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "events": (*_NETWORK, ROOT),
     # one resampler for everyone (the server included): PyAV and numpy only
     "audio": ("semantic_kernel", ROOT),
+    # G.711 for the server's wire formats and the telephony bridges: numpy only
+    "g711": ("semantic_kernel", *_NETWORK, ROOT),
     "protocol": (*_NETWORK, *_ours("transports", "client", "connectors", "function_calling", "telemetry", "server",
-                                   "demo", "cli")),
+                                   "telephony", "demo", "cli")),
     "transports": ("semantic_kernel", *_ours("protocol", "events", "client", "connectors", "function_calling",
-                                             "telemetry", "server", "demo", "cli")),
-    "function_calling": _ours("transports", "client", "connectors", "telemetry", "server", "demo", "cli"),
-    "client": _ours("connectors", "telemetry", "server", "demo", "cli"),
+                                             "telemetry", "server", "telephony", "demo", "cli")),
+    "function_calling": _ours("transports", "client", "connectors", "telemetry", "server", "telephony", "demo",
+                              "cli"),
+    "client": _ours("connectors", "telemetry", "server", "telephony", "demo", "cli"),
     # above client and function calling (as agents are): it attaches through client/hooks.py
-    "telemetry": _ours("connectors", "transports", "server", "demo", "cli"),
-    "connectors": _ours("server", "demo", "cli"),
+    "telemetry": _ours("connectors", "transports", "server", "telephony", "demo", "cli"),
+    "connectors": _ours("server", "telephony", "demo", "cli"),
+    # phone calls: above client, function calling and connectors (SIP's sideband is an OpenAI connector)
+    "telephony": _ours("transports", "server", "demo", "cli"),
     # the embedded server is a separate peer: none of the client side, not even its vocabulary
     "server": _ours("protocol", "events", "errors", "transports", "client", "function_calling", "telemetry",
-                    "connectors", "demo", "cli"),
+                    "connectors", "telephony", "demo", "cli"),
     # the application on top: the demo and the command line may use every layer
     "demo": (),
     "cli": (),

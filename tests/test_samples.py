@@ -70,6 +70,13 @@ RUNS = {
                        ["token provider called", "assistant: You said: Hello from Entra ID!"], []),
     "chat_completion_agent": ("chat_completion_agent", [], {}, 0,
                               ["travel: Here is what I found: It is 24 degrees and sunny in Lisbon"], []),
+    "twilio_media_stream": ("twilio_media_stream", [], {}, 0, ["the caller heard 1000 ms of mu-law audio",
+                                                               "the call was ended by the caller"], []),
+    "acs_media_streaming": ("acs_media_streaming", [], {}, 0, ["ms of 16 kHz PCM audio",
+                                                               "the call was ended by the caller"], []),
+    "sip_webhook": ("sip_webhook", [], {}, 0, [
+        "tool: get_weather('Paris')", "model: Here is what I found: It is 19 degrees and sunny in Paris.",
+        "the call left the sideband", "call referred, referred to tel:+15550123"], []),
     "microphone_and_speaker": ("microphone_and_speaker", ["--seconds", "3"], {}, 0,
                                ["assistant: "] if _sounddevice_usable() else ["skipped: "], []),
     "microphone_and_speaker[fake device]": (

@@ -4,7 +4,8 @@ Rules:
 - :meth:`Inbound.message` is the transport's ``listen()`` sink. It runs synchronously in the transport's
   receive path, so a decoded event is on the receive queue in the loop iteration that read it from the
   network: no task hop, no await. Per event, in order: output audio goes to the client's
-  ``audio_output_callback`` (numpy int16), then the observers see the event, then it is queued.
+  ``audio_output_callback`` (numpy int16; a G.711 chunk of odd length, which int16 cannot view, as uint8:
+  ``.tobytes()`` gives the bytes either way), then the observers see the event, then it is queued.
 - Observers may name the event types they act on (current names: the codec's ``canonical_type`` maps
   older names to them); an event is shown only to the observers that want its type (looked up once per
   type), so audio frames call none of the built-in ones.
@@ -140,7 +141,9 @@ class Inbound:
         if callback is None:
             return None
         try:
-            result = callback(np.frombuffer(audio_bytes(event.audio), dtype=np.int16))
+            data = audio_bytes(event.audio)
+            # PCM16 as int16; a one-byte-a-sample format (G.711) chunk of odd length as its bytes (uint8)
+            result = callback(np.frombuffer(data, dtype=np.uint8 if len(data) % 2 else np.int16))
         except Exception:
             logger.exception("audio_output_callback failed; audio event still queued")
             return None

@@ -4,12 +4,14 @@ Rules:
 - One aiohttp application, one port. Routes live in ``self.app`` (created in the constructor) so other
   endpoints can be added before ``start()``. The endpoints (``websocket``, ``client_secrets``, ``webrtc``)
   are objects given this server as their :class:`~.host.SessionHost` and registered from one table; they
-  never import this module. A WebRTC call runs :meth:`create_engine` with its own sink.
+  never import this module. SIP calls (``sip``; ``self.sip.ring(...)`` rings an app's webhook) share
+  the ``/v1/realtime`` and ``.../hangup`` routes, handing on what is not theirs. A WebRTC call runs
+  :meth:`create_engine` with its own sink.
 - The API-key check is a middleware on ``/v1/``: HTTP 401 before any WebSocket upgrade. CORS
   (:mod:`.cors`) is the outer middleware, so browser preflights are answered without credentials and
   refusals carry CORS headers too.
-- ``GET /v1/realtime?call_id=`` attaches a sideband to a live WebRTC call (:mod:`.sideband`);
-  ``/console`` serves the browser console (:mod:`.console`).
+- ``GET /v1/realtime?call_id=`` attaches a sideband to a live SIP call (:mod:`.sip`) or WebRTC call
+  (:mod:`.sideband`); ``/console`` serves the browser console (:mod:`.console`).
 - Speech engines and the responder are shared by all sessions; engines are picked once at ``start()``
   (in a worker thread: loading a model must not block the loop) unless given explicitly.
 - ``stop()`` closes every live connection (WebSocket close 1001), waits for their handlers, then stops
@@ -27,7 +29,7 @@ from typing import Any
 
 from aiohttp import web
 
-from semantic_kernel_realtime.server import client_secrets, console, session_config, sideband, webrtc, websocket
+from semantic_kernel_realtime.server import client_secrets, console, session_config, sideband, sip, webrtc, websocket
 from semantic_kernel_realtime.server.auth import ClientSecretStore, Credentials, invalid_api_key, request_token
 from semantic_kernel_realtime.server.cors import CorsPolicy
 from semantic_kernel_realtime.server.engine import SessionEngine
@@ -120,11 +122,15 @@ class LocalRealtimeServer:
         self.app[webrtc.CALLS_KEY] = calls.calls
         router = self.app.router
         attach = sideband.SidebandEndpoint(self, calls).attach
+        #: SIP calls (:mod:`.sip`): its sideband attach and hang-up hand on what is not a SIP call
+        self.sip = sip.SipEndpoint(self, hangup_other=calls.hangup,
+                                   websocket=websocket.WebSocketEndpoint(self, sideband=attach).handle)
         routes = (
-            (router.add_get, websocket.PATH, websocket.WebSocketEndpoint(self, sideband=attach).handle),
+            (router.add_get, websocket.PATH, self.sip.realtime),
             (router.add_post, client_secrets.PATH, client_secrets.ClientSecretEndpoint(self).create),
             (router.add_post, webrtc.PATH, calls.create),
-            (router.add_post, webrtc.PATH + "/{call_id}/hangup", calls.hangup),
+            (router.add_post, webrtc.PATH + "/{call_id}/hangup", self.sip.hangup),
+            *((router.add_post, path, handler) for path, handler in self.sip.control_routes()),
         )
         for prefix in PREFIXES:
             for add, path, handler in routes:
