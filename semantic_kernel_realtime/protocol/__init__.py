@@ -28,7 +28,9 @@ from semantic_kernel_realtime.protocol.openai.session import as_realtime_setting
 from semantic_kernel_realtime.protocol.openai.settings import (
     AzureRealtimeExecutionSettings,
     InputAudioTranscription,
+    NoiseReduction,
     RealtimeExecutionSettings,
+    TurnDetection,
 )
 from semantic_kernel_realtime.protocol.openai.state import ConversationState
 from semantic_kernel_realtime.protocol.openai.tools import (
@@ -48,9 +50,11 @@ __all__ = [
     "EncodeError",
     "InputAudioTranscription",
     "MalformedServerEvent",
+    "NoiseReduction",
     "OpenAICodec",
     "ProtocolError",
     "RealtimeExecutionSettings",
+    "TurnDetection",
     "as_realtime_settings",
     "audio_bytes",
     "canonical_type",
