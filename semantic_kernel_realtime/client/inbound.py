@@ -4,7 +4,9 @@ Rules:
 - :meth:`Inbound.message` is the transport's ``listen()`` sink. It runs synchronously in the transport's
   receive path, so a decoded event is on the receive queue in the loop iteration that read it from the
   network: no task hop, no await. Per event, in order: output audio goes to the client's
-  ``audio_output_callback`` (numpy int16), then the observers see the event, then it is queued.
+  ``audio_output_callback`` (numpy int16 PCM at the codec's output rate: G.711 output, ``audio/pcmu`` or
+  ``audio/pcma``, is decoded and resampled by one stateful converter per format), then the observers see
+  the event, then it is queued.
 - Observers may name the event types they act on (current names: the codec's ``canonical_type`` maps
   older names to them); an event is shown only to the observers that want its type (looked up once per
   type), so audio frames call none of the built-in ones.
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
+from semantic_kernel_realtime.audio import PCM, FormatConverter, mime_type
 from semantic_kernel_realtime.events import ObserverErrorEvent
 from semantic_kernel_realtime.protocol._build import audio_bytes
 
@@ -51,10 +54,11 @@ class Inbound:
         put: puts one event on the receive queue.
         callback: returns the current ``audio_output_callback`` (it may be set after the session opened).
         canonical: the current name of an event type (the codec's ``canonical_type``; default: unchanged).
+        output_rate: the PCM rate the callback gets (the codec's output rate).
     """
 
     __slots__ = ("_decode", "_put", "_callback", "_canonical", "_subscriptions", "_by_type", "_backlog",
-                 "_drainer")
+                 "_drainer", "_output_rate", "_to_pcm")
 
     def __init__(
         self,
@@ -62,6 +66,7 @@ class Inbound:
         put: Callable[[RealtimeEvents], None],
         callback: Callable[[], Callable[[np.ndarray], Any] | None],
         canonical: Callable[[str], str] = str,
+        output_rate: int = 24_000,
     ) -> None:
         self._decode = decode
         self._put = put
@@ -71,6 +76,8 @@ class Inbound:
         self._by_type: dict[str | None, tuple[EventObserver, ...]] = {}
         self._backlog: deque[RealtimeEvents] | None = None  # not None while a drain task runs
         self._drainer: asyncio.Task[None] | None = None
+        self._output_rate = output_rate
+        self._to_pcm: dict[str, FormatConverter] = {}  # G.711 MIME type -> its stream's decoder
 
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Set the observers (replacing earlier ones) with the event types each wants."""
@@ -139,12 +146,23 @@ class Inbound:
         callback = self._callback()
         if callback is None:
             return None
+        mime = event.audio.mime_type
         try:
-            result = callback(np.frombuffer(audio_bytes(event.audio), dtype=np.int16))
+            if mime is None or mime == PCM or mime_type(mime) == PCM:
+                samples = np.frombuffer(audio_bytes(event.audio), dtype=np.int16)
+            else:
+                samples = self._g711(mime).pcm16(audio_bytes(event.audio))
+            result = callback(samples)
         except Exception:
             logger.exception("audio_output_callback failed; audio event still queued")
             return None
         return result if inspect.isawaitable(result) else None
+
+    def _g711(self, mime: str) -> FormatConverter:
+        converter = self._to_pcm.get(mime)
+        if converter is None:
+            converter = self._to_pcm[mime] = FormatConverter(mime, 8000, PCM, self._output_rate)
+        return converter
 
     async def _drain(self, event: RealtimeEvents, pending: Awaitable[Any] | None) -> None:
         backlog = self._backlog

@@ -1,8 +1,8 @@
 """Audio formats of the GA protocol, converted to and from the engine's internal PCM16 24 kHz mono.
 
 ``audio/pcm`` is PCM16 little-endian at 24 kHz; ``audio/pcmu`` / ``audio/pcma`` are G.711 mu-law / A-law
-at 8 kHz. The G.711 codecs follow ITU-T G.711 (segment/mantissa tables) in numpy, since ``audioop`` is
-gone from Python 3.13. Resampling is linear interpolation: good enough for telephony-band G.711 and VAD.
+at 8 kHz. The G.711 codecs are the package's own (:mod:`semantic_kernel_realtime.audio`). Resampling is
+linear interpolation: good enough for telephony-band G.711 and VAD.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
+from semantic_kernel_realtime import audio as _audio
 
 RATE = 24_000
 G711_RATE = 8_000
@@ -36,47 +38,10 @@ def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     return np.clip(np.round(out), -32768, 32767).astype(np.int16)
 
 
-# --- G.711 ---------------------------------------------------------------------------------------------
+# --- G.711: the package's one implementation (semantic_kernel_realtime.audio) -------------------------
 
-_MULAW_BIAS = 0x84
-_MULAW_CLIP = 8159  # in the 14-bit domain G.711 mu-law works in
-_MULAW_SEGMENT_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
-
-
-def mulaw_encode(pcm: np.ndarray) -> bytes:
-    x = pcm.astype(np.int32) >> 2  # 14-bit, rounding toward minus infinity like the reference coder
-    mask = np.where(x < 0, 0x7F, 0xFF)
-    magnitude = np.minimum(np.abs(x), _MULAW_CLIP) + (_MULAW_BIAS >> 2)
-    seg = np.searchsorted(_MULAW_SEGMENT_ENDS, magnitude, side="left")
-    mantissa = (magnitude >> (np.minimum(seg, 7) + 1)) & 0x0F
-    code = np.where(seg >= 8, 0x7F, (seg << 4) | mantissa)  # past the last segment: the largest code
-    return (code ^ mask).astype(np.uint8).tobytes()
-
-
-def mulaw_decode(data: bytes) -> np.ndarray:
-    u = ~np.frombuffer(data, dtype=np.uint8).astype(np.int32) & 0xFF
-    seg = (u >> 4) & 0x07
-    magnitude = (((u & 0x0F) << 3) + _MULAW_BIAS) << seg
-    return np.where(u & 0x80, _MULAW_BIAS - magnitude, magnitude - _MULAW_BIAS).astype(np.int16)
-
-
-def alaw_encode(pcm: np.ndarray) -> bytes:
-    x = pcm.astype(np.int32)
-    sign = np.where(x >= 0, 0x80, 0)
-    magnitude = np.minimum(np.where(x >= 0, x, -x - 1), 32767) >> 3  # 13-bit magnitude
-    seg = np.zeros(magnitude.shape, dtype=np.int32)
-    for bit in range(7):
-        seg += (magnitude >= (0x20 << bit)).astype(np.int32)
-    mantissa = np.where(seg == 0, magnitude >> 1, magnitude >> seg) & 0x0F
-    return (((sign | (seg << 4) | mantissa) ^ 0x55) & 0xFF).astype(np.uint8).tobytes()
-
-
-def alaw_decode(data: bytes) -> np.ndarray:
-    a = np.frombuffer(data, dtype=np.uint8).astype(np.int32) ^ 0x55
-    seg = (a >> 4) & 0x07
-    mantissa = a & 0x0F
-    magnitude = np.where(seg == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << np.maximum(seg - 1, 0))
-    return np.where(a & 0x80, magnitude, -magnitude).astype(np.int16)
+mulaw_encode, mulaw_decode, alaw_encode, alaw_decode = (
+    _audio.mulaw_encode, _audio.mulaw_decode, _audio.alaw_encode, _audio.alaw_decode)
 
 
 # --- wire <-> internal PCM16 24 kHz ---------------------------------------------------------------------

@@ -75,11 +75,13 @@ def _opt_str(event: dict, key: str) -> str | None:
 class Decoder:
     """Turns server events into SK events, keeping a :class:`ConversationState` up to date."""
 
-    __slots__ = ("state", "audio_mime_type")
+    __slots__ = ("state", "audio_mime_type", "input_mime_type")
 
     def __init__(self, state: ConversationState | None = None) -> None:
         self.state = state if state is not None else ConversationState()
         self.audio_mime_type = "audio/pcm"
+        #: The session's input audio format (what ``input_audio_buffer.append`` must carry).
+        self.input_mime_type = "audio/pcm"
 
     def decode_message(self, message: str | bytes) -> list[RealtimeEvents]:
         """Parse one JSON text message and decode it. Bad JSON gives a MalformedServerEvent."""
@@ -233,6 +235,7 @@ class Decoder:
             raise _Bad("field 'session' must be an object")
         self.state.session = session
         self.audio_mime_type = _output_mime_type(session, self.audio_mime_type)
+        self.input_mime_type = input_mime_type(session, self.input_mime_type)
         self.state.output_audio.bytes_per_ms = _BYTES_PER_MS[self.audio_mime_type]
         return [_event(service_type=etype, service_event=event)]
 
@@ -249,6 +252,18 @@ def _output_mime_type(session: dict, current: str) -> str:
         fmt = fmt.get("type") if isinstance(fmt, dict) else fmt
     elif "output_audio_format" in session:  # beta session object
         fmt = session.get("output_audio_format")
+    return AUDIO_MIME_TYPES.get(fmt, current) if isinstance(fmt, str) else current
+
+
+def input_mime_type(session: dict, current: str) -> str:
+    """The input format of a GA session object (``audio.input.format``), else ``current``."""
+    audio = session.get("audio")
+    fmt: Any = None
+    if isinstance(audio, dict) and isinstance(audio.get("input"), dict):
+        fmt = audio["input"].get("format")
+        fmt = fmt.get("type") if isinstance(fmt, dict) else fmt
+    elif "input_audio_format" in session:  # beta session object
+        fmt = session.get("input_audio_format")
     return AUDIO_MIME_TYPES.get(fmt, current) if isinstance(fmt, str) else current
 
 
