@@ -1,8 +1,9 @@
 """Audio formats both ways, our client against the embedded server with the offline speech engines.
 
-Out (the server's deterministic tone voice): a G.711 session's output reaches ``audio_output_callback`` as int16 PCM at 24 kHz whose waveform matches
-the PCM16 session's output of the same words. In: 16 kHz PCM and 8 kHz A-law put on the send queue are
-converted to what the session expects and transcribed as well as the 24 kHz recording.
+Out (the server's deterministic tone voice): a G.711 session's output reaches ``audio_output_callback`` as
+int16 PCM at 24 kHz whose waveform matches the PCM16 session's output of the same words. In: 16 kHz PCM and
+8 kHz A-law put on the send queue are converted to what the session expects and transcribed as well as the
+24 kHz recording.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from semantic_kernel_realtime.server.engine import SessionEngine
-from tests.server.test_engine import FixedTranscriber, Recorder, make
 from tests.server.fixtures import read_wav
+from tests.server.test_engine import FixedTranscriber, Recorder, make
 
 TIMEOUT = "input_audio_buffer.timeout_triggered"
 
