@@ -45,7 +45,7 @@ async def test_typed_usage_after_every_response(server, connector, modality):
     usages = [e for e in events if isinstance(e, UsageEvent)]
     dones = [e for e in events if isinstance(e, ResponseDoneEvent)]
     assert len(usages) == len(dones) == turns
-    for usage_event, done in zip(usages, dones):
+    for usage_event, done in zip(usages, dones, strict=True):
         usage = usage_event.usage
         assert isinstance(usage, Usage) and usage == done.usage
         assert usage_event.response_id == done.response_id is not None
