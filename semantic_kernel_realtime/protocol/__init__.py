@@ -24,6 +24,16 @@ from semantic_kernel_realtime.protocol.openai.encode import (
     serialize_result,
 )
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA, CLIENT_EVENT_TYPES, canonical_type
+from semantic_kernel_realtime.protocol.openai.requests import (
+    buffer_clear,
+    buffer_commit,
+    item_delete,
+    item_retrieve,
+    item_truncate,
+    mcp_approval,
+    response_cancel,
+    response_create,
+)
 from semantic_kernel_realtime.protocol.openai.session import as_realtime_settings, session_config, session_update_event
 from semantic_kernel_realtime.protocol.openai.settings import (
     AzureRealtimeExecutionSettings,
@@ -56,6 +66,14 @@ __all__ = [
     "RealtimeExecutionSettings",
     "TurnDetection",
     "as_realtime_settings",
+    "buffer_clear",
+    "buffer_commit",
+    "item_delete",
+    "item_retrieve",
+    "item_truncate",
+    "mcp_approval",
+    "response_cancel",
+    "response_create",
     "audio_bytes",
     "canonical_type",
     "decode_event",
