@@ -70,9 +70,12 @@ class RealtimeExecutionSettings(OpenAIRealtimeExecutionSettings):
     """Legacy name of ``output_modalities``."""
     input_audio_format: AudioFormatName | Mapping[str, Any] | None = None  # type: ignore[assignment]
     output_audio_format: AudioFormatName | Mapping[str, Any] | None = None  # type: ignore[assignment]
-    input_audio_transcription: InputAudioTranscription | _SKInputAudioTranscription | None = None  # type: ignore[assignment]
-    turn_detection: TurnDetection | _SKTurnDetection | None = None  # type: ignore[assignment]
-    input_audio_noise_reduction: NoiseReduction | None = None  # type: ignore[assignment]
+    # A mapping stays a mapping (every key kept; the session builder keeps what its type defines and refuses
+    # an unknown turn detection type with an EncodeError before anything connects).
+    input_audio_transcription: (  # type: ignore[assignment]
+        InputAudioTranscription | _SKInputAudioTranscription | Mapping[str, Any] | None) = None
+    turn_detection: TurnDetection | _SKTurnDetection | Mapping[str, Any] | None = None  # type: ignore[assignment]
+    input_audio_noise_reduction: NoiseReduction | Mapping[str, Any] | None = None  # type: ignore[assignment]
     voice: str | Mapping[str, str] | None = None  # type: ignore[assignment]
     speed: Annotated[float | None, Field(ge=0.25, le=1.5)] = None
     tool_choice: str | Mapping[str, Any] | None = None  # type: ignore[assignment]
