@@ -23,7 +23,7 @@ import av
 import numpy as np
 
 __all__ = ["BYTES_PER_SAMPLE", "G711_RATE", "PCM", "PCMA", "PCMU", "FormatConverter", "Resampler", "alaw_decode",
-           "alaw_encode", "bytes_per_ms", "mime_rate", "mime_type", "mulaw_decode", "mulaw_encode"]
+           "alaw_encode", "bytes_per_ms", "mime_rate", "mime_type", "mulaw_decode", "mulaw_encode", "resample_once"]
 
 #: PCM16: two bytes per sample (mono).
 BYTES_PER_SAMPLE = 2
@@ -100,6 +100,14 @@ class Resampler:
         if len(frames) == 1:
             return bytes(frames[0].planes[0])[: frames[0].samples * BYTES_PER_SAMPLE]
         return b"".join(bytes(f.planes[0])[: f.samples * BYTES_PER_SAMPLE] for f in frames)
+
+
+def resample_once(pcm16: bytes, src_rate: int, dst_rate: int) -> bytes:
+    """A whole utterance converted at once (a fresh :class:`Resampler`, flushed): stateless, thread-safe."""
+    if src_rate == dst_rate:
+        return bytes(pcm16[: len(pcm16) // BYTES_PER_SAMPLE * BYTES_PER_SAMPLE])
+    resampler = Resampler(src_rate, dst_rate)
+    return resampler.convert(pcm16) + resampler.flush()
 
 
 # --- G.711 (ITU-T segment/mantissa tables, in numpy) --------------------------------------------------

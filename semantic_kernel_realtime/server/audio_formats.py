@@ -1,8 +1,7 @@
 """Audio formats of the GA protocol, converted to and from the engine's internal PCM16 24 kHz mono.
 
 ``audio/pcm`` is PCM16 little-endian at 24 kHz; ``audio/pcmu`` / ``audio/pcma`` are G.711 mu-law / A-law
-at 8 kHz. The G.711 codecs are the package's own (:mod:`semantic_kernel_realtime.audio`). Resampling is
-linear interpolation: good enough for telephony-band G.711 and VAD.
+at 8 kHz. The G.711 codecs and the resampler are the package's own (:mod:`semantic_kernel_realtime.audio`).
 """
 
 from __future__ import annotations
@@ -29,13 +28,12 @@ def format_type(fmt: dict[str, Any] | None) -> str:
 
 
 def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Linear-interpolation resampling of int16 samples."""
+    """int16 samples converted to ``dst_rate`` by the package's one resampler (libswresample), one chunk at
+    a time (a fresh filter, flushed)."""
     if src_rate == dst_rate or len(samples) == 0:
         return samples.astype(np.int16, copy=False)
-    count = int(round(len(samples) * dst_rate / src_rate))
-    positions = np.arange(count) * (src_rate / dst_rate)
-    out = np.interp(positions, np.arange(len(samples)), samples.astype(np.float64))
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+    return np.frombuffer(_audio.resample_once(samples.astype("<i2", copy=False).tobytes(), src_rate, dst_rate),
+                         dtype=np.int16)
 
 
 # --- G.711: the package's one implementation (semantic_kernel_realtime.audio) -------------------------
