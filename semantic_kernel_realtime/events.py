@@ -45,7 +45,13 @@ __all__ = [
     "TEXT_DONE",
     "OBSERVER_ERROR",
     "STOP_PLAYBACK",
+    "MCP_APPROVAL_REQUEST",
+    "MCP_CALL",
+    "MCP_TOOLS",
     "MalformedServerEvent",
+    "McpApprovalRequestEvent",
+    "McpCallEvent",
+    "McpToolsEvent",
     "ObserverErrorEvent",
     "ResponseDoneEvent",
     "SendFailedEvent",
@@ -89,8 +95,16 @@ TEXT_DONE = "client.text_done"
 #: :class:`ResponseDoneEvent`.
 RESPONSE_DONE = "client.response_done"
 
+#: :class:`McpCallEvent`.
+MCP_CALL = "client.mcp_call"
+#: :class:`McpToolsEvent`.
+MCP_TOOLS = "client.mcp_tools"
+#: :class:`McpApprovalRequestEvent`.
+MCP_APPROVAL_REQUEST = "client.mcp_approval_request"
+
 SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, OBSERVER_ERROR, STOP_PLAYBACK, TRACK_AUDIO, MEDIA_AUDIO,
-                             UNPARSABLE, USAGE, TURN_LATENCY, SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE})
+                             UNPARSABLE, USAGE, TURN_LATENCY, SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE,
+                             MCP_CALL, MCP_TOOLS, MCP_APPROVAL_REQUEST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +230,48 @@ class ResponseDoneEvent(RealtimeEvent):
     def asked_for_tools(self) -> bool:
         """True when the response asked for function calls (the model continues after their results)."""
         return bool(self.call_ids)
+
+
+class McpCallEvent(RealtimeEvent):
+    """A tool call the service runs on an MCP server, queued after the wire event that says how it stands.
+
+    ``status``: ``in_progress``, ``arguments`` (its arguments are complete), ``completed`` (``output`` holds
+    the result) or ``failed`` (``error`` says why). ``service_event`` is the wire event.
+    """
+
+    service_type: str | None = MCP_CALL
+    item_id: str | None = None
+    status: str
+    server_label: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    output: str | None = None
+    error: Any | None = None
+    cause: str = "the service reported an MCP tool call"
+
+
+class McpToolsEvent(RealtimeEvent):
+    """The tools an MCP server offers (``status`` ``completed``, ``tools`` as the service listed them) or that
+    listing them failed (``failed``)."""
+
+    service_type: str | None = MCP_TOOLS
+    item_id: str | None = None
+    status: str
+    server_label: str | None = None
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    cause: str = "the service listed an MCP server's tools"
+
+
+class McpApprovalRequestEvent(RealtimeEvent):
+    """The service asks whether it may call an MCP tool; answer with ``protocol.mcp_approval(
+    approval_request_id, approve)`` (or let an ``McpApprover`` do it)."""
+
+    service_type: str | None = MCP_APPROVAL_REQUEST
+    approval_request_id: str
+    server_label: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    cause: str = "the service asks to approve an MCP tool call"
 
 
 class ToolTiming(BaseModel):

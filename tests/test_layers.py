@@ -27,8 +27,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the vocabulary every layer may use: the errors users catch, the receive stream's own events
     "errors": ("semantic_kernel", "pydantic", *_NETWORK, ROOT),
     "events": (*_NETWORK, ROOT),
-    # one resampler for everyone (the server included): PyAV and numpy only
-    "audio": ("semantic_kernel", ROOT),
+    # one resampler for everyone (the server included): PyAV, numpy and the package's G.711 only
+    "audio": ("semantic_kernel", *_ours("errors", "events", "protocol", "transports", "client", "function_calling",
+                                        "telemetry", "connectors", "server", "telephony", "demo", "cli")),
     # G.711 for the server's wire formats and the telephony bridges: numpy only
     "g711": ("semantic_kernel", *_NETWORK, ROOT),
     "protocol": (*_NETWORK, *_ours("transports", "client", "connectors", "function_calling", "telemetry", "server",

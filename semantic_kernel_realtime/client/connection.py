@@ -19,8 +19,11 @@ Rules:
   closed. A close by the service is read by the codec (``close_error``: e.g. Gemini's refusal of a key after
   ``setup`` is an ``AuthenticationError``). An event whose send failed on a broken connection is left in
   :attr:`unsent`.
-- Audio the application sends at ``input_audio_sample_rate`` is converted to the codec's input rate by one
-  stateful :class:`~semantic_kernel_realtime.audio.Resampler` per connection, before it is encoded.
+- Audio the application sends is converted to what the service expects before it is encoded, by one
+  stateful :class:`~semantic_kernel_realtime.audio.FormatConverter` per source format and connection: PCM16
+  at ``input_audio_sample_rate`` (or the rate its MIME type states, ``audio/pcm;rate=16000``) or G.711
+  (``audio/pcmu`` / ``audio/pcma``), to the codec's input rate and the session's input format
+  (``codec.input_mime_type``; PCM16 when the transport carries the audio itself).
 - An event that cannot be encoded becomes a ``SendFailedEvent`` on the receive queue; the loop goes on.
 - The session's hooks (:mod:`.hooks`) are wired in here, each only where it asked to be, so a connection
   without hooks pays nothing for them. With DEBUG logging enabled when the connection is made, one line
@@ -38,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
-from semantic_kernel_realtime.audio import Resampler
+from semantic_kernel_realtime.audio import PCM, FormatConverter, mime_rate
 from semantic_kernel_realtime.client.hooks import SessionHooks, call_scopes
 from semantic_kernel_realtime.client.inbound import Inbound, Subscription, observer_error
 from semantic_kernel_realtime.client.playback import BargeIn
@@ -83,11 +86,14 @@ class Connection:
                                 service_plays_out=transport.carries_audio, clock=asyncio.get_running_loop().time)
         gate = self.barge_in.gate
         self.inbound = Inbound(codec.decode, put, lambda: gate(client.audio_output_callback),
-                               canonical=codec.canonical_type)
+                               canonical=codec.canonical_type, output_rate=codec.capabilities.output_sample_rate)
         self.closing = False
-        rate, wanted = client.input_audio_sample_rate, codec.capabilities.input_sample_rate
-        #: Converts the application's audio to the rate the service takes (None when they agree).
-        self.resampler = Resampler(rate, wanted) if rate != wanted else None
+        #: The application's PCM rate (the settings' own, else the client's) and the service's.
+        stated = getattr(codec, "application_input_rate", None)
+        app_rate = (stated(client.session_settings) if stated is not None else None) or client.input_audio_sample_rate
+        self._input_rates = (app_rate, codec.capabilities.input_sample_rate)
+        #: (source MIME type, wire MIME type) -> the stream's converter (None: it passes unchanged).
+        self._converters: dict[tuple[str | None, str], FormatConverter | None] = {}
         #: An event taken off the send queue whose send failed because the connection broke.
         self.unsent: RealtimeEvents | None = None
         #: The hooks' signal observers by signal class (one shared empty table without hooks).
@@ -177,11 +183,15 @@ class Connection:
 
     async def _send_one(self, event: RealtimeEvents) -> None:
         transport = self.transport
-        if self.resampler is not None and type(event) is RealtimeAudioEvent:
-            pcm = self.resampler.convert(audio_bytes(event.audio))
-            if not pcm:
-                return  # the filter holds these few samples until the next chunk
-            event = pcm_audio_event(event.service_type or "", pcm)
+        if type(event) is RealtimeAudioEvent:
+            wire = PCM if transport.carries_audio else getattr(self.codec, "input_mime_type", PCM)
+            key = (event.audio.mime_type, wire)
+            converter = self._converters[key] if key in self._converters else self._converter(*key)
+            if converter is not None:
+                data = converter.convert(audio_bytes(event.audio))
+                if not data:
+                    return  # the filter holds these few samples until the next chunk
+                event = pcm_audio_event(event.service_type or "", data, wire)
         message: str | None = None
         if transport.carries_audio and type(event) is RealtimeAudioEvent:
             await transport.send_audio(audio_bytes(event.audio))  # type: ignore[attr-defined]
@@ -190,6 +200,12 @@ class Connection:
             await transport.send_text(message)
         for sent in self._sent:
             sent(event, message)
+
+    def _converter(self, source: str | None, wire: str) -> FormatConverter | None:
+        app_rate, service_rate = self._input_rates
+        converter = FormatConverter(source or PCM, mime_rate(source, app_rate), wire, service_rate)
+        self._converters[(source, wire)] = found = None if converter.identity else converter
+        return found
 
     def _signals(self, event: RealtimeEvents) -> None:
         hooked = self._hook_signals

@@ -4,8 +4,10 @@ Rules:
 - :meth:`Inbound.message` is the transport's ``listen()`` sink. It runs synchronously in the transport's
   receive path, so a decoded event is on the receive queue in the loop iteration that read it from the
   network: no task hop, no await. Per event, in order: output audio goes to the client's
-  ``audio_output_callback`` (numpy int16; a G.711 chunk of odd length, which int16 cannot view, as uint8:
-  ``.tobytes()`` gives the bytes either way), then the observers see the event, then it is queued.
+  ``audio_output_callback`` (numpy int16 PCM at the codec's output rate: G.711 output, ``audio/pcmu`` or
+  ``audio/pcma``, is decoded and resampled by one stateful converter per format), then the observers see
+  the event, then it is queued. A callback wrapped in :class:`WireAudio` gets the wire format's samples
+  untouched instead (G.711 as uint8, one byte a sample: a phone bridge passes mu-law through).
 - Observers may name the event types they act on (current names: the codec's ``canonical_type`` maps
   older names to them); an event is shown only to the observers that want its type (looked up once per
   type), so audio frames call none of the built-in ones.
@@ -32,6 +34,7 @@ from typing import Any
 import numpy as np
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
+from semantic_kernel_realtime.audio import PCM, FormatConverter, mime_type
 from semantic_kernel_realtime.events import ObserverErrorEvent
 from semantic_kernel_realtime.protocol._build import audio_bytes
 
@@ -44,6 +47,20 @@ Subscription = tuple[frozenset[str] | None, EventObserver]
 _MAX_CACHED_TYPES = 512  # a server inventing event types cannot grow the lookup without bound
 
 
+class WireAudio:
+    """An ``audio_output_callback`` that wants the output audio as it came off the wire: PCM16 as int16,
+    G.711 (``audio/pcmu``, ``audio/pcma``) as its uint8 bytes, undecoded (``client.audio_output_callback =
+    WireAudio(callback)``)."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[np.ndarray], Any]) -> None:
+        self.callback = callback
+
+    def __call__(self, samples: np.ndarray) -> Any:
+        return self.callback(samples)
+
+
 class Inbound:
     """Decode, play, observe and queue what one session receives.
 
@@ -52,10 +69,11 @@ class Inbound:
         put: puts one event on the receive queue.
         callback: returns the current ``audio_output_callback`` (it may be set after the session opened).
         canonical: the current name of an event type (the codec's ``canonical_type``; default: unchanged).
+        output_rate: the PCM rate the callback gets (the codec's output rate).
     """
 
     __slots__ = ("_decode", "_put", "_callback", "_canonical", "_subscriptions", "_by_type", "_backlog",
-                 "_drainer")
+                 "_drainer", "_output_rate", "_to_pcm")
 
     def __init__(
         self,
@@ -63,6 +81,7 @@ class Inbound:
         put: Callable[[RealtimeEvents], None],
         callback: Callable[[], Callable[[np.ndarray], Any] | None],
         canonical: Callable[[str], str] = str,
+        output_rate: int = 24_000,
     ) -> None:
         self._decode = decode
         self._put = put
@@ -72,6 +91,8 @@ class Inbound:
         self._by_type: dict[str | None, tuple[EventObserver, ...]] = {}
         self._backlog: deque[RealtimeEvents] | None = None  # not None while a drain task runs
         self._drainer: asyncio.Task[None] | None = None
+        self._output_rate = output_rate
+        self._to_pcm: dict[str, FormatConverter] = {}  # G.711 MIME type -> its stream's decoder
 
     def subscribe(self, subscriptions: Sequence[Subscription]) -> None:
         """Set the observers (replacing earlier ones) with the event types each wants."""
@@ -140,14 +161,24 @@ class Inbound:
         callback = self._callback()
         if callback is None:
             return None
+        mime = event.audio.mime_type
         try:
-            data = audio_bytes(event.audio)
-            # PCM16 as int16; a one-byte-a-sample format (G.711) chunk of odd length as its bytes (uint8)
-            result = callback(np.frombuffer(data, dtype=np.uint8 if len(data) % 2 else np.int16))
+            pcm = mime is None or mime == PCM or mime_type(mime) == PCM
+            if pcm or type(callback) is WireAudio:
+                samples = np.frombuffer(audio_bytes(event.audio), dtype=np.int16 if pcm else np.uint8)
+            else:
+                samples = self._g711(mime).pcm16(audio_bytes(event.audio))
+            result = callback(samples)
         except Exception:
             logger.exception("audio_output_callback failed; audio event still queued")
             return None
         return result if inspect.isawaitable(result) else None
+
+    def _g711(self, mime: str) -> FormatConverter:
+        converter = self._to_pcm.get(mime)
+        if converter is None:
+            converter = self._to_pcm[mime] = FormatConverter(mime, 8000, PCM, self._output_rate)
+        return converter
 
     async def _drain(self, event: RealtimeEvents, pending: Awaitable[Any] | None) -> None:
         backlog = self._backlog

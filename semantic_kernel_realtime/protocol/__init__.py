@@ -24,11 +24,23 @@ from semantic_kernel_realtime.protocol.openai.encode import (
     serialize_result,
 )
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA, CLIENT_EVENT_TYPES, canonical_type
+from semantic_kernel_realtime.protocol.openai.requests import (
+    buffer_clear,
+    buffer_commit,
+    item_delete,
+    item_retrieve,
+    item_truncate,
+    mcp_approval,
+    response_cancel,
+    response_create,
+)
 from semantic_kernel_realtime.protocol.openai.session import as_realtime_settings, session_config, session_update_event
 from semantic_kernel_realtime.protocol.openai.settings import (
     AzureRealtimeExecutionSettings,
     InputAudioTranscription,
+    NoiseReduction,
     RealtimeExecutionSettings,
+    TurnDetection,
 )
 from semantic_kernel_realtime.protocol.openai.state import ConversationState
 from semantic_kernel_realtime.protocol.openai.tools import (
@@ -48,10 +60,20 @@ __all__ = [
     "EncodeError",
     "InputAudioTranscription",
     "MalformedServerEvent",
+    "NoiseReduction",
     "OpenAICodec",
     "ProtocolError",
     "RealtimeExecutionSettings",
+    "TurnDetection",
     "as_realtime_settings",
+    "buffer_clear",
+    "buffer_commit",
+    "item_delete",
+    "item_retrieve",
+    "item_truncate",
+    "mcp_approval",
+    "response_cancel",
+    "response_create",
     "audio_bytes",
     "canonical_type",
     "decode_event",

@@ -268,7 +268,7 @@ class LocalRealtimeServer:
         model = (session or {}).get("model") or self.model
         merged = session_config.default_session(model, self.session_defaults)
         if session:
-            merged = session_config.merge_session(merged, session, audio_started=False)
+            merged = session_config.merge_session(merged, session, audio_started=False, fresh=True)
         return merged
 
     def register(self, connection: Any) -> None:

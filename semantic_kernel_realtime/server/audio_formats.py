@@ -2,7 +2,7 @@
 
 ``audio/pcm`` is PCM16 little-endian at 24 kHz; ``audio/pcmu`` / ``audio/pcma`` are G.711 mu-law / A-law
 at 8 kHz. The G.711 codecs are the package's one implementation (``g711.py``, numpy, re-exported
-here). Resampling is linear interpolation: good enough for telephony-band G.711 and VAD.
+here); resampling is the package's one resampler (:mod:`semantic_kernel_realtime.audio`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from semantic_kernel_realtime import audio as _audio
 from semantic_kernel_realtime.g711 import alaw_decode, alaw_encode, mulaw_decode, mulaw_encode
 
 RATE = 24_000
@@ -29,13 +30,12 @@ def format_type(fmt: dict[str, Any] | None) -> str:
 
 
 def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Linear-interpolation resampling of int16 samples."""
+    """int16 samples converted to ``dst_rate`` by the package's one resampler (libswresample), one chunk at
+    a time (a fresh filter, flushed)."""
     if src_rate == dst_rate or len(samples) == 0:
         return samples.astype(np.int16, copy=False)
-    count = int(round(len(samples) * dst_rate / src_rate))
-    positions = np.arange(count) * (src_rate / dst_rate)
-    out = np.interp(positions, np.arange(len(samples)), samples.astype(np.float64))
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+    return np.frombuffer(_audio.resample_once(samples.astype("<i2", copy=False).tobytes(), src_rate, dst_rate),
+                         dtype=np.int16)
 
 
 # --- wire <-> internal PCM16 24 kHz ---------------------------------------------------------------------

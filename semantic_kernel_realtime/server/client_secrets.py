@@ -4,8 +4,8 @@ Rules:
 - Only the API key may mint (an ephemeral secret cannot mint another); with no key configured anyone may,
   as everywhere on this server. The key is checked by the app's middleware and again here.
 - Body (JSON object, every field optional): ``session``, a GA realtime session validated strictly with
-  the openai types (as a ``session.update`` would be; transcription sessions are refused: not
-  implemented here), and ``expires_after`` ``{"anchor": "created_at", "seconds": 10..7200}`` (default
+  the openai types (as a ``session.update`` would be; a realtime or a transcription session),
+  and ``expires_after`` ``{"anchor": "created_at", "seconds": 10..7200}`` (default
   600 s, as the service). Errors are HTTP 400 with the service's ``{"error": {...}}`` shape
   (:class:`~.errors.ApiError`).
 - The answer is ``{"value": "ek_…", "expires_at": <unix>, "session": <merged session>}``: the server's

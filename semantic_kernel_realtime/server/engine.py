@@ -18,6 +18,13 @@ Rules:
 - One response at a time may write to the default conversation; another ``response.create`` meanwhile
   gets ``conversation_already_has_active_response``. Out-of-band responses (``conversation: "none"``)
   may run alongside.
+- Server VAD's ``idle_timeout_ms``: once a response to the default conversation is done and its audio has
+  had time to play (``response.done`` plus the audio's duration), that much more time without the user
+  speaking (and without another response) emits ``input_audio_buffer.timeout_triggered``, commits the
+  buffer and, with ``create_response``, answers, as the live service does.
+- A transcription session (``type: "transcription"``, set while the session is fresh) detects turns and
+  transcribes each (``...transcription.delta``, ``.segment``, ``.completed``) and never responds: a
+  ``response.create`` there is refused.
 """
 
 from __future__ import annotations
@@ -101,6 +108,8 @@ class SessionEngine:
         self._vad_origin_ms = 0
         self._speech_item: str | None = None
         self._overflow_reported = False  # the input buffer dropped audio since the last commit/clear
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._responses_started = 0
         self._reset_vad()
 
     # --- public surface used by transports ---------------------------------------------------------
@@ -190,6 +199,7 @@ class SessionEngine:
         go of the session's audio and items at once (the engine and its runs reference each other, so
         the engine itself waits for a cyclic garbage collection; its megabytes must not)."""
         self.closed = True
+        self._cancel_idle_timer()
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
             task.cancel()
@@ -231,7 +241,9 @@ class SessionEngine:
 
     def _on_session_update(self, model: BaseModel, raw: dict[str, Any]) -> None:
         before = session_config.turn_detection(self.session)
-        self.session = session_config.merge_session(self.session, raw["session"], audio_started=self.audio_started)
+        fresh = not self.conversation.items and self._responses_started == 0
+        self.session = session_config.merge_session(self.session, raw["session"], audio_started=self.audio_started,
+                                                    fresh=fresh)
         if session_config.turn_detection(self.session) != before:
             self._reset_vad()
         self.emit({"type": "session.updated", "event_id": ids.event_id(), "session": session_resource(self.session)})
@@ -351,7 +363,8 @@ class SessionEngine:
                    "item": copy.deepcopy(item)})
         self.emit({"type": "conversation.item.done", "event_id": ids.event_id(), "previous_item_id": previous,
                    "item": copy.deepcopy(item)})
-        self._start_transcript(item, events=session_config.transcription(self.session) is not None)
+        self._start_transcript(item, events=session_config.transcription(self.session) is not None
+                               or session_config.is_transcription(self.session))
 
     def _reset_vad(self) -> None:
         detection = session_config.turn_detection(self.session)
@@ -365,6 +378,7 @@ class SessionEngine:
         self._vad_origin_ms = self._timeline_ms
 
     def _speech_started(self, start_ms: int) -> None:
+        self._cancel_idle_timer()
         detection = session_config.turn_detection(self.session) or {}
         self._drop_input_before(start_ms - self._padding_ms(), slack_ms=0)
         self._speech_item = ids.item_id()
@@ -379,11 +393,40 @@ class SessionEngine:
                    "audio_end_ms": end_ms, "item_id": item_id})
         self._commit(item_id)
         detection = session_config.turn_detection(self.session) or {}
-        if detection.get("create_response", True):
+        if detection.get("create_response", True) and not session_config.is_transcription(self.session):
             if self._active is not None and not self._active.cancelling:
                 logger.info("session %s: VAD turn ended during an active response; no new response",
                             self.session["id"])
                 return
+            self._start_response(self._plan(None))
+
+    # --- idle timeout ----------------------------------------------------------------------------
+
+    def _arm_idle_timer(self, played_ms: int) -> None:
+        """After a response: time the user's silence from the end of its playback (server VAD only)."""
+        self._cancel_idle_timer()
+        detection = session_config.turn_detection(self.session) or {}
+        idle_ms = detection.get("idle_timeout_ms")
+        if self.closed or detection.get("type") != "server_vad" or not idle_ms or idle_ms <= 0:
+            return
+        self._idle_timer = asyncio.get_running_loop().call_later((played_ms + idle_ms) / 1000, self._idle_timeout)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _idle_timeout(self) -> None:
+        self._idle_timer = None
+        if self.closed or self._active is not None or (self._vad is not None and self._vad.in_speech):
+            return
+        item_id = ids.item_id()
+        self.emit({"type": "input_audio_buffer.timeout_triggered", "event_id": ids.event_id(),
+                   "audio_start_ms": self._buffer_start_ms, "audio_end_ms": self._timeline_ms, "item_id": item_id})
+        self._commit(item_id)
+        self._reset_vad()
+        detection = session_config.turn_detection(self.session) or {}
+        if detection.get("create_response", True) and not session_config.is_transcription(self.session):
             self._start_response(self._plan(None))
 
     # --- transcription ---------------------------------------------------------------------------
@@ -406,6 +449,8 @@ class SessionEngine:
         pcm = self.conversation.audio(item["id"]) or b""
         options = session_config.transcription(self.session) or {}
         assert self.transcriber is not None
+        if not pcm:  # an idle timeout commits an empty buffer: nothing was said
+            return ""
         try:
             text = await speech_calls.transcribe(
                 self.transcriber, pcm, language=options.get("language"), prompt=options.get("prompt"),
@@ -427,6 +472,9 @@ class SessionEngine:
             if text:
                 self.emit({"type": "conversation.item.input_audio_transcription.delta", "event_id": ids.event_id(),
                            **where, "delta": text})
+                self.emit({"type": "conversation.item.input_audio_transcription.segment", "event_id": ids.event_id(),
+                           **where, "id": ids.segment_id(), "text": text, "speaker": "A", "start": 0.0,
+                           "end": round(len(pcm) / (2 * audio_formats.RATE), 3)})
             self.emit({"type": "conversation.item.input_audio_transcription.completed", "event_id": ids.event_id(),
                        **where, "transcript": text,
                        "usage": {"type": "duration", "seconds": round(len(pcm) / (2 * audio_formats.RATE), 3)}})
@@ -435,6 +483,8 @@ class SessionEngine:
     # --- responses -----------------------------------------------------------------------------
 
     def _on_response_create(self, model: BaseModel, raw: dict[str, Any]) -> None:
+        if session_config.is_transcription(self.session):
+            raise ApiError("invalid_request", "Responses are not available in a transcription session.", "type")
         plan = self._plan(raw.get("response"))
         if plan.conversation and self._active is not None and not self._active.cancelling:
             raise ApiError(
@@ -482,6 +532,8 @@ class SessionEngine:
         )
 
     def _start_response(self, plan: ResponsePlan) -> None:
+        self._cancel_idle_timer()
+        self._responses_started += 1
         run = ResponseRun(self, plan)
         after = None
         if plan.conversation:
@@ -502,6 +554,7 @@ class SessionEngine:
     def response_finished(self, run: ResponseRun) -> None:
         if self._active is run:
             self._active = None
+            self._arm_idle_timer(run.output_audio_ms)
         self._out_of_band.discard(run)
 
     async def build_request(self, plan: ResponsePlan) -> ResponseRequest:

@@ -34,6 +34,10 @@ def call_id() -> str:
     return _new("call_", 16)
 
 
+def segment_id() -> str:
+    return _new("seg_", 16)
+
+
 def session_id() -> str:
     return _new("sess_", 21)
 

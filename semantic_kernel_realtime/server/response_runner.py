@@ -137,6 +137,11 @@ class ResponseRun:
         return True
 
     @property
+    def output_audio_ms(self) -> int:
+        """Milliseconds of audio this response produced (what a listener hears after its ``response.done``)."""
+        return self._output_audio_ms
+
+    @property
     def cancelling(self) -> bool:
         return self.cancel_reason is not None
 

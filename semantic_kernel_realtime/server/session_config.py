@@ -8,7 +8,11 @@ Rules:
   ``turn_detection`` whose ``type`` changes starts from that type's defaults.
 - ``model`` is fixed when the session starts (the URL's ``?model=``); a ``model`` in ``session.update`` is
   ignored, as the live service ignores it (clients send their own default there).
-- Changing ``voice`` after the session produced audio, or the session ``type``, is refused.
+- Changing ``voice`` after the session produced audio is refused. The session ``type`` (``realtime`` or
+  ``transcription``) may change only while the session is fresh (no item, no response yet): the session
+  then starts again from that type's defaults, keeping its ``id``; later it is refused.
+- A transcription session (``type: "transcription"``) has only ``audio.input`` and ``include``: voice
+  activity detection and transcripts, no responses.
 - ``update`` has no ``null`` meaning *absent* any more (the engine drops those first, see
   :func:`~.validation.without_nulls`); a ``null`` left here turns the feature off (``turn_detection`` ...).
 """
@@ -49,8 +53,13 @@ class SessionUpdateError(ApiError, ValueError):
     """A ``session.update`` (or a requested session) asks for a change the session refuses."""
 
 
+TRANSCRIPTION_DEFAULTS: dict[str, Any] = {"model": "whisper-1"}
+
+
 def default_session(model: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """A fresh session as ``session.created`` shows it; ``overrides`` are merged like a ``session.update``."""
+    if (overrides or {}).get("type") == "transcription":
+        return merge_session(_transcription_session(), overrides or {}, audio_started=False)
     session: dict[str, Any] = {
         "type": "realtime",
         "object": "realtime.session",
@@ -81,10 +90,38 @@ def default_session(model: str | None = None, overrides: dict[str, Any] | None =
     return session
 
 
-def merge_session(current: dict[str, Any], update: dict[str, Any], *, audio_started: bool) -> dict[str, Any]:
-    """Return ``current`` with ``update`` (a validated ``session.update`` session) applied."""
-    if update.get("type", "realtime") != current["type"]:
-        raise SessionUpdateError("invalid_value", "The session type cannot be changed.", "session.type")
+def _transcription_session() -> dict[str, Any]:
+    return {
+        "type": "transcription",
+        "object": "realtime.transcription_session",
+        "id": ids.session_id(),
+        "expires_at": int(time.time()) + SESSION_TTL_S,
+        "include": None,
+        "audio": {"input": {
+            "format": dict(_PCM),
+            "transcription": dict(TRANSCRIPTION_DEFAULTS),
+            "noise_reduction": None,
+            "turn_detection": dict(TURN_DETECTION_DEFAULTS["server_vad"]),
+        }},
+    }
+
+
+def is_transcription(session: dict[str, Any]) -> bool:
+    return session.get("type") == "transcription"
+
+
+def merge_session(current: dict[str, Any], update: dict[str, Any], *, audio_started: bool,
+                  fresh: bool = False) -> dict[str, Any]:
+    """Return ``current`` with ``update`` (a validated ``session.update`` session) applied.
+
+    ``fresh``: nothing happened in the session yet, so its ``type`` may still change.
+    """
+    if update.get("type", current["type"]) != current["type"]:
+        if not fresh:
+            raise SessionUpdateError("invalid_value", "The session type cannot be changed.", "session.type")
+        restarted = default_session(current.get("model"), update)
+        restarted["id"] = current["id"]
+        return restarted
     update = {key: value for key, value in update.items() if key != "model"}  # fixed at connect
     new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
     if audio_started and new_voice is not None and new_voice != current["audio"]["output"]["voice"]:

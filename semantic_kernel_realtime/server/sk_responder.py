@@ -5,10 +5,14 @@ Rules:
   messages as their words (audio as its transcript, ``[inaudible audio]`` without one), assistant
   messages as their text/transcript, function calls and outputs as ``FunctionCallContent`` /
   ``FunctionResultContent`` (tool role).
-- Session tools are offered as OpenAI-style ``settings.tools`` / ``settings.tool_choice`` when the
-  service's settings class has those fields (OpenAI, Azure OpenAI and compatible connectors). No kernel
-  and no auto-invocation: the calls go back to the realtime client, which runs them, as with the real
-  service.
+- Session tools are offered the way the service's own settings class expects them, through Semantic
+  Kernel's function-choice machinery: each GA function tool becomes a ``KernelFunctionMetadata`` (its
+  JSON schema kept), and the service's own ``_update_function_choice_settings_callback()`` writes them into
+  its settings (chat-completions ``{"type": "function", "function": {...}}`` for OpenAI, Gemini's
+  declarations, the flat realtime shape when the brain is a realtime client ...), with the session's
+  ``tool_choice`` as the choice type (``auto``, ``required``, ``none``; a named function is ``required``).
+  No kernel and no auto-invocation: the calls go back to the realtime client, which runs them, as with
+  the real service. A service without function calling gets no tools.
 - Text is streamed as it arrives; function calls (assembled from the streamed fragments) are yielded
   when the stream ends. Imported on demand: importing the server does not import Semantic Kernel.
 """
@@ -20,6 +24,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
+from semantic_kernel.connectors.ai.function_call_choice_configuration import FunctionCallChoiceConfiguration
+from semantic_kernel.connectors.ai.function_choice_type import FunctionChoiceType
 from semantic_kernel.contents import (
     AuthorRole,
     ChatHistory,
@@ -28,6 +34,8 @@ from semantic_kernel.contents import (
     FunctionResultContent,
     StreamingChatMessageContent,
 )
+from semantic_kernel.functions.kernel_function_metadata import KernelFunctionMetadata
+from semantic_kernel.functions.kernel_parameter_metadata import KernelParameterMetadata
 
 from semantic_kernel_realtime.server.responder import (
     FunctionCall,
@@ -72,17 +80,32 @@ class ChatCompletionResponder:
         settings_class = self.service.get_prompt_execution_settings_class()
         settings = settings_class.model_validate(self.settings.model_dump()) if self.settings else settings_class()
         tools = function_tools(request.tools)
-        if tools and "tools" in settings_class.model_fields:
-            settings.tools = [
-                {"type": "function", "function": {
-                    "name": t["name"], "description": t.get("description") or "",
-                    "parameters": t.get("parameters") or {"type": "object", "properties": {}}}}
-                for t in tools
-            ]
-            if "tool_choice" in settings_class.model_fields:
-                choice = request.tool_choice
-                settings.tool_choice = choice if isinstance(choice, str) else "required"
+        choice = _CHOICES.get(request.tool_choice if isinstance(request.tool_choice, str) else "required")
+        if not tools or choice is None or not getattr(self.service, "SUPPORTS_FUNCTION_CALLING", False):
+            return settings
+        update = self.service._update_function_choice_settings_callback()
+        update(FunctionCallChoiceConfiguration(available_functions=[tool_metadata(t) for t in tools]), settings,
+               choice)
         return settings
+
+
+_CHOICES = {"auto": FunctionChoiceType.AUTO, "required": FunctionChoiceType.REQUIRED,
+            "none": FunctionChoiceType.NONE}
+
+
+def tool_metadata(tool: dict[str, Any]) -> KernelFunctionMetadata:
+    """A GA function tool as Semantic Kernel's function metadata (``plugin-function`` names split back)."""
+    plugin, dash, function = tool["name"].partition("-")
+    schema = tool.get("parameters") or {}
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or ())
+    return KernelFunctionMetadata(
+        name=function if dash else plugin, plugin_name=plugin if dash else None,
+        description=tool.get("description") or "", is_prompt=False,
+        parameters=[KernelParameterMetadata(name=name, description=(spec or {}).get("description"),
+                                            is_required=name in required, schema_data=spec or {"type": "string"})
+                    for name, spec in properties.items()],
+    )
 
 
 def to_chat_history(request: ResponseRequest) -> ChatHistory:

@@ -29,6 +29,9 @@ from typing import Any
 import orjson
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from openai.types.realtime.realtime_session_create_response import RealtimeSessionCreateResponse
+from openai.types.realtime.realtime_transcription_session_create_response import (
+    RealtimeTranscriptionSessionCreateResponse,
+)
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from semantic_kernel_realtime.server.errors import ApiError
@@ -66,9 +69,13 @@ def _models_by_type(union: Any) -> dict[str, type[BaseModel]]:
 _CLIENT_MODELS = _models_by_type(RealtimeClientEvent)
 _SERVER_MODELS = _models_by_type(RealtimeServerEvent)
 _ADAPTERS: dict[type[BaseModel], TypeAdapter[Any]] = {}
-_SESSION_RESPONSE = TypeAdapter(RealtimeSessionCreateResponse)
+_SESSION_RESPONSES = {"realtime": TypeAdapter(RealtimeSessionCreateResponse),
+                      "transcription": TypeAdapter(RealtimeTranscriptionSessionCreateResponse)}
 # Keys the live service adds to the session object of session.created / session.updated.
 _SESSION_EVENT_EXTRAS = frozenset(RealtimeSessionCreateResponse.model_fields) - {"type"}
+_TRANSCRIPTION_RESOURCE_FIELDS = frozenset(RealtimeTranscriptionSessionCreateResponse.model_fields)
+#: Turn detection as a transcription session resource shows it (its type has no other fields).
+_TRANSCRIPTION_TURN_DETECTION_FIELDS = frozenset({"type", "threshold", "prefix_padding_ms", "silence_duration_ms"})
 _SESSION_EVENTS = frozenset({"session.created", "session.updated"})
 _SESSION_RESOURCE_FIELDS = frozenset(
     field.alias or name for name, field in RealtimeSessionCreateResponse.model_fields.items()
@@ -79,7 +86,14 @@ def session_resource(session: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``session`` with only the fields the GA session resource has (what ``session.created`` /
     ``session.updated`` and a minted secret show): request-only fields such as ``parallel_tool_calls``
     are kept by the session but not echoed."""
-    return {key: copy.deepcopy(value) for key, value in session.items() if key in _SESSION_RESOURCE_FIELDS}
+    if session.get("type") != "transcription":
+        return {key: copy.deepcopy(value) for key, value in session.items() if key in _SESSION_RESOURCE_FIELDS}
+    shown = {key: copy.deepcopy(value) for key, value in session.items() if key in _TRANSCRIPTION_RESOURCE_FIELDS}
+    detection = ((shown.get("audio") or {}).get("input") or {}).get("turn_detection")
+    if isinstance(detection, dict):
+        shown["audio"]["input"]["turn_detection"] = {
+            k: v for k, v in detection.items() if k in _TRANSCRIPTION_TURN_DETECTION_FIELDS}
+    return shown
 
 
 def client_event_types() -> frozenset[str]:
@@ -109,14 +123,9 @@ def validate_client_event(obj: Any) -> BaseModel:
 def validate_session(session: Any) -> dict[str, Any]:
     """Check a request's ``session`` object (client secrets, WebRTC calls) as a ``session.update`` would be.
 
-    Only realtime sessions are served (not transcription sessions); errors name ``session...``."""
+    Realtime and transcription sessions; errors name ``session...``."""
     if not isinstance(session, dict):
         raise EventValidationError("invalid_type", "Invalid type for 'session': expected an object.", "session")
-    if session.get("type", "realtime") != "realtime":
-        raise EventValidationError(
-            "invalid_value", "Only realtime sessions are supported by this server (not transcription sessions).",
-            "session.type",
-        )
     event = {"type": "session.update", "session": session}
     return without_nulls(validate_client_event(event), event)["session"]
 
@@ -153,7 +162,9 @@ def validate_server_event(obj: Any) -> BaseModel:
     """Validate a decoded server event the same strict way (tests run everything the server sends through it)."""
     model = _validate(obj, _SERVER_MODELS, allowed_extras=_server_allowed_extras(obj))
     if obj["type"] in _SESSION_EVENTS:
-        session_model = _validate_with(_SESSION_RESPONSE, obj["session"], prefix=("session",))
+        kind = obj["session"].get("type") if isinstance(obj.get("session"), dict) else None
+        adapter = _SESSION_RESPONSES.get(kind, _SESSION_RESPONSES["realtime"])
+        session_model = _validate_with(adapter, obj["session"], prefix=("session",))
         _reject_extras(session_model, ("session",), {})
     return model
 

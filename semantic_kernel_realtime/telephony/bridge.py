@@ -43,8 +43,9 @@ import orjson
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 
 from semantic_kernel_realtime import g711
-from semantic_kernel_realtime.audio import Resampler
+from semantic_kernel_realtime.audio import PCM, FormatConverter
 from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.client.inbound import WireAudio
 from semantic_kernel_realtime.errors import ConfigurationError
 from semantic_kernel_realtime.protocol import pcm_audio_event
 
@@ -57,36 +58,16 @@ PCMU_8K: AudioFormat = ("pcmu", g711.RATE)
 Send = Callable[[str], Awaitable[Any]]
 EventHandler = Callable[[RealtimeEvents], Any]
 
-_G711_DECODE: dict[str, Callable[[bytes], np.ndarray]] = {"pcmu": g711.mulaw_decode, "pcma": g711.alaw_decode}
-_G711_ENCODE: dict[str, Callable[[np.ndarray], bytes]] = {"pcmu": g711.mulaw_encode, "pcma": g711.alaw_encode}
 #: the session formats the OpenAI GA wire names (``audio.input.format.type``); other codecs: PCM16
 _SESSION_ENCODINGS = {"audio/pcmu": "pcmu", "audio/pcma": "pcma"}
-
-
-class Converter:
-    """Stateful one-way conversion between two :data:`AudioFormat` s: decode G.711, resample, encode G.711."""
-
-    __slots__ = ("src", "dst", "_decode", "_resampler", "_encode")
-
-    def __init__(self, src: AudioFormat, dst: AudioFormat) -> None:
-        self.src, self.dst = src, dst
-        self._decode = _G711_DECODE.get(src[0])
-        self._resampler = Resampler(src[1], dst[1]) if src[1] != dst[1] else None
-        self._encode = _G711_ENCODE.get(dst[0])
-
-    def __call__(self, data: bytes) -> bytes:
-        if self._decode is not None:
-            data = self._decode(data).tobytes()
-        if self._resampler is not None:
-            data = self._resampler.convert(data)
-        if self._encode is not None:
-            data = self._encode(np.frombuffer(data, dtype="<i2", count=len(data) // 2))
-        return data
+_MIME_OF = {encoding: mime for mime, encoding in _SESSION_ENCODINGS.items()}
 
 
 def converter(src: AudioFormat, dst: AudioFormat) -> Callable[[bytes], bytes] | None:
     """What turns audio of ``src`` into ``dst``; ``None`` when they are the same (passthrough)."""
-    return None if src == dst else Converter(src, dst)
+    if src == dst:
+        return None
+    return FormatConverter(_MIME_OF.get(src[0], PCM), src[1], _MIME_OF.get(dst[0], PCM), dst[1])
 
 
 def session_formats(client: RealtimeClientBase) -> tuple[AudioFormat, AudioFormat]:
@@ -146,6 +127,9 @@ class PhoneBridge:
         #: "caller" (hung up), "session" (ended), or None while the call runs
         self.ended_by: str | None = None
         self._session_in, self._session_out = session_formats(client)
+        #: what the audio sent to the client is labelled: G.711 by its MIME type (the client then passes it
+        #: through), PCM16 as the client's input rate
+        self._session_in_mime = _MIME_OF.get(self._session_in[0], "audio/pcm")
         self.phone_format = phone_format
         self._queue: deque[str] = deque()
         self._wake = asyncio.Event()
@@ -200,7 +184,7 @@ class PhoneBridge:
             raise RuntimeError("open the client's session before bridging a call to it")
         self._send = send
         previous_callback = client.audio_output_callback
-        client.audio_output_callback = self._play
+        client.audio_output_callback = WireAudio(self._play)  # the session's format as it came: mu-law passes through
         client.playback.on_stop(self._stop_playback)
         if self.REPORTS_PLAYBACK:
             client.playback.played(0)  # positions are reported from now on, not estimated
@@ -265,7 +249,7 @@ class PhoneBridge:
             data = convert(data)
             if not data:
                 return
-        self.client.send_buffer.put_nowait(pcm_audio_event("input_audio_buffer.append", data))
+        self.client.send_buffer.put_nowait(pcm_audio_event("input_audio_buffer.append", data, self._session_in_mime))
 
     def _play(self, samples: np.ndarray) -> None:
         """The client's audio callback: the session's output audio (int16 view of its bytes) to the phone."""

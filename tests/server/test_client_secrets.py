@@ -93,7 +93,7 @@ async def test_expires_after_and_empty_body(server):
         ({"session": {"type": "realtime", "voice": "alloy"}}, "unknown_parameter", "session.voice"),
         ({"session": {"type": "realtime", "output_modalities": ["smell"]}}, "invalid_value",
          "session.output_modalities[0]"),
-        ({"session": {"type": "transcription"}}, "invalid_value", "session.type"),
+        ({"session": {"type": "transcription", "instructions": "x"}}, "unknown_parameter", "session.instructions"),
         ({"session": "realtime"}, "invalid_type", "session"),
         ({"expires_after": {"seconds": 5}}, "invalid_value", "expires_after.seconds"),
         ({"expires_after": {"seconds": 7201}}, "invalid_value", "expires_after.seconds"),

@@ -4,6 +4,7 @@ import json
 from typing import Any, ClassVar
 
 from semantic_kernel.connectors.ai.chat_completion_client_base import ChatCompletionClientBase
+from semantic_kernel.connectors.ai.function_calling_utils import update_settings_from_function_call_configuration
 from semantic_kernel.connectors.ai.open_ai import OpenAIChatPromptExecutionSettings
 from semantic_kernel.contents import AuthorRole, FunctionCallContent, StreamingChatMessageContent
 
@@ -23,6 +24,9 @@ class ScriptedChat(ChatCompletionClientBase):
 
     def get_prompt_execution_settings_class(self):
         return OpenAIChatPromptExecutionSettings
+
+    def _update_function_choice_settings_callback(self):
+        return update_settings_from_function_call_configuration  # what OpenAI's chat connector declares
 
     async def _inner_get_streaming_chat_message_contents(self, chat_history, settings, function_invoke_attempt=0):
         self.seen.append((chat_history, settings))

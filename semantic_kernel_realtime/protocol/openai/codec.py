@@ -11,7 +11,7 @@ After tool outputs the client must send ``response.create`` (``capabilities``); 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import orjson
@@ -25,11 +25,11 @@ from semantic_kernel.kernel import Kernel
 from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 from semantic_kernel_realtime.protocol.base import Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
-from semantic_kernel_realtime.protocol.openai.decode import Decoder
+from semantic_kernel_realtime.protocol.openai.decode import Decoder, input_mime_type
 from semantic_kernel_realtime.protocol.openai.encode import encode_event, item_create
 from semantic_kernel_realtime.protocol.openai.event_types import canonical_type
 from semantic_kernel_realtime.protocol.openai.history import history_items
-from semantic_kernel_realtime.protocol.openai.session import as_realtime_settings, session_config
+from semantic_kernel_realtime.protocol.openai.session import as_realtime_settings, pcm_rate, session_config
 from semantic_kernel_realtime.protocol.openai.settings import RealtimeExecutionSettings
 from semantic_kernel_realtime.protocol.openai.tools import update_settings_from_function_choice
 
@@ -63,6 +63,13 @@ class OpenAICodec:
                 prepared, RealtimeExecutionSettings, update_settings_from_function_choice, kernel=kernel
             )
         return prepared
+
+    @classmethod
+    def application_input_rate(cls, settings: PromptExecutionSettings | None) -> int | None:
+        """The PCM rate the application said it sends (``input_audio_format={"type": "audio/pcm", "rate":
+        16000}``), or None when the settings name none: the client converts it to the wire's 24 kHz."""
+        fmt = as_realtime_settings(settings).input_audio_format
+        return pcm_rate(fmt) if isinstance(fmt, Mapping) and "rate" in fmt else None
 
     @classmethod
     def text_only(cls, settings: PromptExecutionSettings | None) -> Any:
@@ -123,10 +130,18 @@ class OpenAICodec:
     def output_audio(self) -> OutputAudio:
         return self.decoder.state.output_audio
 
+    @property
+    def input_mime_type(self) -> str:
+        """The session's input audio format (``audio/pcm``, ``audio/pcmu`` or ``audio/pcma``): what the client
+        converts the application's audio to."""
+        return self.decoder.input_mime_type
+
     def heard_text(self, item_id: str, audio_end_ms: int) -> str | None:
         return self.decoder.state.heard_text(item_id, audio_end_ms)
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
+        if session is not None:
+            self.decoder.input_mime_type = input_mime_type(session, self.decoder.input_mime_type)
         first = [{"type": "session.update", "session": session}] if session is not None else []
         first += [item_create(item) for item in history_items(chat_history)]
         return [_dumps(event).decode() for event in first]

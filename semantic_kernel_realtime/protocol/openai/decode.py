@@ -16,6 +16,12 @@ Rules:
   A missing or mistyped field that a handler needs, a non-object, or bad JSON yields a
   :class:`~semantic_kernel_realtime.events.MalformedServerEvent` whose ``cause`` says what is wrong; no
   exception ever escapes ``decode``.
+- MCP: the service's tool calls on MCP servers follow their wire events as ``McpCallEvent`` (``in_progress``
+  on ``response.mcp_call.in_progress``, ``arguments`` on ``response.mcp_call_arguments.done``, ``completed``
+  or ``failed`` on the ``mcp_call`` item's ``response.output_item.done``), listed tools as ``McpToolsEvent``
+  (the ``mcp_list_tools`` item once done; ``mcp_list_tools.failed``) and approval requests as
+  ``McpApprovalRequestEvent`` (the ``mcp_approval_request`` item, once). The MCP items of the last
+  :data:`MCP_ITEMS_KEPT` are remembered for the names and labels their events lack.
 - The whole event is never validated against the 40-model union: handlers read the few fields they use.
 """
 
@@ -35,7 +41,15 @@ from semantic_kernel.contents.realtime_events import (
 )
 from semantic_kernel.contents.streaming_text_content import StreamingTextContent
 
-from semantic_kernel_realtime.events import MalformedServerEvent, ResponseDoneEvent, TextDoneEvent, UsageEvent
+from semantic_kernel_realtime.events import (
+    MalformedServerEvent,
+    McpApprovalRequestEvent,
+    McpCallEvent,
+    McpToolsEvent,
+    ResponseDoneEvent,
+    TextDoneEvent,
+    UsageEvent,
+)
 from semantic_kernel_realtime.protocol._build import audio_content, audio_event, builder
 from semantic_kernel_realtime.protocol.base import split_function_name
 from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
@@ -75,11 +89,16 @@ def _opt_str(event: dict, key: str) -> str | None:
 class Decoder:
     """Turns server events into SK events, keeping a :class:`ConversationState` up to date."""
 
-    __slots__ = ("state", "audio_mime_type")
+    __slots__ = ("state", "audio_mime_type", "input_mime_type", "mcp_items", "mcp_reported")
 
     def __init__(self, state: ConversationState | None = None) -> None:
         self.state = state if state is not None else ConversationState()
         self.audio_mime_type = "audio/pcm"
+        #: The session's input audio format (what ``input_audio_buffer.append`` must carry).
+        self.input_mime_type = "audio/pcm"
+        #: Recent MCP items by id, and the ids whose settled item was already reported (both bounded).
+        self.mcp_items: dict[str, dict] = {}
+        self.mcp_reported: dict[str, None] = {}
 
     def decode_message(self, message: str | bytes) -> list[RealtimeEvents]:
         """Parse one JSON text message and decode it. Bad JSON gives a MalformedServerEvent."""
@@ -174,10 +193,57 @@ class Decoder:
 
     def _item_added(self, event: dict, etype: str) -> list[RealtimeEvents]:
         item = event.get("item")
+        decoded = _event(service_type=etype, service_event=event)
         if isinstance(item, dict):
             previous = event.get("previous_item_id")
             self.state.add_item(item, previous if type(previous) is str else None)
-        return [_event(service_type=etype, service_event=event)]
+            if item.get("type") in _MCP_ITEM_TYPES:
+                fact = self._mcp_item(item, event, etype)
+                if fact is not None:
+                    return [decoded, fact]
+        return [decoded]
+
+    def _mcp_item(self, item: dict, event: dict, etype: str) -> RealtimeEvents | None:
+        item_id = item.get("id")
+        if type(item_id) is not str:
+            return None
+        _remember(self.mcp_items, item_id, item)
+        kind = item["type"]
+        settled = etype in _ITEM_SETTLED or (kind == "mcp_approval_request" and etype in _ITEM_ADDED)
+        if not settled or item_id in self.mcp_reported:
+            return None
+        if kind == "mcp_call" and etype != "response.output_item.done":
+            return None
+        _remember(self.mcp_reported, item_id, None)
+        label, name, arguments = _opt_str(item, "server_label"), _opt_str(item, "name"), _opt_str(item, "arguments")
+        if kind == "mcp_approval_request":
+            return McpApprovalRequestEvent(service_event=event, approval_request_id=item_id, server_label=label,
+                                           name=name, arguments=arguments)
+        if kind == "mcp_list_tools":
+            tools = item.get("tools")
+            return McpToolsEvent(service_event=event, item_id=item_id, status="completed", server_label=label,
+                                 tools=[t for t in tools if isinstance(t, dict)] if isinstance(tools, list) else [])
+        error = item.get("error")
+        return McpCallEvent(service_event=event, item_id=item_id, status="failed" if error else "completed",
+                            server_label=label, name=name, arguments=arguments, output=_opt_str(item, "output"),
+                            error=error)
+
+    def _mcp_call(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        item_id = _opt_str(event, "item_id")
+        item = self.mcp_items.get(item_id or "", {})
+        status = "arguments" if etype == "response.mcp_call_arguments.done" else etype.rpartition(".")[2]
+        arguments = _opt_str(event, "arguments") if status == "arguments" else _opt_str(item, "arguments")
+        return [_event(service_type=etype, service_event=event),
+                McpCallEvent(service_event=event, item_id=item_id, status=status,
+                             server_label=_opt_str(item, "server_label"), name=_opt_str(item, "name"),
+                             arguments=arguments)]
+
+    def _mcp_tools_failed(self, event: dict, etype: str) -> list[RealtimeEvents]:
+        item_id = _opt_str(event, "item_id")
+        item = self.mcp_items.get(item_id or "", {})
+        return [_event(service_type=etype, service_event=event),
+                McpToolsEvent(service_event=event, item_id=item_id, status="failed",
+                              server_label=_opt_str(item, "server_label"))]
 
     def _item_deleted(self, event: dict, etype: str) -> list[RealtimeEvents]:
         self.state.remove_item(_str(event, "item_id"))
@@ -233,8 +299,22 @@ class Decoder:
             raise _Bad("field 'session' must be an object")
         self.state.session = session
         self.audio_mime_type = _output_mime_type(session, self.audio_mime_type)
+        self.input_mime_type = input_mime_type(session, self.input_mime_type)
         self.state.output_audio.bytes_per_ms = _BYTES_PER_MS[self.audio_mime_type]
         return [_event(service_type=etype, service_event=event)]
+
+
+#: MCP items remembered (for the labels and names their events lack) and settled ids remembered.
+MCP_ITEMS_KEPT = 64
+_MCP_ITEM_TYPES = frozenset({"mcp_call", "mcp_list_tools", "mcp_approval_request"})
+_ITEM_SETTLED = frozenset({"response.output_item.done", "conversation.item.done"})
+_ITEM_ADDED = frozenset({"conversation.item.added", "conversation.item.created", "response.output_item.added"})
+
+
+def _remember(table: dict, key: str, value: Any) -> None:
+    table[key] = value
+    if len(table) > MCP_ITEMS_KEPT:
+        del table[next(iter(table))]
 
 
 #: Bytes per millisecond of each output MIME type (PCM16 at 24 kHz; G.711 at 8 kHz, one byte a sample).
@@ -249,6 +329,18 @@ def _output_mime_type(session: dict, current: str) -> str:
         fmt = fmt.get("type") if isinstance(fmt, dict) else fmt
     elif "output_audio_format" in session:  # beta session object
         fmt = session.get("output_audio_format")
+    return AUDIO_MIME_TYPES.get(fmt, current) if isinstance(fmt, str) else current
+
+
+def input_mime_type(session: dict, current: str) -> str:
+    """The input format of a GA session object (``audio.input.format``), else ``current``."""
+    audio = session.get("audio")
+    fmt: Any = None
+    if isinstance(audio, dict) and isinstance(audio.get("input"), dict):
+        fmt = audio["input"].get("format")
+        fmt = fmt.get("type") if isinstance(fmt, dict) else fmt
+    elif "input_audio_format" in session:  # beta session object
+        fmt = session.get("input_audio_format")
     return AUDIO_MIME_TYPES.get(fmt, current) if isinstance(fmt, str) else current
 
 
@@ -286,6 +378,9 @@ _GA_HANDLERS: dict[str, Handler] = {
     "response.output_text.done": Decoder._assistant_text_done,
     "session.created": Decoder._session,
     "session.updated": Decoder._session,
+    "response.mcp_call.in_progress": Decoder._mcp_call,
+    "response.mcp_call_arguments.done": Decoder._mcp_call,
+    "mcp_list_tools.failed": Decoder._mcp_tools_failed,
 }
 
 _HANDLERS: dict[str, Handler] = {

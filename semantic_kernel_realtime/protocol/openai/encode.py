@@ -7,7 +7,8 @@ Rules:
   a ``function_call`` item; function result -> a ``function_call_output`` item (non-string results
   serialised as JSON where possible).
 - A plain ``RealtimeEvent`` whose ``service_type`` is a GA client event type is sent as that raw
-  event (``service_event`` holds its fields): the passthrough for everything we don't model. The SK
+  event (``service_event`` holds its fields): the passthrough for everything we don't model. A
+  well-formed type the ``openai`` package does not know yet (not a server event) is sent too, as given. The SK
   convention ``session.update`` with ``{"settings": <execution settings>}`` builds the session.
 - Encoding is strict: anything that cannot become a valid client event raises :class:`EncodeError`.
 """
@@ -33,7 +34,7 @@ from semantic_kernel.contents.realtime_events import (
 
 from semantic_kernel_realtime.errors import EncodeError
 from semantic_kernel_realtime.protocol._build import audio_bytes
-from semantic_kernel_realtime.protocol.openai.event_types import CLIENT_EVENT_TYPES
+from semantic_kernel_realtime.protocol.openai.event_types import CLIENT_EVENT_TYPES, SERVER_EVENT_TYPES, is_event_type
 from semantic_kernel_realtime.protocol.openai.session import session_update_event
 
 ClientEvent = dict[str, Any]
@@ -142,10 +143,10 @@ def _function_result(event: RealtimeFunctionResultEvent, model: str | None) -> C
 
 def _raw(event: RealtimeEvent, model: str | None) -> ClientEvent:
     etype = event.service_type
-    if etype not in CLIENT_EVENT_TYPES:
+    if etype not in CLIENT_EVENT_TYPES and (etype in SERVER_EVENT_TYPES or not is_event_type(etype)):
         raise EncodeError(
             f"cannot send a RealtimeEvent with service_type {etype!r}: not a GA client event type "
-            f"(one of {', '.join(sorted(CLIENT_EVENT_TYPES))})"
+            f"(one of {', '.join(sorted(CLIENT_EVENT_TYPES))}, or a newer 'scope.action' name)"
         )
     data = event.service_event
     if data is None:

@@ -9,6 +9,12 @@ Rules:
   one modality: audio, which includes its transcript, wins over text); flat ``voice``/``speed`` ->
   ``audio.output``; ``input_audio_*`` -> ``audio.input``.
 - Turn detection keeps only the fields its ``type`` defines, so the event validates strictly.
+- Every GA session field is carried (``include``, ``tracing``, ``truncation``, ``prompt``, ``reasoning``,
+  ``parallel_tool_calls``, the transcription ``languages``/``keywords``/``delay``, ``idle_timeout_ms``,
+  noise reduction ``strength``); mappings pass through as given. ``session_type="transcription"`` gives a
+  transcription session: only ``audio.input`` and ``include``, since that is all its type defines.
+- ``audio/pcm`` on the wire is 24 kHz. A PCM format at another ``rate`` says what the *application* sends
+  or wants (:func:`pcm_rate`): the wire still says 24000 and the client converts.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ _TURN_DETECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "semantic_vad": ("type", "create_response", "eagerness", "interrupt_response"),
 }
 _TRANSCRIPTION_FIELDS = ("model", "language", "prompt", "languages", "keywords", "delay")
+_NOISE_REDUCTION_FIELDS = ("type", "strength")
+#: Top-level GA fields passed through from settings as given (mappings copied).
+_PASSTHROUGH = ("include", "tracing", "truncation", "prompt", "reasoning", "parallel_tool_calls")
+#: Wire rate of ``audio/pcm``.
+PCM_RATE = 24_000
 
 
 def as_realtime_settings(settings: PromptExecutionSettings | None) -> RealtimeExecutionSettings:
@@ -60,24 +71,16 @@ def as_realtime_settings(settings: PromptExecutionSettings | None) -> RealtimeEx
 
 
 def session_config(settings: PromptExecutionSettings | None, *, model: str | None = None) -> dict[str, Any]:
-    """The GA session object (``type: realtime``) for ``settings``."""
+    """The GA session object (``type: realtime`` or ``transcription``) for ``settings``."""
     s = as_realtime_settings(settings)
     # SK settings keep constructor kwargs in extension_data (None included); assignments mark fields_set.
     explicit = s.model_fields_set | set(s.extension_data)
-    session: dict[str, Any] = {"type": "realtime"}
-    if model or s.ai_model_id:
-        session["model"] = s.ai_model_id or model
-    modalities = s.output_modalities or s.modalities
-    if modalities:
-        session["output_modalities"] = ["audio"] if "audio" in modalities else ["text"]
-    if s.instructions is not None:
-        session["instructions"] = s.instructions
-    if s.max_output_tokens is not None:
-        session["max_output_tokens"] = s.max_output_tokens
-    if s.tools is not None:
-        session["tools"] = list(s.tools)
-    if s.tool_choice is not None:
-        session["tool_choice"] = dict(s.tool_choice) if isinstance(s.tool_choice, Mapping) else s.tool_choice
+    transcription_only = s.session_type == "transcription"
+    session: dict[str, Any] = {"type": "transcription" if transcription_only else "realtime"}
+    if not transcription_only:
+        _conversation_fields(s, session, model)
+    if s.include is not None:
+        session["include"] = list(s.include)
 
     audio_in: dict[str, Any] = {}
     audio_out: dict[str, Any] = {}
@@ -92,18 +95,66 @@ def session_config(settings: PromptExecutionSettings | None, *, model: str | Non
     elif "turn_detection" in explicit:
         audio_in["turn_detection"] = None
     if s.input_audio_noise_reduction is not None:
-        audio_in["noise_reduction"] = _pick(s.input_audio_noise_reduction, ("type",))
+        audio_in["noise_reduction"] = _pick(s.input_audio_noise_reduction, _NOISE_REDUCTION_FIELDS)
     elif "input_audio_noise_reduction" in explicit:
         audio_in["noise_reduction"] = None
-    if s.output_audio_format is not None:
-        audio_out["format"] = _format(s.output_audio_format, "output_audio_format")
-    if s.voice is not None:
-        audio_out["voice"] = dict(s.voice) if isinstance(s.voice, Mapping) else s.voice
-    if s.speed is not None:
-        audio_out["speed"] = s.speed
+    if not transcription_only:
+        if s.output_audio_format is not None:
+            audio_out["format"] = _format(s.output_audio_format, "output_audio_format")
+        if s.voice is not None:
+            audio_out["voice"] = dict(s.voice) if isinstance(s.voice, Mapping) else s.voice
+        if s.speed is not None:
+            audio_out["speed"] = s.speed
     if audio_in or audio_out:
         session["audio"] = {k: v for k, v in (("input", audio_in), ("output", audio_out)) if v}
     return session
+
+
+def _conversation_fields(s: RealtimeExecutionSettings, session: dict[str, Any], model: str | None) -> None:
+    """The fields only a ``realtime`` session has."""
+    if s.ai_model_id is not None or model:
+        session["model"] = s.ai_model_id if s.ai_model_id is not None else model
+    modalities = s.output_modalities if s.output_modalities is not None else s.modalities
+    if modalities is not None:
+        modalities = list(modalities)
+        session["output_modalities"] = (["audio"] if "audio" in modalities else ["text"]) \
+            if len(modalities) > 1 else modalities
+    if s.instructions is not None:
+        session["instructions"] = s.instructions
+    if s.max_output_tokens is not None:
+        session["max_output_tokens"] = s.max_output_tokens
+    if s.tools is not None:
+        session["tools"] = list(s.tools)
+    if s.tool_choice is not None:
+        session["tool_choice"] = dict(s.tool_choice) if isinstance(s.tool_choice, Mapping) else s.tool_choice
+    for name in _PASSTHROUGH:
+        if name == "include":
+            continue
+        value = getattr(s, name)
+        if value is not None:
+            session[name] = _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(v) for v in value]
+    return value
+
+
+def pcm_rate(value: Any) -> int | None:
+    """The sample rate a format setting names for PCM (``{"type": "audio/pcm", "rate": 16000}``), else None.
+
+    G.711 formats are 8000 Hz; a bare ``audio/pcm`` / ``pcm16`` is 24000 Hz.
+    """
+    if value is None:
+        return None
+    fmt = _format(value, "format")
+    if fmt.get("type") in ("audio/pcmu", "audio/pcma"):
+        return 8000
+    rate = value.get("rate") if isinstance(value, Mapping) else None
+    return int(rate) if isinstance(rate, int) else PCM_RATE
 
 
 def session_update_event(settings: PromptExecutionSettings | None, *, model: str | None = None) -> dict[str, Any]:
@@ -117,10 +168,17 @@ def _format(value: Any, field: str) -> dict[str, Any]:
             return dict(_FORMATS[value])
         except KeyError:
             raise EncodeError(f"{field}: unknown audio format {value!r}; use one of {sorted(_FORMATS)}") from None
-    if isinstance(value, Mapping) and value.get("type") in _FORMATS:
-        fmt = dict(_FORMATS[value["type"]])
-        if fmt["type"] == "audio/pcm" and value.get("rate", 24000) != 24000:
-            raise EncodeError(f"{field}: audio/pcm is 24000 Hz only, got rate {value.get('rate')!r}")
+    if isinstance(value, Mapping) and value.get("type", "audio/pcm") in _FORMATS:
+        fmt = {k: v for k, v in value.items() if k in ("type", "rate")}
+        if "type" in fmt:
+            fmt["type"] = _FORMATS[fmt["type"]]["type"]
+        if fmt.get("type", "audio/pcm") == "audio/pcm" and "rate" in fmt:
+            rate = fmt["rate"]
+            if not isinstance(rate, int) or isinstance(rate, bool) or rate <= 0:
+                raise EncodeError(f"{field}: audio/pcm rate must be a positive integer (Hz), got {rate!r}")
+            fmt["rate"] = PCM_RATE  # other rates are the application's: the client converts to 24 kHz
+        elif fmt.get("type") != "audio/pcm":
+            fmt.pop("rate", None)
         return fmt
     raise EncodeError(f"{field}: expected a format name or {{'type': 'audio/pcm'|...}}, got {value!r}")
 

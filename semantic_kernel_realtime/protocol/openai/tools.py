@@ -3,10 +3,13 @@
 Rules: a tool's ``name`` is the kernel function's fully qualified name ``plugin-function`` (the
 decoder splits it back); ``parameters`` is a JSON schema object with the parameters that are offered
 to the model and the ``required`` list. The realtime API's tool shape is flat (no ``function`` key).
+Kernel functions own the ``function`` tools; every other tool the settings hold (``{"type": "mcp", ...}``)
+is kept beside them when function choice fills the tools in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from semantic_kernel.functions.kernel_function_metadata import KernelFunctionMetadata
@@ -35,8 +38,13 @@ def function_tools(functions: list[KernelFunctionMetadata]) -> list[dict[str, An
 def update_settings_from_function_choice(configuration: Any, settings: Any, choice_type: Any) -> None:
     """Callback for SK's ``prepare_settings_for_function_calling``: set ``tools`` and ``tool_choice``.
 
-    With no available function the tools are cleared, so a session update removes stale tools.
+    Tools that are not functions (MCP servers) stay, after the kernel's functions. With neither, the tools
+    are cleared, so a session update removes stale tools.
     """
     functions = configuration.available_functions or []
-    settings.tools = function_tools(functions)
-    settings.tool_choice = (getattr(choice_type, "value", choice_type) or "auto") if functions else None
+    kept = [dict(tool) for tool in settings.tools or () if isinstance(tool, Mapping) and tool.get("type") != "function"]
+    settings.tools = [*function_tools(functions), *kept]
+    if functions:
+        settings.tool_choice = getattr(choice_type, "value", choice_type) or "auto"
+    elif not kept:
+        settings.tool_choice = None

@@ -1,11 +1,10 @@
-"""Sample-rate conversion for the speech engines: FFmpeg's libswresample through PyAV.
+"""Sample-rate conversion for the speech engines: the package's one resampler (libswresample through PyAV).
 
 Rules:
 - Input and output are PCM16 mono (``bytes``-like or an ``int16`` array); a whole utterance is converted
   at once with a fresh resampler, flushed at the end, so no state is kept between calls (thread-safe and
   deterministic).
-- ``av`` is installed with ``aiortc`` (a core dependency); it is imported on first use, never at import
-  time.
+- ``semantic_kernel_realtime.audio`` (and so ``av``) is imported on first use, never at import time.
 """
 
 from __future__ import annotations
@@ -23,10 +22,6 @@ def resample_pcm16(pcm16: bytes | bytearray | memoryview | np.ndarray, src_rate:
         samples = np.frombuffer(pcm16, dtype="<i2", count=len(pcm16) // 2)
     if src_rate == dst_rate or samples.size == 0:
         return samples.tobytes()
-    import av
+    from semantic_kernel_realtime.audio import resample_once
 
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-    frame.sample_rate = src_rate
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=dst_rate)
-    pieces = [out.to_ndarray().reshape(-1) for out in (*resampler.resample(frame), *resampler.resample(None))]
-    return np.concatenate(pieces).astype("<i2", copy=False).tobytes() if pieces else b""
+    return resample_once(samples.tobytes(), src_rate, dst_rate)

@@ -18,7 +18,16 @@ from semantic_kernel.contents.realtime_events import (
     RealtimeTextEvent,
 )
 
-from semantic_kernel_realtime.events import RESPONSE_DONE, TEXT_DONE, TextDoneEvent, Usage, UsageEvent
+from semantic_kernel_realtime.events import (
+    MCP_APPROVAL_REQUEST,
+    MCP_CALL,
+    MCP_TOOLS,
+    RESPONSE_DONE,
+    TEXT_DONE,
+    TextDoneEvent,
+    Usage,
+    UsageEvent,
+)
 from semantic_kernel_realtime.protocol import BETA_TO_GA, Decoder, MalformedServerEvent
 from tests import shared
 from tests.openai_schema import FIXTURES
@@ -50,7 +59,8 @@ def test_every_recorded_line_decodes_without_exception(path):
                 assert raw["type"] == "response.done" and event.service_event == raw["response"]["usage"]
                 continue
             if isinstance(raw, dict) and isinstance(raw.get("type"), str):
-                assert event.service_type in (raw["type"], TEXT_DONE, RESPONSE_DONE)
+                assert event.service_type in (raw["type"], TEXT_DONE, RESPONSE_DONE, MCP_CALL, MCP_TOOLS,
+                                              MCP_APPROVAL_REQUEST)
                 assert event.service_event == raw
 
 

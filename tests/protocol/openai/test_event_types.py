@@ -5,6 +5,7 @@ import typing
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 
 from semantic_kernel_realtime.protocol import BETA_TO_GA, CLIENT_EVENT_TYPES, canonical_type
+from semantic_kernel_realtime.protocol.openai.event_types import SERVER_EVENT_TYPES
 
 
 def _literal_types(union) -> set[str]:
@@ -14,6 +15,10 @@ def _literal_types(union) -> set[str]:
 
 def test_client_event_types_match_the_openai_package():
     assert _literal_types(RealtimeClientEvent) == CLIENT_EVENT_TYPES
+
+
+def test_server_event_types_match_the_openai_package():
+    assert _literal_types(RealtimeServerEvent) == SERVER_EVENT_TYPES
 
 
 def test_beta_names_map_to_real_ga_server_event_types():

@@ -9,7 +9,6 @@ from semantic_kernel.connectors.ai.open_ai.prompt_execution_settings.open_ai_rea
 )
 
 from semantic_kernel_realtime.protocol import (
-    EncodeError,
     InputAudioTranscription,
     RealtimeExecutionSettings,
     session_update_event,
@@ -66,12 +65,28 @@ CASES = {
                              {"tool_choice": {"type": "function", "name": "weather-get"}}),
     "max_output_tokens": ({"max_output_tokens": 256}, {"max_output_tokens": 256}),
     "max_output_tokens inf": ({"max_output_tokens": "inf"}, {"max_output_tokens": "inf"}),
+    "include": ({"include": ["item.input_audio_transcription.logprobs"]},
+                {"include": ["item.input_audio_transcription.logprobs"]}),
+    "tracing": ({"tracing": "auto"}, {"tracing": "auto"}),
+    "truncation": ({"truncation": {"type": "retention_ratio", "retention_ratio": 0.8}},
+                   {"truncation": {"type": "retention_ratio", "retention_ratio": 0.8}}),
+    "prompt": ({"prompt": {"id": "pmpt_1"}}, {"prompt": {"id": "pmpt_1"}}),
+    "reasoning": ({"reasoning": {"effort": "low"}}, {"reasoning": {"effort": "low"}}),
+    "parallel_tool_calls": ({"parallel_tool_calls": False}, {"parallel_tool_calls": False}),
+    "idle timeout": ({"turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000}},
+                     {"audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000}}}}),
+    "noise reduction strength": ({"input_audio_noise_reduction": {"type": "far_field", "strength": 0.3}},
+                                 {"audio": {"input": {"noise_reduction": {"type": "far_field", "strength": 0.3}}}}),
+    "pcm at 16 kHz: the wire says 24 kHz, the client converts": (
+        {"input_audio_format": {"type": "audio/pcm", "rate": 16000}},
+        {"audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}}}),
 }
 
 
 def test_cases_cover_every_settings_field():
     covered = {name for kwargs, _ in CASES.values() for name in kwargs}
-    ignored = {"service_id", "extension_data", "function_choice_behavior"}
+    ignored = {"service_id", "extension_data", "function_choice_behavior",
+               "session_type"}  # a transcription session: test_transcription_session_has_only_its_fields
     assert covered | ignored == set(RealtimeExecutionSettings.model_fields)
 
 
@@ -111,10 +126,23 @@ def test_nothing_set_means_an_empty_update():
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"input_audio_format": {"type": "audio/pcm", "rate": 16000}}, "24000"),
+    [({"input_audio_format": {"type": "audio/pcm", "rate": "16k"}}, "rate"),
      ({"output_audio_format": {"type": "audio/opus"}}, "output_audio_format"),
      ({"turn_detection": {"type": "push_to_talk"}}, "turn_detection")],
 )
 def test_invalid_settings_raise_encode_errors(kwargs, message):
-    with pytest.raises(EncodeError, match=message):
+    # a typed field refuses at construction (pydantic's ValidationError is a ValueError, as EncodeError is)
+    with pytest.raises(ValueError, match=message):
         session_update_event(RealtimeExecutionSettings(**kwargs))
+
+
+def test_transcription_session_has_only_its_fields():
+    settings = RealtimeExecutionSettings(
+        session_type="transcription", instructions="ignored", voice="marin", output_modalities=["text"],
+        input_audio_format="g711_alaw", input_audio_transcription={"model": "gpt-4o-transcribe", "language": "en"},
+        turn_detection={"type": "server_vad", "silence_duration_ms": 400})
+    event = session_update_event(settings, model="gpt-realtime")
+    validate_client_event(event)
+    assert event["session"] == {"type": "transcription", "audio": {"input": {
+        "format": {"type": "audio/pcma"}, "transcription": {"model": "gpt-4o-transcribe", "language": "en"},
+        "turn_detection": {"type": "server_vad", "silence_duration_ms": 400}}}}

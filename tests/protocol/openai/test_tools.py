@@ -66,3 +66,29 @@ def test_required_choice_maps_to_required_tool_choice():
     )
     assert prepared.tool_choice == "required"
     validate_client_event(session_update_event(prepared))
+
+
+MCP = {"type": "mcp", "server_label": "docs", "server_url": "https://example.com/mcp", "require_approval": "never"}
+
+
+def test_mcp_tools_stay_beside_kernel_functions():
+    settings = RealtimeExecutionSettings(tools=[MCP], function_choice_behavior=FunctionChoiceBehavior.Auto())
+    prepared = prepare_settings_for_function_calling(
+        settings, RealtimeExecutionSettings, update_settings_from_function_choice, kernel=_kernel()
+    )
+    assert sorted(t["name"] for t in prepared.tools[:2]) == ["weather-get_time", "weather-get_weather"]
+    assert prepared.tools[2:] == [MCP]
+    again = prepare_settings_for_function_calling(  # preparing twice keeps one copy of each
+        prepared, RealtimeExecutionSettings, update_settings_from_function_choice, kernel=_kernel()
+    )
+    assert again.tools == prepared.tools
+    validate_client_event(session_update_event(prepared))
+
+
+def test_mcp_tools_stay_when_the_kernel_offers_no_function():
+    settings = RealtimeExecutionSettings(tools=[MCP], tool_choice="required",
+                                         function_choice_behavior=FunctionChoiceBehavior.Auto())
+    prepared = prepare_settings_for_function_calling(
+        settings, RealtimeExecutionSettings, update_settings_from_function_choice, kernel=Kernel()
+    )
+    assert prepared.tools == [MCP] and prepared.tool_choice == "required"
