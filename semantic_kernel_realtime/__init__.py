@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 
 _MODULES = {
     "semantic_kernel_realtime.client.base": ("RealtimeClientBase",),
+    "semantic_kernel_realtime.client.flow": ("ReceiveQueue",),
+    "semantic_kernel_realtime.client.supervisor": ("ReconnectPolicy",),
     "semantic_kernel_realtime.connectors.openai": ("OpenAIRealtimeWebsocket", "OpenAIRealtimeWebRTC"),
     "semantic_kernel_realtime.connectors.azure": ("AzureRealtimeWebsocket", "AzureRealtimeWebRTC"),
     "semantic_kernel_realtime.connectors.google": ("GoogleLiveWebsocket",),
@@ -56,6 +58,8 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "RealtimeClientBase",
     "RealtimeError",
     "RealtimeExecutionSettings",
+    "ReceiveQueue",
+    "ReconnectPolicy",
     "ReconnectedEvent",
     "ReconnectingEvent",
     "ResponseDoneEvent",
@@ -74,6 +78,8 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
 
 if TYPE_CHECKING:
     from semantic_kernel_realtime.client.base import RealtimeClientBase
+    from semantic_kernel_realtime.client.flow import ReceiveQueue
+    from semantic_kernel_realtime.client.supervisor import ReconnectPolicy
     from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC, AzureRealtimeWebsocket
     from semantic_kernel_realtime.connectors.google import GoogleLiveWebsocket
     from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket
