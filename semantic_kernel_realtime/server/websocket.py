@@ -5,6 +5,10 @@ task (JSON via orjson); the audio sink awaits :meth:`WebSocketPeer.drained` so a
 response rather than growing the outbox. Incoming text frames go straight to the engine; binary frames
 are answered with an ``invalid_json`` error. When either side closes, the engine is closed and the
 writer stopped: nothing is left running.
+
+Duration cap emulation (the host's ``max_session_seconds``): ``session.created`` carries ``expires_at`` (whole
+seconds since the epoch, as the live service sends), and when the time is up the peer gets an ``error`` with
+code ``session_expired``, then a close 1001, as the live service ends a session at its cap.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from typing import Any
 
 import orjson
 from aiohttp import WSMsgType, web
 
+from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
@@ -95,6 +101,11 @@ class WebSocketEndpoint:
         sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=host.output_audio_pace)
         engine = host.create_engine(peer.send_event, sink=sink, model=request.query.get("model"))
         host.register(ws)
+        limit = getattr(host, "max_session_seconds", None)
+        cap = None
+        if limit:
+            engine.session["expires_at"] = int(time.time() + limit)
+            cap = asyncio.get_running_loop().create_task(_expire(ws, limit), name="realtime session cap")
         try:
             engine.start()
             async for message in ws:
@@ -106,9 +117,22 @@ class WebSocketEndpoint:
                     logger.debug("websocket error: %s", ws.exception())
                     break
         finally:
+            if cap is not None:
+                cap.cancel()
             await engine.close()
             await peer.close()
             host.unregister(ws)
             if not ws.closed:
                 await ws.close()
         return ws
+
+
+async def _expire(ws: web.WebSocketResponse, limit: float) -> None:
+    """End the session at its cap as the live service does: an ``error`` ``session_expired``, then a close 1001."""
+    await asyncio.sleep(limit)
+    error = {"type": "error", "event_id": ids.event_id(),
+             "error": {"type": "invalid_request_error", "code": "session_expired", "param": None, "event_id": None,
+                       "message": f"Your session hit the maximum duration of {limit:g} seconds."}}
+    with contextlib.suppress(ConnectionResetError, RuntimeError):
+        await ws.send_str(orjson.dumps(error).decode())
+        await ws.close(code=1001, message=b"session expired")
