@@ -8,11 +8,16 @@ Rules:
   connection's loops; ``send()`` and ``receive()`` are thin conveniences over the two queues.
 - Events put on the send queue before a session is open stay there and go out once it opens, after
   the opening messages (session configuration, seeded history).
-- One supervisor task per session runs the connection. When it ends (service close, network error,
-  ``close_session()``), the receive queue gets, in order: a :class:`SessionEndedEvent` saying why
+- One supervisor task per session runs the connection (:mod:`.supervisor`); with a ``reconnect`` policy,
+  one connection after another (reconnect and replay after a retryable end, recycling before the duration
+  cap), the history mirror and function calling carried over. When the session ends (``close_session()``,
+  an end that is not retried), the receive queue gets, in order: a :class:`SessionEndedEvent` saying why
   (unless the user closed), then the :data:`~semantic_kernel_realtime.events.END` marker. Every
   ``receive()`` consumer then stops; the marker stays so later consumers stop too, until a new session
   runs (a consumer then skips a marker left over from the earlier one).
+- ``receive_buffer`` is a :class:`~.flow.ReceiveQueue` by default: at its limit the transport stops reading
+  (backpressure); nothing is dropped. ``open_timeout`` bounds the credentials and the handshake together
+  (``ConnectionTimeoutError``); ``close_session()`` returns within ``close_timeout``.
 - Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued. Whatever plays
   it reports the position it played through ``playback`` (:mod:`.playback`), which barge-in truncation
   reads; the client stops it there when the user interrupts.

@@ -5,16 +5,19 @@ Rules:
   for every connection it opens and never reuses one. The client owns the send and receive queues for
   its whole life; a connection drains the first and fills the second while it lives.
 - What belongs to one connection lives here: the transport, the codec instance (its decoder state),
-  the :class:`~.inbound.Inbound` receive path, the send and listen loops, and the observers of the
-  codec's signals: auto function calling, the live ``ChatHistory`` mirror and barge-in
+  the :class:`~.inbound.Inbound` receive path, the send and listen loops, the recycling clock
+  (:mod:`.lifetime`), and the observers of the codec's signals: auto function calling and the live
+  ``ChatHistory`` mirror (both the session's: a connection that continues a session is given them), barge-in
   (:mod:`.playback`), then the session hooks that asked for them. Signals are derived only for the codec's
   ``signal_types``; each goes to the observers of its class. An observer (a hook's included) that raises on
   a signal does not end the session: an ``ObserverErrorEvent`` naming the event type and the cause is
   queued, and the other observers still see the signal.
-- :meth:`open` connects and sends the opening messages, then an event carried over from the previous
-  connection (one that a failed send had taken off the queue), before anything else on the send queue.
+- :meth:`open` connects, attaches the transport to the receive queue's flow control, and sends the opening
+  messages, then the items an earlier connection sent that its service never confirmed, then an event
+  carried over from the previous connection (one that a failed send had taken off the queue), before
+  anything else on the send queue. Every item the codec creates is noted by id (:meth:`unconfirmed`).
 - :meth:`run` runs both loops until either ends (service close, network error, a close by the client),
-  stops the other, closes the transport, stops function calling, and returns the
+  stops the other, closes the transport (function calling is the supervisor's to stop), and returns the
   :class:`~semantic_kernel_realtime.events.SessionEndedEvent` that says why, or ``None`` when the client
   closed. A close by the service is read by the codec (``close_error``: e.g. Gemini's refusal of a key after
   ``setup`` is an ``AuthenticationError``). An event whose send failed on a broken connection is left in
