@@ -110,6 +110,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _last_end: SessionEndedEvent | None = PrivateAttr(default=None)
     _playback: Playback = PrivateAttr(default_factory=lambda: Playback())
     _closing: bool = PrivateAttr(default=False)
+    _reconnecting: bool = PrivateAttr(default=False)
     _close_deadline: float | None = PrivateAttr(default=None)
 
     # -- to implement ------------------------------------------------------------------------------
@@ -321,6 +322,11 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.close_timeout
         self._closing, self._close_deadline = True, deadline
+        if self._reconnecting:  # between connections (a backoff, a connect): nothing to flush or close
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+            return
         if self.send_buffer.qsize():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.send_buffer.join(), self.close_timeout)

@@ -20,6 +20,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
@@ -47,6 +48,7 @@ class ReceiveQueue(asyncio.Queue):
         super().__init__()
         self._events = 0  # queued plus held
         self._bytes = 0
+        self._sizes: deque[int] = deque()  # the sizes of the audio events in the queue, in order
         self._flow: Any = None  # the transport to pause (pause_reading / resume_reading)
         #: True while the transport is paused by this queue.
         self.paused = False
@@ -103,31 +105,48 @@ class ReceiveQueue(asyncio.Queue):
 
     # -- asyncio.Queue's storage hooks ------------------------------------------------------------------
 
+    # _count / _uncount inlined: these run once per received event.
     def _put(self, item: Any) -> None:
         self._queue.append(item)
-        self._count(item)
+        events = self._events = self._events + 1
+        if type(item) is RealtimeAudioEvent:
+            size = audio_size(item)
+            self._sizes.append(size)  # read back on _get, in the same order: sized once
+            self._bytes += size
+        if (events >= self._high_events or self._bytes >= self._high_bytes) and not self.paused:
+            self._pause()
 
     def _get(self) -> Any:
         item = self._queue.popleft()
-        self._uncount(item)
+        events = self._events = self._events - 1
+        if type(item) is RealtimeAudioEvent:
+            self._bytes -= self._sizes.popleft()
+        if self.paused and events <= self._low_events and self._bytes <= self._low_bytes:
+            self._resume()
         return item
+
+    def _pause(self) -> None:
+        flow = self._flow
+        if flow is not None:
+            self.paused = True
+            flow.pause_reading()
+
+    def _resume(self) -> None:
+        self.paused = False
+        flow = self._flow
+        if flow is not None:
+            flow.resume_reading()
 
     def _count(self, item: Any) -> None:
         self._events += 1
         if type(item) is RealtimeAudioEvent:
             self._bytes += audio_size(item)
         if not self.paused and (self._events >= self._high_events or self._bytes >= self._high_bytes):
-            flow = self._flow
-            if flow is not None:
-                self.paused = True
-                flow.pause_reading()
+            self._pause()
 
     def _uncount(self, item: Any) -> None:
         self._events -= 1
         if type(item) is RealtimeAudioEvent:
             self._bytes -= audio_size(item)
         if self.paused and self._events <= self._low_events and self._bytes <= self._low_bytes:
-            self.paused = False
-            flow = self._flow
-            if flow is not None:
-                flow.resume_reading()
+            self._resume()

@@ -120,7 +120,11 @@ async def supervise(client: RealtimeClientBase, connection: Connection) -> None:
                 break
             cause = "recycling the connection before the session's duration cap" if recycle else (
                 ended.cause if ended is not None else "the connection ended")
-            successor, ended, tried = await _reconnect(client, connection, cause, recycle, policy, tried)
+            client._reconnecting = True
+            try:
+                successor, ended, tried = await _reconnect(client, connection, cause, recycle, policy, tried)
+            finally:
+                client._reconnecting = False
             if successor is None:
                 break
             connection = successor

@@ -222,7 +222,7 @@ def audio_event(service_type: str, service_event: Any, audio: AudioContent) -> R
 
 def audio_size(event: RealtimeAudioEvent) -> int:
     """The length of an audio event's bytes, read without building anything (the receive queue's byte count)."""
-    content = event.__dict__["audio"]
+    content = event.audio  # a plain attribute read: faster than going through __dict__
     private = content.__pydantic_private__
     if type(private) is _LazyAudioPrivate and dict.get(private, "_data_uri") is None:
         return len(private.pcm)

@@ -281,3 +281,26 @@ async def test_a_server_that_stays_down_ends_the_session_after_the_attempts(serv
     ended = [e for e in events if isinstance(e, SessionEndedEvent)]
     assert len(ended) == 1 and ended[0].retryable is True and ended[0].attempts == 3, ended
     assert [e.attempt for e in events if isinstance(e, ReconnectingEvent)] == [1, 2, 3]
+
+
+async def test_close_session_during_the_backoff_returns_at_once(server):
+    async with DropProxy(_upstream(server)) as proxy:
+        proxy.drop_after, proxy.mode = 1, "reset"
+        client = _client(proxy.base_url, reconnect=ReconnectPolicy(initial_delay=30.0, jitter=0.0))
+        events: list = []
+
+        async def consume() -> None:
+            async for event in client.receive():
+                events.append(event)
+                if isinstance(event, ReconnectingEvent):
+                    return
+
+        await client.create_session()
+        await asyncio.wait_for(consume(), 5)  # waiting 30 s before the first try
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await client.close_session()
+        took = loop.time() - started
+        rest = [event async for event in client.receive()]  # receive() ends
+    assert took < 0.5 and not client.is_open
+    assert not any(isinstance(e, SessionEndedEvent) for e in rest)  # the user closed: no SessionEndedEvent
