@@ -109,3 +109,33 @@ async def test_the_cap_emulation_says_expires_at_then_session_expired_and_1001()
             assert error["type"] == "error" and error["error"]["code"] == "session_expired"
             await asyncio.wait_for(ws.wait_closed(), 3)
             assert ws.close_code == 1001
+
+
+async def test_gemini_go_away_recycles_by_resumption_handle():
+    from semantic_kernel_realtime import GoogleLiveExecutionSettings, GoogleLiveWebsocket
+
+    async with LocalRealtimeServer(speech=False, gemini_session_limit=3.0) as server:
+        server.gemini.go_away_notice = 2.0
+        settings = GoogleLiveExecutionSettings(response_modalities=["TEXT"], session_resumption=True)
+        client = GoogleLiveWebsocket(api_key="unused", base_url=server.gemini_base_url,
+                                     reconnect=ReconnectPolicy(recycle_margin=1.5, initial_delay=0.0))
+        events: list = []
+        async with client(settings=settings):
+            await client.send(RealtimeTextEvent(text=TextContent(text="My name is Ada.")))
+            await client.request_response()
+
+            async def until(predicate) -> None:
+                async for event in client.receive():
+                    events.append(event)
+                    if predicate(event):
+                        return
+
+            await asyncio.wait_for(until(lambda e: isinstance(e, ReconnectedEvent)), 10)
+            await client.send(RealtimeTextEvent(text=TextContent(text="What did I say?")))
+            await client.request_response()
+            await asyncio.wait_for(until(lambda e: e.service_type == "serverContent.turnComplete"), 10)
+    reconnected = next(e for e in events if isinstance(e, ReconnectedEvent))
+    assert reconnected.recycle and reconnected.resumed and reconnected.replayed_items == 0
+    assert not any(isinstance(e, SessionEndedEvent) for e in events)
+    conversation = next(iter(server.gemini.handles.values()))
+    assert any("Ada" in str(item) for item in conversation)  # the service kept the conversation by its handle
