@@ -14,18 +14,22 @@ __version__ = "0.1.0"
 
 _MODULES = {
     "semantic_kernel_realtime.client.base": ("RealtimeClientBase",),
+    "semantic_kernel_realtime.client.flow": ("ReceiveQueue",),
+    "semantic_kernel_realtime.client.supervisor": ("ReconnectPolicy",),
     "semantic_kernel_realtime.connectors.openai": ("OpenAIRealtimeWebsocket", "OpenAIRealtimeWebRTC"),
     "semantic_kernel_realtime.connectors.azure": ("AzureRealtimeWebsocket", "AzureRealtimeWebRTC"),
     "semantic_kernel_realtime.connectors.google": ("GoogleLiveWebsocket",),
     "semantic_kernel_realtime.protocol.gemini.settings": ("GoogleLiveExecutionSettings",),
     "semantic_kernel_realtime.protocol.openai.settings": ("RealtimeExecutionSettings",
                                                           "AzureRealtimeExecutionSettings"),
-    "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "ObserverErrorEvent", "ResponseDoneEvent",
-                                        "SendFailedEvent", "SessionEnd", "SessionEndedEvent", "StopPlaybackEvent",
+    "semantic_kernel_realtime.events": ("END", "MalformedServerEvent", "ObserverErrorEvent", "ReconnectedEvent",
+                                        "ReconnectingEvent", "ResponseDoneEvent", "SendFailedEvent", "SessionEnd",
+                                        "SessionEndedEvent", "StopPlaybackEvent",
                                         "TextDoneEvent", "Usage", "UsageEvent"),
     "semantic_kernel_realtime.errors": ("AudioFileError", "AuthenticationError", "CallNotFoundError",
                                         "ConfigurationError",
-                                        "ConnectionClosedError", "ConnectionFailedError", "EncodeError",
+                                        "ConnectionClosedError", "ConnectionFailedError", "ConnectionTimeoutError",
+                                        "EncodeError",
                                         "ProtocolError", "RealtimeError", "TransportError"),
     "semantic_kernel_realtime.server": ("LocalRealtimeServer",),
     "semantic_kernel_realtime.demo.audio": ("read_audio_file", "synthesize_speech"),
@@ -43,6 +47,7 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "ConfigurationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
+    "ConnectionTimeoutError",
     "EncodeError",
     "GoogleLiveExecutionSettings",
     "GoogleLiveWebsocket",
@@ -55,6 +60,10 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
     "RealtimeClientBase",
     "RealtimeError",
     "RealtimeExecutionSettings",
+    "ReceiveQueue",
+    "ReconnectPolicy",
+    "ReconnectedEvent",
+    "ReconnectingEvent",
     "ResponseDoneEvent",
     "SendFailedEvent",
     "SessionEnd",
@@ -71,6 +80,8 @@ __all__ = [  # the names of _MODULES (a test keeps the two equal)
 
 if TYPE_CHECKING:
     from semantic_kernel_realtime.client.base import RealtimeClientBase
+    from semantic_kernel_realtime.client.flow import ReceiveQueue
+    from semantic_kernel_realtime.client.supervisor import ReconnectPolicy
     from semantic_kernel_realtime.connectors.azure import AzureRealtimeWebRTC, AzureRealtimeWebsocket
     from semantic_kernel_realtime.connectors.google import GoogleLiveWebsocket
     from semantic_kernel_realtime.connectors.openai import OpenAIRealtimeWebRTC, OpenAIRealtimeWebsocket
@@ -82,6 +93,7 @@ if TYPE_CHECKING:
         ConfigurationError,
         ConnectionClosedError,
         ConnectionFailedError,
+        ConnectionTimeoutError,
         EncodeError,
         ProtocolError,
         RealtimeError,
@@ -91,6 +103,8 @@ if TYPE_CHECKING:
         END,
         MalformedServerEvent,
         ObserverErrorEvent,
+        ReconnectedEvent,
+        ReconnectingEvent,
         ResponseDoneEvent,
         SendFailedEvent,
         SessionEnd,

@@ -23,6 +23,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionClosedError",
     "ConnectionFailedError",
+    "ConnectionTimeoutError",
     "EncodeError",
     "ProtocolError",
     "RealtimeError",
@@ -30,8 +31,8 @@ __all__ = [
 ]
 
 #: Close codes that end a session for good: unsupported or invalid data, a policy violation, and the service's
-#: own refusals (4000 range): the same request would be refused again. A network loss (1006) or an abnormal
-#: server close (1011) may be retried.
+#: own refusals (4000 range): the same request would be refused again. A network loss (1006), a server going
+#: away (1001: a restart, or the session's duration cap) or an abnormal server close (1011) may be retried.
 _FINAL_CLOSE_CODES = frozenset({1003, 1007, 1008, 4000, 4001, 4003})
 
 
@@ -86,6 +87,11 @@ class ConnectionFailedError(TransportError):
         self.status = status
 
 
+class ConnectionTimeoutError(ConnectionFailedError):
+    """The connection did not open within ``open_timeout``: the credentials (a token provider) and the
+    handshake share that one limit. Retryable: the next attempt may be quicker."""
+
+
 class AuthenticationError(ConnectionFailedError):
     """The service refused the credentials: HTTP 401/403 at the handshake (``status``), or a close right after
     the session's configuration that says so (``code`` / ``reason``: Gemini Live accepts the WebSocket, then
@@ -110,13 +116,15 @@ class ConnectionClosedError(TransportError):
     """An open connection ended. ``code``/``reason`` carry the close frame when there was one.
 
     ``clean`` is True for a normal close (1000/1001) by the peer; False for a dropped network or an
-    abnormal close (1006 and friends).
+    abnormal close (1006 and friends). ``retryable``: a new connection may help: the network failed, or the
+    peer is going away (1001, as a service at its duration cap or a restarting server closes); not after a
+    normal close (1000: the peer ended the session) or a refusal (``_FINAL_CLOSE_CODES``).
     """
 
     def __init__(self, message: str, *, code: int | None = None, reason: str | None = None, clean: bool = False):
         super().__init__(message, code=code, reason=reason)
         self.clean = clean
-        self.retryable = not clean and code not in _FINAL_CLOSE_CODES
+        self.retryable = (not clean or code == 1001) and code not in _FINAL_CLOSE_CODES
 
 
 # -- protocol --------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ __all__ = [
     "RESPONSE_DONE",
     "TEXT_DONE",
     "OBSERVER_ERROR",
+    "RECONNECTED",
+    "RECONNECTING",
     "STOP_PLAYBACK",
     "MCP_APPROVAL_REQUEST",
     "MCP_CALL",
@@ -53,6 +55,8 @@ __all__ = [
     "McpCallEvent",
     "McpToolsEvent",
     "ObserverErrorEvent",
+    "ReconnectedEvent",
+    "ReconnectingEvent",
     "ResponseDoneEvent",
     "SendFailedEvent",
     "SessionEnd",
@@ -94,6 +98,10 @@ TURN_LATENCY = "client.turn_latency"
 TEXT_DONE = "client.text_done"
 #: :class:`ResponseDoneEvent`.
 RESPONSE_DONE = "client.response_done"
+#: :class:`ReconnectingEvent`.
+RECONNECTING = "client.reconnecting"
+#: :class:`ReconnectedEvent`.
+RECONNECTED = "client.reconnected"
 
 #: :class:`McpCallEvent`.
 MCP_CALL = "client.mcp_call"
@@ -104,7 +112,7 @@ MCP_APPROVAL_REQUEST = "client.mcp_approval_request"
 
 SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, OBSERVER_ERROR, STOP_PLAYBACK, TRACK_AUDIO, MEDIA_AUDIO,
                              UNPARSABLE, USAGE, TURN_LATENCY, SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE,
-                             MCP_CALL, MCP_TOOLS, MCP_APPROVAL_REQUEST})
+                             MCP_CALL, MCP_TOOLS, MCP_APPROVAL_REQUEST, RECONNECTING, RECONNECTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +138,12 @@ class Usage:
 class SessionEndedEvent(RealtimeEvent):
     """The session ended for a reason other than ``close_session()``: the last event before :data:`END`.
 
+    With reconnection on (the client's ``reconnect`` policy), it comes only when the policy gives up: the
+    end was not retryable (refused credentials, a normal close by the service), or every attempt failed.
     ``cause`` is a human sentence; ``clean`` whether the service closed normally; ``retryable`` whether a
     new connection could help (a dropped network) or not (refused credentials, a policy close);
-    ``error`` the typed exception (from :mod:`semantic_kernel_realtime.errors`) when there was one.
+    ``error`` the typed exception (from :mod:`semantic_kernel_realtime.errors`) when there was one;
+    ``attempts`` the reconnection attempts made before giving up (0: none).
     """
 
     service_type: str | None = SESSION_ENDED
@@ -140,6 +151,7 @@ class SessionEndedEvent(RealtimeEvent):
     clean: bool = False
     retryable: bool = False
     error: Any | None = Field(default=None, exclude=True)
+    attempts: int = 0
 
     @property
     def reason(self) -> str:
@@ -352,6 +364,38 @@ class StopPlaybackEvent(RealtimeEvent):
     cause: str
     item_id: str | None = None
     audio_end_ms: int | None = None
+
+
+class ReconnectingEvent(RealtimeEvent):
+    """The connection ended (or is being replaced) and the client is opening another one for the same session.
+
+    ``cause`` says why (the network failed, the service went away, the session reached its duration cap, or
+    the client is moving to a fresh connection before that cap: ``recycle`` is True then); ``attempt``
+    counts from 1 for each try since the last open connection; ``delay`` is the seconds waited before this
+    attempt (backoff). Events put on the send queue meanwhile go out once the new connection has replayed
+    the conversation.
+    """
+
+    service_type: str | None = RECONNECTING
+    cause: str
+    attempt: int = 1
+    delay: float = 0.0
+    recycle: bool = False
+    error: Any | None = Field(default=None, exclude=True)
+
+
+class ReconnectedEvent(RealtimeEvent):
+    """A new connection continues the session: the session configuration, the tools and the conversation were
+    sent to it again (``replayed_items`` items), or the service resumed the session by its handle
+    (``resumed``). Received events after this one come from the new connection.
+    """
+
+    service_type: str | None = RECONNECTED
+    cause: str
+    attempt: int = 1
+    replayed_items: int = 0
+    resumed: bool = False
+    recycle: bool = False
 
 
 class SessionEnd:

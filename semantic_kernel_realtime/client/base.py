@@ -8,11 +8,16 @@ Rules:
   connection's loops; ``send()`` and ``receive()`` are thin conveniences over the two queues.
 - Events put on the send queue before a session is open stay there and go out once it opens, after
   the opening messages (session configuration, seeded history).
-- One supervisor task per session runs the connection. When it ends (service close, network error,
-  ``close_session()``), the receive queue gets, in order: a :class:`SessionEndedEvent` saying why
+- One supervisor task per session runs the connection (:mod:`.supervisor`); with a ``reconnect`` policy,
+  one connection after another (reconnect and replay after a retryable end, recycling before the duration
+  cap), the history mirror and function calling carried over. When the session ends (``close_session()``,
+  an end that is not retried), the receive queue gets, in order: a :class:`SessionEndedEvent` saying why
   (unless the user closed), then the :data:`~semantic_kernel_realtime.events.END` marker. Every
   ``receive()`` consumer then stops; the marker stays so later consumers stop too, until a new session
   runs (a consumer then skips a marker left over from the earlier one).
+- ``receive_buffer`` is a :class:`~.flow.ReceiveQueue` by default: at its limit the transport stops reading
+  (backpressure); nothing is dropped. ``open_timeout`` bounds the credentials and the handshake together
+  (``ConnectionTimeoutError``); ``close_session()`` returns within ``close_timeout``.
 - Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued. Whatever plays
   it reports the position it played through ``playback`` (:mod:`.playback`), which barge-in truncation
   reads; the client stops it there when the user interrupts.
@@ -48,11 +53,14 @@ from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.connection import Connection
+from semantic_kernel_realtime.client.flow import ReceiveQueue
 from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.client.inbound import EventObserver, Subscription
 from semantic_kernel_realtime.client.playback import Playback
+from semantic_kernel_realtime.client.supervisor import ReconnectPolicy, end_hooks, open_within, supervise
 from semantic_kernel_realtime.events import END, SessionEnd, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
+from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol.base import Codec
 from semantic_kernel_realtime.transports.base import Transport
 
@@ -76,8 +84,14 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     codec_class: ClassVar[type[Codec] | None] = None
 
     send_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
-    receive_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
+    receive_buffer: asyncio.Queue = Field(
+        default_factory=ReceiveQueue, exclude=True,
+        description="Received events; a ReceiveQueue pauses reading at its limit (backpressure: docs/resilience.md).")
     close_timeout: float = Field(default=2.0, description="Seconds close_session() waits to flush and close.")
+    open_timeout: float | None = Field(
+        default=10.0, description="Seconds to open a connection: the credentials (a token provider) and the handshake.")
+    reconnect: ReconnectPolicy | None = Field(
+        default=None, description="Reconnect after a retryable end and recycle before the duration cap (None: never).")
     function_timeout: float | None = Field(default=30.0, description="Seconds a kernel function may run.")
     input_audio_sample_rate: int = Field(
         default=24_000, gt=0,
@@ -95,6 +109,9 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     _hooks: list[SessionHooks] = PrivateAttr(default_factory=lambda: [])
     _last_end: SessionEndedEvent | None = PrivateAttr(default=None)
     _playback: Playback = PrivateAttr(default_factory=lambda: Playback())
+    _closing: bool = PrivateAttr(default=False)
+    _reconnecting: bool = PrivateAttr(default=False)
+    _close_deadline: float | None = PrivateAttr(default=None)
 
     # -- to implement ------------------------------------------------------------------------------
 
@@ -249,15 +266,14 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         for hook in hooks:
             hook.started(self)
         previous = self._connection
+        self._closing, self._close_deadline = False, None
         try:
-            connection = Connection(self, await self._create_transport(), codec, hooks)
-            self._connection = connection  # track audio may arrive while it opens
-            await connection.open(opening, self._carried)
+            connection = await open_within(self._open_connection(codec, hooks, opening), self.open_timeout)
         except BaseException as exc:
             self._connection = previous
             ended = SessionEndedEvent(cause=f"the session did not open: {type(exc).__name__}: {exc}",
                                       retryable=getattr(exc, "retryable", False), error=exc)
-            _end_hooks(hooks, ended)
+            end_hooks(hooks, ended)
             raise
         logger.info("realtime session opened: %s over %s, model %s%s", codec_class.capabilities.name,
                     type(connection.transport).__name__, self.ai_model_id,
@@ -265,8 +281,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         self._carried = None
         connection.observe(self._observers)
         await self._on_session_start()
-        self._supervisor = asyncio.create_task(self._supervise(connection),
-                                               name=f"{type(self).__name__}.supervisor")
+        self._supervisor = asyncio.create_task(supervise(self, connection), name=f"{type(self).__name__}.supervisor")
 
     async def update_session(
         self,
@@ -306,6 +321,12 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         connection.closing = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.close_timeout
+        self._closing, self._close_deadline = True, deadline
+        if self._reconnecting:  # between connections (a backoff, a connect): nothing to flush or close
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+            return
         if self.send_buffer.qsize():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.send_buffer.join(), self.close_timeout)
@@ -359,20 +380,36 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
         """The hooks of the session about to start (connectors add the telemetry Semantic Kernel's switches ask for)."""
         return tuple(self._hooks)
 
-    async def _supervise(self, connection: Connection) -> None:
-        ended: SessionEndedEvent | None = None
+    async def _open_connection(self, codec: Codec, hooks: tuple[SessionHooks, ...], opening: list[str],
+                               resent: tuple[RealtimeEvents, ...] = (), history: LiveChatHistory | None = None,
+                               functions: AutoFunctionCalling | None = None) -> Connection:
+        connection = Connection(self, await self._create_transport(), codec, hooks, history=history,
+                                functions=functions)
+        self._connection = connection  # track audio may arrive while it opens
+        await connection.open(opening, self._carried, resent)
+        return connection
+
+    async def _open_next(self, previous: Connection, history: LiveChatHistory, functions: AutoFunctionCalling,
+                         resent: list[RealtimeEvents]) -> tuple[Connection, int, bool]:
+        """A connection continuing the session of ``previous`` (see :mod:`.supervisor`): it, the items replayed,
+        and whether the service resumed the session itself."""
+        codec_class = self._codec_class()
+        if self._session_settings is not None:
+            self._session_settings = self._prepare(self._session_settings)  # tools: the kernel as it is now
+            self._opening_session = codec_class.session_object(self._session_settings)
+        codec = codec_class(model=self.ai_model_id)
+        conversation = history.chat_history
+        opening, resumed = codec.reopening(self._opening_session, conversation, previous.codec)
         try:
-            ended = await connection.run()
-        finally:
-            self._carried = connection.unsent
-            self._last_end = ended
-            if ended is None:
-                logger.info("realtime session closed by the client")
-            else:
-                logger.log(logging.INFO if ended.clean else logging.WARNING, "realtime session ended: %s", ended.cause)
-                self.receive_buffer.put_nowait(ended)
-            _end_hooks(connection.hooks, ended)
-            self.receive_buffer.put_nowait(END)
+            connection = await open_within(
+                self._open_connection(codec, previous.hooks, opening, tuple(resent), history, functions),
+                self.open_timeout)
+        except BaseException:
+            self._connection = previous
+            raise
+        self._carried = None
+        connection.observe(self._observers)
+        return connection, 0 if resumed else len(conversation.messages), resumed
 
     def _prepare(self, settings: PromptExecutionSettings | None) -> PromptExecutionSettings:
         return self._codec_class().prepare_settings(settings, self._kernel)
@@ -398,11 +435,3 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
             raise RuntimeError("no open session: call create_session() or use `async with client(...)`")
         return self._connection
 
-
-def _end_hooks(hooks: Iterable[SessionHooks], ended: SessionEndedEvent | None) -> None:
-    """Tell each hook the session ended; a failing hook is logged and never keeps the end marker from the queue."""
-    for hook in hooks:
-        try:
-            hook.ended(ended)
-        except Exception:
-            logger.exception("session hook %r failed at the end of the session", hook)

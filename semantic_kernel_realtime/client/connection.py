@@ -5,16 +5,19 @@ Rules:
   for every connection it opens and never reuses one. The client owns the send and receive queues for
   its whole life; a connection drains the first and fills the second while it lives.
 - What belongs to one connection lives here: the transport, the codec instance (its decoder state),
-  the :class:`~.inbound.Inbound` receive path, the send and listen loops, and the observers of the
-  codec's signals: auto function calling, the live ``ChatHistory`` mirror and barge-in
+  the :class:`~.inbound.Inbound` receive path, the send and listen loops, the recycling clock
+  (:mod:`.lifetime`), and the observers of the codec's signals: auto function calling and the live
+  ``ChatHistory`` mirror (both the session's: a connection that continues a session is given them), barge-in
   (:mod:`.playback`), then the session hooks that asked for them. Signals are derived only for the codec's
   ``signal_types``; each goes to the observers of its class. An observer (a hook's included) that raises on
   a signal does not end the session: an ``ObserverErrorEvent`` naming the event type and the cause is
   queued, and the other observers still see the signal.
-- :meth:`open` connects and sends the opening messages, then an event carried over from the previous
-  connection (one that a failed send had taken off the queue), before anything else on the send queue.
+- :meth:`open` connects, attaches the transport to the receive queue's flow control, and sends the opening
+  messages, then the items an earlier connection sent that its service never confirmed, then an event
+  carried over from the previous connection (one that a failed send had taken off the queue), before
+  anything else on the send queue. Every item the codec creates is noted by id (:meth:`unconfirmed`).
 - :meth:`run` runs both loops until either ends (service close, network error, a close by the client),
-  stops the other, closes the transport, stops function calling, and returns the
+  stops the other, closes the transport (function calling is the supervisor's to stop), and returns the
   :class:`~semantic_kernel_realtime.events.SessionEndedEvent` that says why, or ``None`` when the client
   closed. A close by the service is read by the codec (``close_error``: e.g. Gemini's refusal of a key after
   ``setup`` is an ``AuthenticationError``). An event whose send failed on a broken connection is left in
@@ -44,6 +47,7 @@ from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, Realtim
 from semantic_kernel_realtime.audio import PCM, FormatConverter, mime_rate
 from semantic_kernel_realtime.client.hooks import SessionHooks, call_scopes
 from semantic_kernel_realtime.client.inbound import Inbound, Subscription, observer_error
+from semantic_kernel_realtime.client.lifetime import Lifetime
 from semantic_kernel_realtime.client.playback import BargeIn
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
 from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
@@ -66,7 +70,8 @@ class Connection:
     """One connection: composes a transport and a codec, and runs them for a client."""
 
     def __init__(
-        self, client: RealtimeClientBase, transport: Transport, codec: Codec, hooks: Sequence[SessionHooks] = ()
+        self, client: RealtimeClientBase, transport: Transport, codec: Codec, hooks: Sequence[SessionHooks] = (),
+        *, history: LiveChatHistory | None = None, functions: AutoFunctionCalling | None = None,
     ) -> None:
         self.client = client
         self.transport = transport
@@ -75,18 +80,35 @@ class Connection:
         send, put = client.send_buffer.put_nowait, client.receive_buffer.put_nowait
         # A codec that keeps no output audio or transcript alignment still gets a mirror and barge-in:
         # nothing is ever truncated from its audio, and a truncation keeps the item's words.
-        self.history = LiveChatHistory(getattr(codec, "heard_text", None))
-        self.functions = AutoFunctionCalling(
+        # The mirror and function calling belong to the session: a connection that continues one is given them.
+        if history is None:
+            history = LiveChatHistory(getattr(codec, "heard_text", None))
+        else:
+            history.rebind(getattr(codec, "heard_text", None))
+        self.history = history
+        self.functions = functions if functions is not None else AutoFunctionCalling(
             lambda: client.kernel, lambda: client.session_settings, type(codec), send=send, emit=put,
             timeout=client.function_timeout, max_concurrent_calls=client.max_concurrent_function_calls,
             call_scope=call_scopes(self.hooks),
         )
+        #: The duration cap and quiet moments (recycling reads them).
+        self.lifetime = Lifetime(getattr(client.reconnect, "recycle_margin", 0.0) or 0.0)
+        #: Items this connection created (the codec's ``created_item``) -> the event, until a reconnect asks
+        #: which of them the service confirmed (the others are sent again after the replay).
+        self.created: dict[str, RealtimeEvents] = {}
+        self._prune_at = 64
+        #: True when the supervisor replaces this connection on purpose (recycling before the cap).
+        self.recycling = False
+        #: The ``service_type`` of the codec's response request (sending one is noted in ``lifetime``).
+        self._request_type = type(codec).response_request().service_type
         self.barge_in = BargeIn(client.playback, getattr(codec, "output_audio", None) or OutputAudio(), type(codec),
                                 send=send, emit=put,
                                 service_plays_out=transport.carries_audio, clock=asyncio.get_running_loop().time)
         gate = self.barge_in.gate
+        queue = client.receive_buffer
         self.inbound = Inbound(codec.decode, put, lambda: gate(client.audio_output_callback),
-                               canonical=codec.canonical_type, output_rate=codec.capabilities.output_sample_rate)
+                               canonical=codec.canonical_type, output_rate=codec.capabilities.output_sample_rate,
+                               hold=getattr(queue, "hold", None), release=getattr(queue, "release", None))
         self.closing = False
         #: The application's PCM rate (the settings' own, else the client's) and the service's.
         stated = getattr(codec, "application_input_rate", None)
@@ -117,9 +139,14 @@ class Connection:
         """Show received events to the signal observers, then the hooks, then ``observers`` (the application's)."""
         self.inbound.subscribe([(type(self.codec).signal_types, self._signals), *self._hook_events, *observers])
 
-    async def open(self, opening: Sequence[str], carried: RealtimeEvents | None) -> None:
-        """Connect, send the opening messages and the carried-over event; close again if that fails."""
+    async def open(self, opening: Sequence[str], carried: RealtimeEvents | None,
+                   resent: Sequence[RealtimeEvents] = ()) -> None:
+        """Connect, send the opening messages, then ``resent`` (items an earlier connection sent that its
+        service never confirmed) and the carried-over event; close again if that fails."""
         await self.transport.open()
+        attach = getattr(self.client.receive_buffer, "attach", None)
+        if attach is not None:
+            attach(self.transport)
         try:
             for hook in self.hooks:
                 hook.opened(self)
@@ -127,6 +154,8 @@ class Connection:
                 await self.transport.send_text(message)
                 for sent in self._sent:
                     sent(None, message)
+            for event in resent:
+                await self._send_one(event)
             if carried is not None:
                 await self._send_one(carried)
         except ConnectionClosedError as exc:
@@ -171,15 +200,32 @@ class Connection:
             done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
             if not self.closing:
                 ended = _ending_event(next(iter(done)), type(self.codec))
+                if self.lifetime.expired and ended.error is not None:
+                    ended = ended.model_copy(update={"cause": f"the session reached its duration cap ({ended.cause})",
+                                                     "retryable": True})
         finally:
             for task in loops:
                 task.cancel()
+            detach = getattr(self.client.receive_buffer, "detach", None)
+            if detach is not None:
+                detach(self.transport)
             with contextlib.suppress(Exception):
                 await self.transport.close()
             await asyncio.gather(*loops, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await self.functions.aclose()
         return ended
+
+    def _created(self, item_id: str, event: RealtimeEvents) -> None:
+        created = self.created
+        created[item_id] = event
+        if len(created) >= self._prune_at:  # forget confirmed items: amortised O(1), bounded by the unconfirmed
+            has_item = self.history.has_item
+            self.created = {key: value for key, value in created.items() if not has_item(key)}
+            self._prune_at = 2 * len(self.created) + 64
+
+    def unconfirmed(self) -> list[RealtimeEvents]:
+        """The items this connection created that its service never confirmed (not in the mirror), in order."""
+        has_item = self.history.has_item
+        return [event for item_id, event in self.created.items() if not has_item(item_id)]
 
     async def _send_one(self, event: RealtimeEvents) -> None:
         transport = self.transport
@@ -196,7 +242,13 @@ class Connection:
         if transport.carries_audio and type(event) is RealtimeAudioEvent:
             await transport.send_audio(audio_bytes(event.audio))  # type: ignore[attr-defined]
         else:
-            message = self.codec.encode(event)
+            codec = self.codec
+            message = codec.encode(event)
+            if event.service_type == self._request_type:
+                self.lifetime.requested = True
+            created = codec.created_item
+            if created is not None:
+                self._created(created, event)
             await transport.send_text(message)
         for sent in self._sent:
             sent(event, message)
@@ -229,6 +281,7 @@ def _routes() -> dict[type, tuple[tuple[str, Callable[[Connection], SignalObserv
             ("the history mirror", attrgetter("history.observe"), LiveChatHistory.SIGNALS),
             ("function calling", attrgetter("functions.observe"), AutoFunctionCalling.SIGNALS),
             ("barge-in", attrgetter("barge_in.observe"), BargeIn.SIGNALS),
+            ("the recycling clock", attrgetter("lifetime.observe"), Lifetime.SIGNALS),
             ("the configuration log", lambda connection: _log_configured, frozenset({SessionConfigured}))):
         for signal_type in signal_types:
             routes[signal_type] = (*routes.get(signal_type, ()), (name, observer_of))

@@ -20,6 +20,8 @@ Rules:
   cause is queued just before the event, and the other observers still see it.
 - :meth:`finish` delivers the backlog before the session's end is queued; if it is cancelled the
   rest is queued without callbacks. Nothing received is dropped.
+- Events waiting in the backlog count against the receive queue's limit (``hold`` / ``release``: see
+  :mod:`.flow`), so a slow ``async`` callback pauses reading as a slow consumer does.
 """
 
 from __future__ import annotations
@@ -70,10 +72,12 @@ class Inbound:
         callback: returns the current ``audio_output_callback`` (it may be set after the session opened).
         canonical: the current name of an event type (the codec's ``canonical_type``; default: unchanged).
         output_rate: the PCM rate the callback gets (the codec's output rate).
+        hold / release: count an event against the receive queue's limit while it waits in the backlog, and
+            stop counting it (the queue's own :meth:`~.flow.ReceiveQueue.hold` / ``release``; default: none).
     """
 
     __slots__ = ("_decode", "_put", "_callback", "_canonical", "_subscriptions", "_by_type", "_backlog",
-                 "_drainer", "_output_rate", "_to_pcm")
+                 "_drainer", "_output_rate", "_to_pcm", "_hold", "_release")
 
     def __init__(
         self,
@@ -82,11 +86,15 @@ class Inbound:
         callback: Callable[[], Callable[[np.ndarray], Any] | None],
         canonical: Callable[[str], str] = str,
         output_rate: int = 24_000,
+        hold: Callable[[RealtimeEvents], None] | None = None,
+        release: Callable[[RealtimeEvents], None] | None = None,
     ) -> None:
         self._decode = decode
         self._put = put
         self._callback = callback
         self._canonical = canonical
+        self._hold = hold if hold is not None else _nothing
+        self._release = release if release is not None else _nothing
         self._subscriptions: tuple[Subscription, ...] = ()
         self._by_type: dict[str | None, tuple[EventObserver, ...]] = {}
         self._backlog: deque[RealtimeEvents] | None = None  # not None while a drain task runs
@@ -104,6 +112,8 @@ class Inbound:
         events = self._decode(message)
         if self._backlog is not None:
             self._backlog.extend(events)
+            for event in events:
+                self._hold(event)
             return
         for index, event in enumerate(events):
             if type(event) is RealtimeAudioEvent and self._callback() is not None:
@@ -115,6 +125,7 @@ class Inbound:
         """An event received outside the JSON stream (WebRTC track audio), in order with the rest."""
         if self._backlog is not None:
             self._backlog.append(event)
+            self._hold(event)
         else:
             self._deliver_from((event,), 0)
 
@@ -130,7 +141,11 @@ class Inbound:
             event = events[index]
             pending = self._play(event)
             if pending is not None:
-                self._backlog = deque(events[index + 1 :])
+                self._backlog = backlog = deque(events[index + 1 :])
+                hold = self._hold
+                hold(event)
+                for waiting in backlog:
+                    hold(waiting)
                 self._drainer = asyncio.get_running_loop().create_task(
                     self._drain(event, pending), name="realtime.audio_callback")
                 return
@@ -190,6 +205,7 @@ class Inbound:
                         await pending
                     except Exception:
                         logger.exception("audio_output_callback failed; audio event still queued")
+                self._release(event)
                 self._publish(event)
                 if not backlog:
                     return
@@ -197,9 +213,12 @@ class Inbound:
                 pending = self._play(event)
         except asyncio.CancelledError:
             # The session is being torn down: queue what is left, without further callbacks.
+            self._release(event)
             self._put(event)
             while backlog:
-                self._put(backlog.popleft())
+                event = backlog.popleft()
+                self._release(event)
+                self._put(event)
             raise
         finally:
             self._backlog = None
@@ -212,6 +231,10 @@ def observer_error(what: str, event: RealtimeEvents, exc: BaseException) -> Obse
     logger.error("%s failed on a %s event: %s: %s", what, etype, type(exc).__name__, exc)
     return ObserverErrorEvent(cause=f"{what} failed on a {etype} event: {type(exc).__name__}: {exc}",
                               observed_type=etype, error=exc)
+
+
+def _nothing(event: RealtimeEvents) -> None:
+    return None
 
 
 def _name(observer: EventObserver) -> str:

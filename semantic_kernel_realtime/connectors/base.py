@@ -10,6 +10,8 @@ Rules:
 - A connector that cannot be configured (no credential, no endpoint) raises :class:`ConfigurationError`
   from its constructor, naming the environment variables that would supply what is missing: nothing
   connects without credentials.
+- Timeouts and limits are fields (``open_timeout``, ``close_timeout`` from the client; ``ping_interval``,
+  ``ping_timeout``, ``max_message_size`` here), handed to every transport the link makes.
 - With Semantic Kernel's diagnostics switch on, every session also gets the package's OpenTelemetry
   spans and metrics (``telemetry.auto_telemetry``), as SK's own services do.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from semantic_kernel.exceptions import ServiceInitializationError
 
 from semantic_kernel_realtime import errors
@@ -58,12 +60,14 @@ async def websocket_link(client: Connector, endpoint: Endpoint) -> Transport:
     """A WebSocket to the endpoint's realtime URL for the client's model, authenticated now (over the
     endpoint's ``ssl_context`` when it has one); with the client's ``call_id`` set, a sideband of that call
     (:mod:`.sideband`)."""
-    ssl = getattr(endpoint, "ssl_context", None)
+    options = {"ssl": getattr(endpoint, "ssl_context", None), "open_timeout": client.open_timeout or 10.0,
+               "close_timeout": client.close_timeout, "ping_interval": client.ping_interval,
+               "ping_timeout": client.ping_timeout, "max_size": client.max_message_size}
     call_id = getattr(client, "call_id", None)
     if call_id:
         return SidebandTransport(endpoint.sideband_url(call_id), await endpoint.auth_headers(), call_id=call_id,
-                                 ssl=ssl)
-    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers(), ssl=ssl)
+                                 **options)
+    return WebSocketTransport(endpoint.websocket_url(client.ai_model_id), await endpoint.auth_headers(), **options)
 
 
 class Connector(RealtimeClientBase):
@@ -71,6 +75,13 @@ class Connector(RealtimeClientBase):
 
     codec_class: ClassVar[type[Codec] | None] = OpenAICodec
     link: ClassVar[Link]
+
+    ping_interval: float | None = Field(
+        default=20.0, description="Seconds between keepalive pings over WebSocket (None: no pings).")
+    ping_timeout: float | None = Field(
+        default=20.0, description="Seconds without a pong before the peer is taken for dead (None: forever).")
+    max_message_size: int | None = Field(
+        default=16 * 2**20, description="Largest message accepted over WebSocket, in bytes (None: unlimited).")
 
     @property
     def realtime_endpoint(self) -> Endpoint:

@@ -131,6 +131,8 @@ def webrtc_transport(
     audio_track: MediaStreamTrack | None = None,
     ice_servers: Sequence[RTCIceServer] | None = None,
     extra_headers: Mapping[str, str] | None = None,
+    open_timeout: float = 15.0,
+    close_timeout: float = 2.0,
 ) -> WebRTCTransport:
     """A WebRTC transport whose SDP offer goes to ``calls_url`` with the ephemeral secret as bearer."""
     headers = {**(extra_headers or {}), "Authorization": f"Bearer {client_secret}"}
@@ -139,6 +141,8 @@ def webrtc_transport(
         audio_receiver=audio_receiver,
         audio_track=audio_track,
         ice_servers=ice_servers,
+        open_timeout=open_timeout,
+        close_timeout=close_timeout,
     )
 
 
@@ -190,4 +194,5 @@ async def webrtc_link(client: WebRTCOptions, endpoint: Endpoint) -> WebRTCTransp
     return webrtc_transport(
         endpoint.calls_url, secret, audio_receiver=audio_receiver(client), audio_track=client.audio_track,
         ice_servers=client.ice_servers, extra_headers=endpoint.call_headers(),
+        open_timeout=client.open_timeout or 15.0, close_timeout=client.close_timeout,
     )

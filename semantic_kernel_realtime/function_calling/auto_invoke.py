@@ -31,6 +31,13 @@ Rules:
   ``cancelled``/``failed``/``incomplete`` (barge-in), or a :class:`CallsCancelled`, cancels the running
   calls; they are answered with a "cancelled" output (only where the service asked for outputs of
   stopped responses: the request-a-response protocols) and no response is requested for them.
+- It belongs to the session, not to one connection: when the connection is lost and the client reconnects,
+  running calls go on (:meth:`AutoFunctionCalling.connection_lost`); their outputs go on the send queue,
+  which the next connection sends after replaying the conversation, and the response that answers them is
+  asked for once that connection is open (:meth:`AutoFunctionCalling.reconnected`). A call already seen is
+  never run again (the replayed conversation brings no new call). :meth:`~AutoFunctionCalling.aclose`
+  (the session ended) cancels running calls and waits for them at most ``timeout`` seconds; a call that
+  ignores its cancellation is left to finish on its own, and its result is discarded.
 - A failure inside a call's task that is not the function's own (the function's errors are outputs)
   becomes an :class:`~semantic_kernel_realtime.events.ObserverErrorEvent` on the receive queue; the
   session goes on.
@@ -99,7 +106,8 @@ class AutoFunctionCalling:
     SIGNALS = frozenset({CallCompleted, CallsCancelled, ResponseStarted, ResponseEnded, ItemAdded, ServiceError})
 
     __slots__ = ("_kernel", "_settings", "_codec", "_send", "_emit", "timeout", "_call_scope", "max_concurrent_calls",
-                 "sequencer", "_slots", "_executor", "_tasks", "_seen", "_out_of_band", "_rounds", "_round_responses")
+                 "sequencer", "_slots", "_executor", "_tasks", "_seen", "_out_of_band", "_rounds", "_round_responses",
+                 "_closed")
 
     def __init__(
         self,
@@ -129,6 +137,7 @@ class AutoFunctionCalling:
         self._out_of_band: dict[str, None] = {}
         self._rounds = 0  # rounds of calls run in this user turn
         self._round_responses: dict[str, None] = {}
+        self._closed = False
 
     @property
     def kernel(self) -> Kernel | None:
@@ -143,17 +152,39 @@ class AutoFunctionCalling:
         if handler is not None:
             handler(self, signal)
 
-    async def aclose(self) -> None:
-        """Cancel running and waiting calls (the session ended) and wait for them to stop."""
+    async def aclose(self, timeout: float | None = None) -> None:
+        """Cancel running and waiting calls (the session ended) and wait for them to stop, at most ``timeout``
+        seconds (``None``: as long as they take); results that come later are discarded."""
+        self._closed = True
         tasks = [task for task, _, _ in self._tasks.values()]
         for task in tasks:
             task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)  # a running thread finishes on its own
             self._executor = None
+
+    def connection_lost(self) -> None:
+        """The connection ended and the session goes on: running calls go on (see the module rules)."""
+        self._out_of_band.clear()
+        if self.sequencer is not None:
+            self.sequencer.connection_lost()
+
+    def reconnected(self) -> bool:
+        """The next connection has replayed the conversation: ask for the response that answers the outputs
+        waiting for one; True when a request was sent."""
+        if self.sequencer is None:
+            return False
+        ask = self.sequencer.reconnected()
+        self._ask(ask)
+        return ask is not None
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` ran (the session ended)."""
+        return self._closed
 
     @property
     def running(self) -> int:
@@ -237,6 +268,8 @@ class AutoFunctionCalling:
         return self._executor
 
     def _answer(self, call: FunctionCallContent, response_id: str, result: FunctionResultContent) -> None:
+        if self._closed:
+            return  # the session ended: nothing is sent any more
         try:
             result.call_id = call.call_id
             result.metadata = {**(result.metadata or {}), "call_id": call.call_id, "item_id": call.id}

@@ -6,8 +6,9 @@ Rules:
   ``update_only`` item (a response's output, which out-of-band responses report too) only updates an
   item already there, so out-of-band output never enters the mirror; :class:`ItemRemoved` items leave it.
 - Message items become user / assistant / system messages with their words; ``function_call`` items
-  assistant messages with a ``FunctionCallContent``; ``function_call_output`` items tool messages with a
-  ``FunctionResultContent``. :class:`ItemText` (a user transcript, the assistant's final text or audio
+  assistant messages with a ``FunctionCallContent`` (its ``arguments`` empty until they are complete: the
+  item's final form, or the :class:`CallCompleted` that carries them); ``function_call_output`` items tool
+  messages with a ``FunctionResultContent``. :class:`ItemText` (a user transcript, the assistant's final text or audio
   transcript) sets the words of an item in the conversation. Every message carries ``item_id`` in its
   metadata. Items with no words yet (audio not transcribed) are left out until their words arrive.
 - :class:`ItemTruncated` (barge-in) cuts an item's words to those heard, as the codec places them in its
@@ -17,6 +18,9 @@ Rules:
   up to date where it changed, found from its end); :attr:`LiveChatHistory.chat_history` copies that list
   (one C-level copy, no per-message work) into a new ``ChatHistory`` whose messages are the mirror's own.
 - The mirror reads no wire shape: any codec's signals feed it.
+- It belongs to the session, not to one connection: when the client reconnects, the next connection keeps
+  it (:meth:`LiveChatHistory.rebind` gives it that connection's ``heard_text``), replays it to the service,
+  and the service's echoes of the replayed items (same ids) update the items already there.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from semantic_kernel.contents.text_content import TextContent
 from semantic_kernel.contents.utils.author_role import AuthorRole
 
 from semantic_kernel_realtime.protocol.base import (
+    CallCompleted,
     Item,
     ItemAdded,
     ItemRemoved,
@@ -65,7 +70,7 @@ class LiveChatHistory:
     """
 
     #: The signal types :meth:`observe` acts on (the connection shows it no others).
-    SIGNALS = frozenset({ItemAdded, ItemRemoved, ItemText, ItemTruncated})
+    SIGNALS = frozenset({ItemAdded, ItemRemoved, ItemText, ItemTruncated, CallCompleted})
 
     __slots__ = ("_heard_text", "_entries", "_head", "_tail", "_shown", "_call_names")
 
@@ -91,6 +96,14 @@ class LiveChatHistory:
     def item_count(self) -> int:
         """Items in the conversation, with or without words."""
         return len(self._entries)
+
+    def has_item(self, item_id: str) -> bool:
+        """True when ``item_id`` is in the conversation (with or without words)."""
+        return item_id in self._entries
+
+    def rebind(self, heard_text: Callable[[str, int], str | None] | None) -> None:
+        """Use ``heard_text`` (the next connection's codec) for truncations from now on."""
+        self._heard_text = heard_text
 
     # -- handlers ------------------------------------------------------------------------------------
 
@@ -126,6 +139,16 @@ class LiveChatHistory:
             entry.message.items = [TextContent(text=signal.text)]
             self._show(entry)
 
+    def _call_completed(self, signal: CallCompleted) -> None:
+        """A call's arguments are complete: fill them in if the item's final form has not come yet."""
+        call = signal.call
+        entry = self._entries.get(call.id or "")
+        if entry is None or entry.message is None:
+            return
+        current = entry.message.items[0] if entry.message.items else None
+        if isinstance(current, FunctionCallContent) and not current.arguments and call.arguments:
+            current.arguments = call.arguments
+
     def _truncated(self, signal: ItemTruncated) -> None:
         entry = self._entries.get(signal.item_id)
         if entry is None or entry.message is None:
@@ -155,7 +178,7 @@ class LiveChatHistory:
                 self._call_names[item.call_id] = name
             plugin, function = split_function_name(name)
             call = FunctionCallContent(id=item.id, call_id=item.call_id, name=item.name, plugin_name=plugin,
-                                       function_name=function, arguments=item.arguments or "{}")
+                                       function_name=function, arguments=item.arguments or "")
             return ChatMessageContent(role=AuthorRole.ASSISTANT, items=[call], metadata=metadata)
         if item.kind == "function_call_output":
             plugin, function = split_function_name(self._call_names.get(item.call_id or "", ""))
@@ -243,7 +266,7 @@ class LiveChatHistory:
 
 _HANDLERS: dict[type, Callable[[LiveChatHistory, Any], None]] = {
     ItemAdded: LiveChatHistory._added, ItemRemoved: LiveChatHistory._removed, ItemText: LiveChatHistory._text,
-    ItemTruncated: LiveChatHistory._truncated,
+    ItemTruncated: LiveChatHistory._truncated, CallCompleted: LiveChatHistory._call_completed,
 }
 
 

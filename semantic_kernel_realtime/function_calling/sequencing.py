@@ -20,6 +20,10 @@ should answer once with every result in view. Rules:
 - A calling response that ends ``cancelled`` (barge-in), ``failed`` or ``incomplete`` asks for nothing; its
   still-running calls are returned so the caller can cancel them (policy in docs/function_calling.md).
 - Calls answered with a refusal (a per-turn limit) ask for a response that may call no tool.
+- When the connection is lost mid-session (:meth:`ResponseSequencer.connection_lost`), its responses are
+  over: what a lost response or an unanswered request covered becomes ready again, still-running calls
+  wait for their outputs, and nothing is asked until :meth:`ResponseSequencer.reconnected` (the next
+  connection has replayed the conversation): then one request for everything ready.
 
 Every operation is O(1) in the conversation's length (O(calls) of the responses involved).
 """
@@ -64,7 +68,7 @@ class _Request:
 class ResponseSequencer:
     """Tracks calls per response id and the responses of the conversation; says when to ask, and with what."""
 
-    __slots__ = ("_responses", "_ready", "_active", "_blocked", "_in_conversation", "_request")
+    __slots__ = ("_responses", "_ready", "_active", "_blocked", "_in_conversation", "_request", "_held")
 
     def __init__(self) -> None:
         self._responses: dict[str, _Calls] = {}  # calling response id -> calls, until ready
@@ -73,6 +77,7 @@ class ResponseSequencer:
         self._blocked = False  # the service said a response is active (one we may not have seen start)
         self._in_conversation: dict[str, None] = {}  # call ids whose output the service added
         self._request: _Request | None = None  # our outstanding request
+        self._held = False  # the connection was lost: ask nothing until reconnected()
 
     # -- calls and outputs -------------------------------------------------------------------------------
 
@@ -155,6 +160,28 @@ class ResponseSequencer:
                 self._forget(calls)
         return self._next_request()
 
+    def connection_lost(self) -> None:
+        """The connection ended and the session goes on: its responses are over (see the module rules)."""
+        self._held = True
+        self._active.clear()
+        self._blocked = False
+        request, self._request = self._request, None
+        if request is not None:
+            for calls in request.covered:
+                self._ready[id(calls)] = calls
+        for response_id, calls in list(self._responses.items()):
+            calls.ended = True
+            if not calls.pending:
+                del self._responses[response_id]
+                if calls.calls:
+                    self._ready[id(calls)] = calls
+        self._in_conversation.clear()  # the next connection's service confirms the replayed outputs again
+
+    def reconnected(self) -> Ask | None:
+        """The next connection has replayed the conversation: a request for everything ready, if any."""
+        self._held = False
+        return self._next_request()
+
     def is_stopped(self, response_id: str) -> bool:
         """True when ``response_id``'s calls are no longer tracked: it was stopped (its calls are answered)."""
         return response_id not in self._responses
@@ -179,7 +206,7 @@ class ResponseSequencer:
         return self._next_request() if ask else None
 
     def _next_request(self) -> Ask | None:
-        if not self._ready or self._request is not None or self._active or self._blocked:
+        if not self._ready or self._request is not None or self._active or self._blocked or self._held:
             return None
         covered = list(self._ready.values())
         self._ready.clear()

@@ -220,6 +220,15 @@ def audio_event(service_type: str, service_event: Any, audio: AudioContent) -> R
     return event
 
 
+def audio_size(event: RealtimeAudioEvent) -> int:
+    """The length of an audio event's bytes, read without building anything (the receive queue's byte count)."""
+    content = event.audio  # a plain attribute read: faster than going through __dict__
+    private = content.__pydantic_private__
+    if type(private) is _LazyAudioPrivate and dict.get(private, "_data_uri") is None:
+        return len(private.pcm)
+    return len(audio_bytes(content))
+
+
 def audio_bytes(content: BinaryContent) -> bytes:
     """The bytes of an ``AudioContent`` (what ``.data`` returns), without pydantic's private-attribute detour."""
     private = content.__pydantic_private__

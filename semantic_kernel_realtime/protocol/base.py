@@ -64,6 +64,7 @@ __all__ = [
     "ResponseStarted",
     "ServiceError",
     "SessionConfigured",
+    "SessionExpiring",
     "Signal",
     "SpeechStarted",
     "SpeechStopped",
@@ -91,6 +92,10 @@ class Capabilities:
     """True when a running session takes a new configuration (OpenAI's ``session.update``); False when the
     service configures a session only as it opens (Gemini's ``setup``): a settings update is then refused
     with a ``SendFailedEvent`` and a kernel change needs none (the kernel is read per call)."""
+    echoes_items: bool = True
+    """True when the service reports every item added to the conversation, the client's own included
+    (OpenAI: the history mirror then holds the seeded history and the client's messages); False when only
+    what the model and the user's speech add shows (Gemini): a replay then starts from the seeded history."""
 
 
 def split_function_name(wire_name: str) -> tuple[str | None, str]:
@@ -262,9 +267,26 @@ class ServiceError:
     event_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionExpiring:
+    """The service will end (or has ended) this connection's session at its duration cap, on purpose.
+
+    ``expires_at``: when the service says ahead of time (OpenAI's ``expires_at`` in ``session.created``), in
+    seconds since the epoch on the service's clock. ``time_left``: the service announced the close, this many
+    seconds from now (Gemini's ``goAway``). ``expired``: the session has just ended at its cap (OpenAI's
+    ``session_expired`` error); the close that follows is planned, not a failure. A client moves to a fresh
+    connection before the cap, or right after it, with the same conversation.
+    """
+
+    expires_at: float | None = None
+    time_left: float | None = None
+    expired: bool = False
+
+
 Signal = (
     CallCompleted | CallsCancelled | ResponseStarted | ResponseEnded | ResponseInterrupted | ItemAdded | ItemRemoved
     | ItemText | ItemTruncated | SpeechStarted | SpeechStopped | OutputAudioCleared | SessionConfigured | ServiceError
+    | SessionExpiring
 )
 
 
@@ -459,6 +481,19 @@ class Codec(Protocol):
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
         """The messages that open a connection: the session configuration, then the seeded history."""
         ...
+
+    def reopening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None, previous: Codec
+                  ) -> tuple[list[str], bool]:
+        """The messages that open a connection continuing the session ``previous`` (the last connection's
+        codec) served, and whether the service resumes it itself (then ``chat_history`` is not sent): the
+        session configuration, then the conversation so far, its items keeping their ids where the protocol
+        has them; or, where the service can resume a session by a handle and ``previous`` got one, the
+        configuration naming that handle."""
+        ...
+
+    #: The id of the conversation item the last :meth:`encode` creates (``None``: none, or the protocol
+    #: names no items), so a reconnecting client knows which of the items it sent the service confirmed.
+    created_item: str | None
 
     def decode(self, message: str | bytes) -> list[RealtimeEvents]:
         """One received message -> SK events. Never raises (bad input -> ``MalformedServerEvent``)."""

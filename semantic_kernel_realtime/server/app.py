@@ -69,6 +69,8 @@ class LocalRealtimeServer:
             yours); the URLs then say so.
         gemini_session_limit: seconds a Gemini Live connection may last (``goAway`` comes first), None: no
             limit (the duration cap emulation of the Gemini dialect).
+        max_session_seconds: seconds an OpenAI-protocol WebSocket session may last (``expires_at`` in
+            ``session.created``; then an ``error`` ``session_expired`` and a close 1001), None: no limit.
 
     The Gemini Live dialect (:mod:`.gemini.dialect`) is served on the same port, driving the same engine.
         limits: the bounds the server enforces (:class:`~.limits.ServerLimits`; default: safe defaults).
@@ -93,6 +95,7 @@ class LocalRealtimeServer:
         gemini_session_limit: float | None = None,
         limits: ServerLimits | None = None,
         cors_origins: str | Sequence[str] | None = "*",
+        max_session_seconds: float | None = None,
     ) -> None:
         self.host = host
         self.ssl_context = ssl_context
@@ -111,6 +114,7 @@ class LocalRealtimeServer:
         self._add_routes()
         self.gemini = gemini_dialect.add_routes(self.app, self)
         self.gemini.session_limit = gemini_session_limit
+        self.max_session_seconds = max_session_seconds
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._connections: dict[Any, asyncio.Task[Any] | None] = {}

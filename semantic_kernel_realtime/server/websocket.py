@@ -15,6 +15,9 @@ Rules:
   ``rate_limit_exceeded``.
 - When either side closes, or the connection breaks (any ``ConnectionError`` while writing), the engine
   is closed, the writer stopped and the connection unregistered: nothing is left running or registered.
+- Duration cap emulation (the host's ``max_session_seconds``): ``session.created`` carries ``expires_at``
+  (whole seconds since the epoch, as the live service sends), and when the time is up the peer gets an
+  ``error`` with code ``session_expired``, then a close 1001, as the live service ends a session at its cap.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,6 +33,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.limits import sessions_exhausted
@@ -127,6 +132,11 @@ class WebSocketEndpoint:
         sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=host.output_audio_pace)
         engine = host.create_engine(peer.send_event, sink=sink, model=request.query.get("model"))
         host.register(ws)
+        limit = getattr(host, "max_session_seconds", None)
+        cap = None
+        if limit:
+            engine.session["expires_at"] = int(time.time() + limit)
+            cap = asyncio.get_running_loop().create_task(_expire(ws, limit), name="realtime session cap")
         try:
             engine.start()
             async for message in ws:
@@ -140,6 +150,8 @@ class WebSocketEndpoint:
                 await peer.room_for_input()
         finally:
             try:
+                if cap is not None:
+                    cap.cancel()
                 await engine.close()
                 await peer.close()
             finally:
@@ -149,3 +161,13 @@ class WebSocketEndpoint:
                         await ws.close()
         return ws
 
+
+async def _expire(ws: web.WebSocketResponse, limit: float) -> None:
+    """End the session at its cap as the live service does: an ``error`` ``session_expired``, then a close 1001."""
+    await asyncio.sleep(limit)
+    error = {"type": "error", "event_id": ids.event_id(),
+             "error": {"type": "invalid_request_error", "code": "session_expired", "param": None, "event_id": None,
+                       "message": f"Your session hit the maximum duration of {limit:g} seconds."}}
+    with contextlib.suppress(ConnectionResetError, RuntimeError):
+        await ws.send_str(orjson.dumps(error).decode())
+        await ws.close(code=1001, message=b"session expired")

@@ -10,10 +10,16 @@ time and in order, starting with any that arrived before ``listen()`` was called
 and no task hop between the network and the consumer, and no polling. ``listen()`` returns only by
 raising: :class:`ConnectionClosedError` when the connection has ended, whoever closed it, or the
 exception ``on_message`` raised (the connection is then closed).
+
+Flow control (optional, :class:`FlowControl`): ``pause_reading()`` stops handing on what arrives until
+``resume_reading()``; the receiver's limit (the client's receive queue) calls them. A transport pauses where
+its protocol lets the sender feel it (WebSocket: the socket is not read, so TCP backpressure reaches the
+server); what already arrived waits, in order; nothing is dropped.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
@@ -29,15 +35,19 @@ class Inbox:
 
     Messages are kept, in order, until :meth:`listen` attaches the sink, then handed to it directly.
     If the sink raises, the inbox keeps the exception, drops everything after it, and :meth:`listen`
-    raises it; :meth:`deliver` returns it so the transport can close the connection.
+    raises it; :meth:`deliver` returns it so the transport can close the connection. A transport that
+    cannot stop its peer from sending (a WebRTC data channel) holds messages here while paused
+    (:meth:`pause` / :meth:`resume`), in order.
     """
 
-    __slots__ = ("_early", "_sink", "error")
+    __slots__ = ("_early", "_sink", "error", "_held", "_listening")
 
     def __init__(self) -> None:
         self._early: list[str | bytes] = []
         self._sink: MessageSink = self._early.append
         self.error: Exception | None = None
+        self._held: deque[str | bytes] | None = None  # not None while paused
+        self._listening: MessageSink | None = None
 
     def deliver(self, message: str | bytes) -> Exception | None:
         """Hand one message on; the sink's exception if it raised just now."""
@@ -56,13 +66,38 @@ class Inbox:
         for message in early:
             on_message(message)
         early.clear()
-        self._sink = on_message
+        self._listening = on_message
+        if self._held is None:
+            self._sink = on_message
         try:
             await wait_ended()
         finally:
+            self._listening = None
             self._sink = early.append
         if self.error is not None:
             raise self.error
+
+    def pause(self) -> None:
+        """Hold what arrives (in order) instead of handing it on, until :meth:`resume`."""
+        if self._held is None:
+            self._held = deque()
+            self._sink = self._held.append
+
+    def resume(self) -> None:
+        """Hand on what was held, in order, then everything as it arrives (unless paused again meanwhile)."""
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        self._sink = self._listening if self._listening is not None else self._early.append
+        while held:
+            if self.deliver(held.popleft()) is not None:
+                return
+            if self._held is not None:  # the sink paused us again: keep the rest first, in order
+                held.extend(self._held)
+                self._held = held
+                self._sink = held.append
+                return
 
 
 @runtime_checkable
@@ -89,6 +124,19 @@ class Transport(Protocol):
 
     async def close(self) -> None:
         """Close (idempotent); a running ``listen()`` then raises ConnectionClosedError(clean=True)."""
+        ...
+
+
+@runtime_checkable
+class FlowControl(Protocol):
+    """A transport whose receiving can be paused (optional: see the module rules)."""
+
+    def pause_reading(self) -> None:
+        """Stop handing on what arrives (it waits, in order)."""
+        ...
+
+    def resume_reading(self) -> None:
+        """Hand on what waited, then everything as it arrives."""
         ...
 
 

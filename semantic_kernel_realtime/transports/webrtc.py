@@ -15,7 +15,12 @@ Rules:
   them to ``audio_receiver``; it ends when the track ends.
 - ``send_text()`` waits while more than ``max_buffered_bytes`` are queued on the data channel (until
   aiortc's "bufferedamountlow" event, at half of it), so a fast sender cannot grow memory without bound.
-- ``close()`` is idempotent: stops tracks, closes the peer connection and awaits the reader task.
+- ``close()`` is idempotent: stops tracks, closes the peer connection and awaits the reader task, within
+  ``close_timeout`` (what is still running then is left to finish on its own).
+- Flow control: :meth:`pause_reading` holds data-channel messages in the inbox and stops taking frames
+  from the remote track, in order, until :meth:`resume_reading`. Neither SCTP in aiortc nor RTP lets a
+  receiver slow the sender, so what the service sends meanwhile waits in aiortc's own buffers (the service
+  sends in real time: about 48 KB of audio a second); nothing is dropped.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class WebRTCTransport:
         open_timeout: seconds ``open()`` waits for the data channel after signalling.
         max_buffer_seconds: bound on queued outgoing audio (oldest dropped beyond it); ``None``: unbounded.
         max_buffered_bytes: data-channel bytes queued before ``send_text()`` waits for them to drain.
+        close_timeout: seconds ``close()`` waits for the peer connection and the reader to stop.
     """
 
     carries_audio = True
@@ -72,6 +78,7 @@ class WebRTCTransport:
         open_timeout: float = 15.0,
         max_buffer_seconds: float | None = None,
         max_buffered_bytes: int = 1 << 20,
+        close_timeout: float = 2.0,
     ) -> None:
         self._signalling = signalling
         self._audio_receiver = audio_receiver
@@ -91,6 +98,9 @@ class WebRTCTransport:
         self._closed: ConnectionClosedError | None = None  # set once the connection has ended
         self._close_started = False
         self._close_done = asyncio.Event()
+        self._close_timeout = close_timeout
+        self._reading = asyncio.Event()  # cleared while paused: the audio reader waits
+        self._reading.set()
 
     # -- introspection ------------------------------------------------------------------------------
     @property
@@ -161,16 +171,32 @@ class WebRTCTransport:
         self._close_started = True
         try:
             self._mark_closed("the connection was closed locally", clean=True)
+            self._inbox.resume()
+            self._reading.set()
             self._track.stop()
-            if self._pc is not None:
-                await self._pc.close()
-            if self._reader is not None:
-                self._reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._reader
-                self._reader = None
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop(), self._close_timeout)
         finally:
             self._close_done.set()
+
+    async def _stop(self) -> None:
+        if self._pc is not None:
+            await self._pc.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+
+    def pause_reading(self) -> None:
+        """Hold data-channel messages and stop taking audio frames until :meth:`resume_reading`."""
+        self._inbox.pause()
+        self._reading.clear()
+
+    def resume_reading(self) -> None:
+        """Hand on what was held, in order, and take audio frames again."""
+        self._reading.set()
+        self._inbox.resume()
 
     # -- text ---------------------------------------------------------------------------------------
     async def send_text(self, message: str) -> None:
@@ -245,7 +271,10 @@ class WebRTCTransport:
     async def _read_audio(self, track: MediaStreamTrack) -> None:
         converter = Pcm16Converter()
         receiver = self._audio_receiver
+        reading = self._reading
         while True:
+            if not reading.is_set():
+                await reading.wait()
             try:
                 frame = await track.recv()
             except MediaStreamError:

@@ -16,10 +16,23 @@ Rules:
   a service echo one) and whether it was clean. If the sink raises, the connection is closed and
   ``listen()`` raises that exception.
 - ``send_text()`` writes one text frame; sends are serialised by the library.
+- Timeouts hold: ``open()`` ends within ``open_timeout``; ``close()`` within ``close_timeout`` whatever the
+  peer does (a peer that never answers the close, or stops reading so the close frame cannot even be
+  written: the TCP connection is then aborted); a close frame from the peer not followed by the end of TCP
+  ends the connection ``close_timeout`` later (aborted); keepalive pings every ``ping_interval`` seconds
+  detect a dead peer when no pong comes within ``ping_timeout`` (the library then fails the connection:
+  code 1011, "keepalive ping timeout").
+- Flow control: :meth:`pause_reading` stops reading the socket (TCP backpressure reaches the server: the
+  flow control the push path bypasses in the library), :meth:`resume_reading` starts again. Frames already
+  read are still delivered; nothing is dropped. While reading is paused no pong can arrive either, so a
+  pause longer than ``ping_timeout`` ends the connection as a dead peer. ``close()`` reads again first, so
+  the closing handshake can complete.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -80,12 +93,13 @@ class _PushConnection(ClientConnection):
     """A client connection that delivers each complete data message to ``sink`` as it is parsed."""
 
     # slots, not __dict__ entries: more keys would resize the connection's instance dict (~1.3 KB)
-    __slots__ = ("inbox", "_fragments")
+    __slots__ = ("inbox", "_fragments", "_abort_timer")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.inbox = Inbox()
         self._fragments: list[bytes] | None = None
+        self._abort_timer: asyncio.TimerHandle | None = None
 
     def process_event(self, event: Any) -> None:
         if self.response is None:  # the handshake response
@@ -105,6 +119,15 @@ class _PushConnection(ClientConnection):
                 self._deliver(message)
         else:  # ping, pong, close: the library's business
             super().process_event(event)
+            if opcode is Opcode.CLOSE and self._abort_timer is None:
+                # The peer closed: TCP must end within close_timeout, else it never will (the library only
+                # enforces that deadline while it writes).
+                self._abort_timer = self.loop.call_later(self.close_timeout or 0.0, self.transport.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._abort_timer is not None:
+            self._abort_timer.cancel()
+        super().connection_lost(exc)
 
     def _deliver(self, message: bytes) -> None:
         if self.inbox.deliver(message) is not None:
@@ -118,7 +141,10 @@ class WebSocketTransport:
         url: ``ws://`` or ``wss://`` URL of the realtime endpoint (query included, e.g. ``?model=``).
         headers: extra HTTP headers for the handshake (authentication). Never logged.
         open_timeout: seconds to wait for the handshake.
+        close_timeout: seconds ``close()`` (and a close by the peer) may take before the TCP connection is aborted.
         max_size: largest accepted message in bytes (``None``: unlimited).
+        ping_interval: seconds between keepalive pings (``None``: no pings).
+        ping_timeout: seconds to wait for a ping's pong before the peer is taken for dead (``None``: forever).
         ssl: the TLS context of a ``wss://`` URL (``None``: the system's trusted certificates).
     """
 
@@ -130,16 +156,20 @@ class WebSocketTransport:
         headers: Mapping[str, str] | None = None,
         *,
         open_timeout: float = 10.0,
+        close_timeout: float = 2.0,
         max_size: int | None = 16 * 2**20,
         ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
         ssl: Any | None = None,
     ) -> None:
         self.url = url
         self._ssl = ssl
         self._headers = dict(headers or {})
         self._open_timeout = open_timeout
+        self._close_timeout = close_timeout
         self._max_size = max_size
         self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
         self._ws: _PushConnection | None = None
         self._closed_by_us = False
         #: The credentials in the headers (a bearer token without its scheme too), longest first.
@@ -163,6 +193,8 @@ class WebSocketTransport:
                 open_timeout=self._open_timeout,
                 max_size=self._max_size,
                 ping_interval=self._ping_interval,
+                ping_timeout=self._ping_timeout,
+                close_timeout=self._close_timeout,
                 compression=None,  # realtime audio is base64 noise: deflate costs CPU and saves little
                 logger=_ws_logger,
                 create_connection=_PushConnection,
@@ -196,10 +228,33 @@ class WebSocketTransport:
         raise _closed_error(ws.protocol.close_exc, " by this client" if self._closed_by_us else "", self._secrets)
 
     async def close(self) -> None:
-        if self._ws is None:
+        ws = self._ws
+        if ws is None:
             return
         self._closed_by_us = True
-        await self._ws.close()
+        self.resume_reading()  # the peer's close frame must be read for the handshake to complete
+        try:
+            # The library bounds its wait for the peer's answer, not the write of the close frame itself
+            # (a peer that stops reading leaves it waiting for the socket to drain).
+            await asyncio.wait_for(ws.close(), self._close_timeout)
+        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+            ws.transport.abort()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ws.wait_closed(), 1.0)  # connection_lost runs in the next loop iteration
+
+    def pause_reading(self) -> None:
+        """Stop reading the socket (TCP backpressure); frames already read are still delivered."""
+        ws = self._ws
+        if ws is not None and not ws.transport.is_closing() and ws.transport.is_reading():
+            ws.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        """Read the socket again after :meth:`pause_reading`."""
+        ws = self._ws
+        if ws is not None and not ws.transport.is_closing() and not ws.transport.is_reading():
+            ws.transport.resume_reading()
 
     def _require(self) -> _PushConnection:
         if self._ws is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
-from semantic_kernel_realtime.protocol.base import ItemAdded, ItemRemoved, ItemText, ItemTruncated
+from semantic_kernel_realtime.protocol.base import CallCompleted, ItemAdded, ItemRemoved, ItemText, ItemTruncated
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 from tests.openai_schema import FIXTURES
 
@@ -30,7 +30,7 @@ def test_signals_name_exactly_what_observe_handles():
     from semantic_kernel_realtime.function_calling.history import _HANDLERS
 
     assert set(_HANDLERS) == LiveChatHistory.SIGNALS == {
-        ItemAdded, ItemRemoved, ItemText, ItemTruncated}
+        ItemAdded, ItemRemoved, ItemText, ItemTruncated, CallCompleted}
 
 
 def test_shown_only_the_codecs_signal_types_the_mirror_is_the_same():

@@ -6,7 +6,10 @@ kernel functions -> declarations) and ``signals``. Capabilities: the service con
 ``toolResponse`` (no response request), takes PCM16 at 16 kHz and speaks at 24 kHz, and can resume a
 session by handle. A connection opens with ``setup`` (always: the Live API requires it first), then the
 seeded history as one ``clientContent`` that does not end the turn. The API's JSON arrives in binary
-frames; ``decode`` takes bytes or text. The Live API accepts any key at the handshake and judges it after
+frames; ``decode`` takes bytes or text. A connection that continues a session (``reopening``) names the
+last resumption handle in its ``setup`` when the session asked for resumption and got a handle: the
+service restores the conversation itself; otherwise it replays the conversation as seeded history. The
+Live API accepts any key at the handshake and judges it after
 ``setup``: a close 1007/1008 whose reason names the key or the credentials is that refusal
 (``close_error``: an ``AuthenticationError``, not retryable).
 
@@ -62,8 +65,10 @@ class GeminiCodec:
 
     capabilities: ClassVar[Capabilities] = Capabilities(
         name="gemini-live", response_after_tool_output=False, input_sample_rate=16_000, output_sample_rate=24_000,
-        resumable=True, reconfigurable=False,
+        resumable=True, reconfigurable=False, echoes_items=False,
     )
+    #: Gemini names no items: nothing the client sends can be confirmed by id.
+    created_item: ClassVar[None] = None
     settings_class: ClassVar[type[PromptExecutionSettings]] = GoogleLiveExecutionSettings
     signal_types: ClassVar[frozenset[str]] = _signals.SIGNAL_TYPES
 
@@ -158,6 +163,15 @@ class GeminiCodec:
         if turns:
             messages.append(client_content(turns))
         return [_dumps(message).decode() for message in messages]
+
+    def reopening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None, previous: Any
+                  ) -> tuple[list[str], bool]:
+        handle = getattr(getattr(previous, "decoder", None), "resumption_handle", None)
+        if handle and session is not None and "sessionResumption" in session:
+            setup = {**session, "sessionResumption": {**(session.get("sessionResumption") or {}), "handle": handle}}
+            setup["model"] = model_path(setup.get("model") or self.model or DEFAULT_MODEL)
+            return [_dumps({"setup": setup}).decode()], True
+        return self.opening(session, chat_history), False
 
     def encode(self, event: RealtimeEvents) -> str:
         return _dumps(self.encoder.encode(event)).decode()

@@ -18,7 +18,7 @@ Rules:
   turn establishes (items with their final words, calls, the turn's end and usage) ride on the
   :class:`GeminiServerEvent` of the ``toolCall`` and ``turnComplete`` that settle them (``facts``); an
   ``interrupted`` flag says :class:`ResponseInterrupted` on its own event, at once (barge-in stops
-  playback there).
+  playback there); a ``goAway`` says :class:`SessionExpiring` with its ``timeLeft`` in seconds.
 - Each output audio part is counted in :attr:`Decoder.output_audio` under the model item it belongs to
   (O(1)), so barge-in knows what of the received audio is not played yet.
 - The protocol-neutral events of :mod:`semantic_kernel_realtime.events` follow the message that carries
@@ -54,6 +54,7 @@ from semantic_kernel_realtime.protocol.base import (
     OutputAudio,
     ResponseEnded,
     ResponseInterrupted,
+    SessionExpiring,
     Signal,
     split_function_name,
 )
@@ -476,7 +477,8 @@ class Decoder:
     def _go_away(self, value: Any, message: dict, events: list, usage: Usage | None) -> None:
         left = _get(value, "timeLeft", "time_left") if type(value) is dict else None
         self.go_away_time_left = left if type(left) is str else (str(left) if left is not None else "")
-        events.append(_server_event(service_type="goAway", service_event=message, turn_id=self.turn_id))
+        events.append(_server_event(service_type="goAway", service_event=message, turn_id=self.turn_id,
+                                    facts=(SessionExpiring(time_left=_seconds(left)),)))
 
     def _resumption_update(self, value: Any, message: dict, events: list, usage: Usage | None) -> None:
         if type(value) is not dict:
@@ -556,4 +558,19 @@ _FAST_CONTENT: dict[str, Handler] = {"outputTranscription": Decoder._output_tran
                                      "inputTranscription": Decoder._input_transcription}
 
 #: Every ``service_type`` this decoder gives a :class:`GeminiServerEvent` with ``facts``.
-FACT_TYPES = frozenset({"toolCall", "toolCallCancellation", "serverContent.interrupted", "serverContent.turnComplete"})
+FACT_TYPES = frozenset({"toolCall", "toolCallCancellation", "serverContent.interrupted", "serverContent.turnComplete",
+                        "goAway"})
+
+
+def _seconds(duration: Any) -> float | None:
+    """A protobuf ``Duration`` as JSON (``"10s"``, ``"0.5s"``) or a number, in seconds; ``None`` if neither."""
+    if type(duration) in (int, float):
+        value = float(duration)
+    elif type(duration) is str and duration.endswith("s"):
+        try:
+            value = float(duration[:-1])
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if 0 <= value < 1e9 else None

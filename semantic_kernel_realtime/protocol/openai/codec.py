@@ -7,10 +7,17 @@ Rules: a thin composition of this package's modules, adding no wire knowledge of
 After tool outputs the client must send ``response.create`` (``capabilities``); a request may carry an
 ``event_id`` (errors about it name it) and ``tool_choice: "none"``. Barge-in truncation is
 ``conversation.item.truncate``.
+
+Items the client creates carry an id: ``encode`` gives a ``conversation.item.create`` without one an id of
+its own (``created_item`` names it until the next ``encode``), so the service's echo confirms it and a
+reconnecting client can tell what reached the conversation. ``reopening`` (a new connection continuing a
+session) is ``opening`` with every replayed item keeping its id.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -34,6 +41,9 @@ from semantic_kernel_realtime.protocol.openai.settings import RealtimeExecutionS
 from semantic_kernel_realtime.protocol.openai.tools import update_settings_from_function_choice
 
 _dumps = orjson.dumps
+#: Ids of the items the client creates: a per-process prefix and a counter (no clash across connections).
+_ITEM_PREFIX = f"item_sk{os.urandom(4).hex()}"
+_item_numbers = itertools.count(1)
 
 
 class OpenAICodec:
@@ -45,10 +55,12 @@ class OpenAICodec:
     settings_class: ClassVar[type[PromptExecutionSettings]] = RealtimeExecutionSettings
     signal_types: ClassVar[frozenset[str]] = _signals.SIGNAL_TYPES
 
-    __slots__ = ("model", "decoder", "decode")
+    __slots__ = ("model", "decoder", "decode", "created_item")
 
     def __init__(self, *, model: str | None = None) -> None:
         self.model = model
+        #: The id of the item the last ``encode`` creates (``None``: it created none).
+        self.created_item: str | None = None
         self.decoder = Decoder()
         #: ``decode(message) -> events``: the decoder's own method, so the hot path has no extra call.
         self.decode: Callable[[str | bytes], list[RealtimeEvents]] = self.decoder.decode_message
@@ -146,5 +158,21 @@ class OpenAICodec:
         first += [item_create(item) for item in history_items(chat_history)]
         return [_dumps(event).decode() for event in first]
 
+    def reopening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None, previous: Any
+                  ) -> tuple[list[str], bool]:
+        first = [{"type": "session.update", "session": session}] if session is not None else []
+        first += [item_create(item) for item in history_items(chat_history, keep_ids=True)]
+        return [_dumps(event).decode() for event in first], False
+
     def encode(self, event: RealtimeEvents) -> str:
-        return _dumps(encode_event(event, model=self.model)).decode()
+        data = encode_event(event, model=self.model)
+        self.created_item = None
+        if data["type"] == "conversation.item.create":
+            item = data.get("item")
+            if isinstance(item, dict):
+                item_id = item.get("id")
+                if not item_id:
+                    item_id = f"{_ITEM_PREFIX}{next(_item_numbers):x}"
+                    data["item"] = {**item, "id": item_id}
+                self.created_item = item_id if type(item_id) is str else None
+        return _dumps(data).decode()

@@ -11,7 +11,10 @@ Rules:
 - Voice activity: ``input_audio_buffer.speech_started`` / ``speech_stopped`` become :class:`SpeechStarted`
   (``audio_start_ms`` and the ``item_id`` of the user's coming item) / :class:`SpeechStopped`
   (``audio_end_ms``); ``session.created`` / ``updated`` become :class:`SessionConfigured` (GA fields, beta
-  ``modalities`` / ``voice`` read too).
+  ``modalities`` / ``voice`` read too) and, when the session says when it expires (``expires_at`` > 0,
+  seconds since the epoch), :class:`SessionExpiring` with that time.
+- The duration cap: an ``error`` with code ``session_expired`` is a :class:`ServiceError` and a
+  :class:`SessionExpiring` with ``expired`` (the close that follows is the cap, not a failure).
 - Items enter and leave the conversation only through ``conversation.item.*`` events; a response's
   ``response.output_item.*`` only updates an item already there (``ItemAdded.update_only``), since what
   an out-of-band response (``conversation: "none"``) outputs is never a conversation item. ``response.created`` says
@@ -42,6 +45,7 @@ from semantic_kernel_realtime.protocol.base import (
     ResponseStarted,
     ServiceError,
     SessionConfigured,
+    SessionExpiring,
     Signal,
     SpeechStarted,
     SpeechStopped,
@@ -51,6 +55,8 @@ from semantic_kernel_realtime.protocol.openai.event_types import BETA_TO_GA
 _TEXT_PARTS = frozenset({"input_text", "output_text", "text"})
 _AUDIO_PARTS = frozenset({"input_audio", "output_audio", "audio"})
 _NONE: tuple[Signal, ...] = ()
+#: The error code with which the service ends a session at its duration cap (a close 1001 follows).
+SESSION_EXPIRED = "session_expired"
 
 
 def _str(value: Any) -> str | None:
@@ -160,13 +166,17 @@ def _session(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     voice = output.get("voice") if isinstance(output, dict) else session.get("voice")
     modalities = session.get("output_modalities", session.get("modalities"))
     tools = session.get("tools")
-    return (SessionConfigured(
+    configured = SessionConfigured(
         model=_str(session.get("model")),
         voice=_str(voice),
         output_modalities=tuple(m for m in modalities if type(m) is str) if isinstance(modalities, list) else (),
         tools=tuple(tools) if isinstance(tools, list) else (),
         instructions=_str(session.get("instructions")),
-    ),)
+    )
+    expires_at = session.get("expires_at")
+    if type(expires_at) in (int, float) and 0 < expires_at < 1e12:
+        return (configured, SessionExpiring(expires_at=float(expires_at)))
+    return (configured,)
 
 
 def _item(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
@@ -210,8 +220,11 @@ def _error(event: RealtimeEvents, data: dict) -> Sequence[Signal]:
     if not isinstance(error, dict):
         return (ServiceError(str(error)),)
     message = error.get("message")
-    return (ServiceError(message if type(message) is str else str(message or ""), _str(error.get("code")),
-                         _str(error.get("event_id"))),)
+    code = _str(error.get("code"))
+    reported = ServiceError(message if type(message) is str else str(message or ""), code, _str(error.get("event_id")))
+    if code == SESSION_EXPIRED:
+        return (reported, SessionExpiring(expired=True))
+    return (reported,)
 
 
 _GA_SIGNALS: dict[str, Callable[[RealtimeEvents, dict], Sequence[Signal]]] = {
