@@ -30,17 +30,19 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # one resampler for everyone (the server included): PyAV and numpy only
     "audio": ("semantic_kernel", ROOT),
     "protocol": (*_NETWORK, *_ours("transports", "client", "connectors", "function_calling", "telemetry", "server",
-                                   "demo", "cli")),
+                                   "agents", "demo", "cli")),
     "transports": ("semantic_kernel", *_ours("protocol", "events", "client", "connectors", "function_calling",
-                                             "telemetry", "server", "demo", "cli")),
-    "function_calling": _ours("transports", "client", "connectors", "telemetry", "server", "demo", "cli"),
-    "client": _ours("connectors", "telemetry", "server", "demo", "cli"),
+                                             "telemetry", "server", "agents", "demo", "cli")),
+    "function_calling": _ours("transports", "client", "connectors", "telemetry", "server", "agents", "demo", "cli"),
+    "client": _ours("connectors", "telemetry", "server", "agents", "demo", "cli"),
+    # realtime agents: above client and function calling; no wire, no transport, no connector of their own
+    "agents": _ours("transports", "connectors", "telemetry", "server", "demo", "cli"),
     # above client and function calling (as agents are): it attaches through client/hooks.py
     "telemetry": _ours("connectors", "transports", "server", "demo", "cli"),
     "connectors": _ours("server", "demo", "cli"),
     # the embedded server is a separate peer: none of the client side, not even its vocabulary
     "server": _ours("protocol", "events", "errors", "transports", "client", "function_calling", "telemetry",
-                    "connectors", "demo", "cli"),
+                    "connectors", "agents", "demo", "cli"),
     # the application on top: the demo and the command line may use every layer
     "demo": (),
     "cli": (),
