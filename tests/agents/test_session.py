@@ -29,7 +29,7 @@ from semantic_kernel_realtime import (
     SessionEndedEvent,
     TextDoneEvent,
 )
-from semantic_kernel_realtime.agents import OutputGuardrail, RealtimeAgent, RealtimeAgentSession
+from semantic_kernel_realtime.agents import Handoff, OutputGuardrail, RealtimeAgent, RealtimeAgentSession
 from semantic_kernel_realtime.events import (
     AgentStartedEvent,
     ApprovalRequestedEvent,
@@ -79,14 +79,15 @@ def _kernel(**plugins: Any) -> Kernel:
     return kernel
 
 
-def weather_agents(provider: str, plugin: Any) -> tuple[RealtimeAgent, RealtimeAgent]:
+def weather_agents(provider: str, plugin: Any, on_handoff: Any = None) -> tuple[RealtimeAgent, RealtimeAgent]:
     """The front desk hands weather questions to the weather agent, which answers and hands back."""
     weather = RealtimeAgent(
         name="weather", description="Answers questions about the weather.", voice="cedar",
         instructions="You answer weather questions with get_weather, then hand back with transfer_to_triage.",
         kernel=_kernel(weather=plugin), settings=_settings(provider))
     triage = RealtimeAgent(
-        name="triage", description="The front desk.", voice="marin", handoffs=[weather],
+        name="triage", description="The front desk.", voice="marin",
+        handoffs=[Handoff(weather, on_handoff=on_handoff)],
         instructions="You are the front desk. Hand weather questions to the weather agent.",
         settings=_settings(provider))
     weather.handoffs = [triage]
@@ -136,7 +137,12 @@ def _answered(events: list[Any]) -> bool:
 async def test_a_spoken_question_is_handed_to_the_weather_agent_which_answers_in_its_voice_and_hands_back(
         provider):
     plugin = WeatherPlugin()
-    triage, weather = weather_agents(provider, plugin)
+    handed: list[tuple[str, str, str | None]] = []
+
+    async def on_handoff(source: RealtimeAgent, target: RealtimeAgent, reason: str | None) -> None:
+        handed.append((source.name, target.name, reason))
+
+    triage, weather = weather_agents(provider, plugin, on_handoff)
     async with LocalRealtimeServer(api_key="local") as server:
         if server.transcriber is None:
             pytest.skip("no offline speech recogniser installed")
@@ -150,6 +156,7 @@ async def test_a_spoken_question_is_handed_to_the_weather_agent_which_answers_in
     assert [(h.from_agent, h.to_agent) for h in _of(events, HandoffEvent)] == [("triage", "weather"),
                                                                                 ("weather", "triage")]
     assert [a.agent for a in _of(events, AgentStartedEvent)] == ["triage", "weather", "triage"]
+    assert handed == [("triage", "weather", _of(events, HandoffEvent)[0].input)]  # the callback, with the input
     assert [call.lower() for call in plugin.calls] == ["paris"]  # the weather tool, with the right argument
     [started] = _of(events, ToolStartedEvent)
     [ended] = _of(events, ToolEndedEvent)
