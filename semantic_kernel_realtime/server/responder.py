@@ -9,13 +9,13 @@ maps items to a ``ChatHistory``, tools to function definitions, and streams the 
 :class:`RuleResponder` rules (documented in docs/server.md):
 0. A scripted line: when the response's instructions, or the latest user message (the last item), ask
    ``Say exactly this and nothing else: "<line>"``, say ``<line>`` (what a client's fallback line asks).
-1. If function outputs follow the latest user message and the latest assistant message, answer with them:
+1. If function outputs follow the latest user message, answer with them:
    ``"Here is what I found: <output> [<output> ...]"``. Outputs of *handoff* calls (a function named
    ``transfer_to_<agent>``, with or without a plugin prefix) are not answers: after an answer, the handoff
    tool that the effective instructions name (the latest handoff note's, else the response's) is called.
-   When only handoff outputs follow: if the latest user message was answered already (the conversation was
-   handed back) say :data:`ANYTHING_ELSE`; otherwise the new agent takes the user's words (rule 2), without
-   the handoffs already called since.
+   When the outputs after the latest assistant message (of this turn) are all handoffs, the conversation was
+   handed back after its answer: say :data:`ANYTHING_ELSE`. When only handoff outputs follow the user's
+   message, the new agent takes the user's words (rule 2), without the handoffs already called since.
 2. Otherwise take the latest user message's words (text, or the audio transcript). Without words
    (audio and no transcriber) say so in a fixed sentence; never call a tool on a guess.
 3. A function tool matches when a word of its name (split on ``-``/``_``/camelCase) appears in the
@@ -203,9 +203,12 @@ class RuleResponder:
             return _say(scripted.group(1))
         answered = max((i for i, it in enumerate(after) if _is_assistant(it)), default=None)
         names = {it.get("call_id"): str(it.get("name", "")) for it in after if it.get("type") == "function_call"}
-        unanswered = [it for it in after[(answered + 1 if answered is not None else 0):]
-                      if it.get("type") == "function_call_output"]
-        outputs = [it for it in unanswered if not _is_handoff(names.get(it.get("call_id"), ""))]
+        since = [it for it in after[(answered + 1 if answered is not None else 0):]
+                 if it.get("type") == "function_call_output"]
+        if answered is not None and since and all(_is_handoff(names.get(it.get("call_id"), "")) for it in since):
+            return _say(ANYTHING_ELSE)  # handed back after the answer
+        outputs = [it for it in after if it.get("type") == "function_call_output"
+                   and not _is_handoff(names.get(it.get("call_id"), ""))]
         tools = _allowed_tools(request, items)
         if outputs:
             reply = "Here is what I found: " + " ".join(str(o.get("output", "")).strip() for o in outputs)
@@ -213,8 +216,6 @@ class RuleResponder:
             words = user_words(items[last_user]) if last_user is not None else ""
             return [*_say(reply), *([FunctionCall(back["name"], json.dumps(extract_arguments(back, words or "")))]
                                     if back is not None else [])]
-        if unanswered and answered is not None:
-            return _say(ANYTHING_ELSE)  # handed back after the answer
         if last_user is None:
             return _say(GREETING)
         words = user_words(items[last_user])
