@@ -24,7 +24,8 @@ Rules:
   checked.
 - A call of a function that needs approval waits for ``approve(call_id)``; ``reject`` or no answer within
   ``approval_timeout`` seconds means it never runs and the model gets an error output saying so. Pending
-  approvals are rejected when the session ends.
+  approvals are rejected when the session ends. The wait is part of the call, so the client's
+  ``function_timeout`` (30 s by default) must be longer than ``approval_timeout`` (20 s by default).
 - Nothing here reads a wire name: the codec's capabilities and protocol-neutral events only.
 """
 
@@ -88,7 +89,7 @@ _DONE = object()
 class RealtimeAgentSession:
     """One live session of realtime agents over ``client`` (see the module rules)."""
 
-    def __init__(self, agent: RealtimeAgent, client: RealtimeClientBase, *, approval_timeout: float = 60.0,
+    def __init__(self, agent: RealtimeAgent, client: RealtimeClientBase, *, approval_timeout: float = 20.0,
                  chat_history: ChatHistory | None = None) -> None:
         self._start = agent
         self._agent = agent
@@ -144,10 +145,10 @@ class RealtimeAgentSession:
 
     async def close(self) -> None:
         """Close the client's session; the event iteration ends after the session's last events."""
-        await self._client.close_session()
         for future in self._approvals.values():
             if not future.done():
                 future.set_result((False, "the session ended"))
+        await self._client.close_session()
         if self._pump is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
@@ -218,23 +219,17 @@ class RealtimeAgentSession:
         return self._client._codec_class()
 
     def _settings(self, agent: RealtimeAgent, voice: bool = True) -> PromptExecutionSettings:
-        settings_class = self._client.get_prompt_execution_settings_class()
-        base = agent.settings
-        if base is None:
-            settings = settings_class()
-        elif isinstance(base, settings_class):
-            settings = base.model_copy(deep=True)
-        else:
-            fields = base.model_dump(exclude_none=True, exclude={"function_choice_behavior"})
-            settings = settings_class(**{k: v for k, v in fields.items() if k in settings_class.model_fields})
+        base = agent.settings  # another provider's settings are the codec's to convert (by field name)
+        settings = base.model_copy(deep=True) if base is not None else \
+            self._client.get_prompt_execution_settings_class()()
+        fields = type(settings).model_fields
         instructions = agent.instructions or ""
         if not self._codec().capabilities.reconfigurable and agent.name in self._kernels:
             instructions = f"{instructions}\n{tools_line(_tool_names(self._kernels[agent.name]))}".strip()
-        settings.instructions = instructions
-        if voice and agent.voice is not None:
-            settings.voice = agent.voice
-        elif not voice:
-            settings.voice = None
+        if "instructions" in fields:
+            settings.instructions = instructions
+        if "voice" in fields and (agent.voice is not None or not voice):
+            settings.voice = agent.voice if voice else None
         if settings.function_choice_behavior is None:
             settings.function_choice_behavior = agent.function_choice_behavior or FunctionChoiceBehavior.Auto()
         return settings
