@@ -216,7 +216,10 @@ class RealtimeAgentSession:
     # -- configuration ------------------------------------------------------------------------------
 
     def _codec(self) -> Any:
-        return self._client._codec_class()
+        codec = self._client.codec_class
+        if codec is None:
+            raise TypeError(f"{type(self._client).__name__} names no wire protocol")
+        return codec
 
     def _settings(self, agent: RealtimeAgent, voice: bool = True) -> PromptExecutionSettings:
         base = agent.settings  # another provider's settings are the codec's to convert (by field name)
