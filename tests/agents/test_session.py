@@ -173,6 +173,15 @@ async def test_a_spoken_question_is_handed_to_the_weather_agent_which_answers_in
                   if isinstance(e, RealtimeEvent) and e.service_type == "response.done"
                   and any(o.get("type") == "message" for o in e.service_event["response"].get("output", ()))]
         assert voices[0] == "cedar", voices
+        # one session.update took the weather agent's instructions, tools and voice, before the handoff's output
+        wire = [e for e in events if isinstance(e, RealtimeEvent) and isinstance(e.service_event, dict)]
+        updated = [i for i, e in enumerate(wire) if e.service_type == "session.updated"]
+        output = next(i for i, e in enumerate(wire) if e.service_type == "conversation.item.done"
+                      and e.service_event["item"]["type"] == "function_call_output")
+        [taken] = [wire[i].service_event["session"] for i in updated if updated[0] < i < output]
+        assert taken["instructions"] == weather.instructions
+        assert taken["audio"]["output"]["voice"] == "cedar"
+        assert sorted(t["name"] for t in taken["tools"]) == ["handoffs-transfer_to_triage", "weather-get_weather"]
     # the whole conversation, across both agents
     roles = [(m.role, str(m.content)) for m in history.messages]
     user = [text for role, text in roles if role == AuthorRole.USER]
