@@ -50,6 +50,22 @@ __all__ = [
     "MCP_APPROVAL_REQUEST",
     "MCP_CALL",
     "MCP_TOOLS",
+    "AGENT_STARTED",
+    "AGENT_ENDED",
+    "HANDOFF",
+    "TOOL_STARTED",
+    "TOOL_ENDED",
+    "GUARDRAIL_TRIPPED",
+    "APPROVAL_REQUESTED",
+    "AGENT_ERROR",
+    "AgentEndedEvent",
+    "AgentErrorEvent",
+    "AgentStartedEvent",
+    "ApprovalRequestedEvent",
+    "GuardrailTrippedEvent",
+    "HandoffEvent",
+    "ToolEndedEvent",
+    "ToolStartedEvent",
     "MalformedServerEvent",
     "McpApprovalRequestEvent",
     "McpCallEvent",
@@ -110,9 +126,21 @@ MCP_TOOLS = "client.mcp_tools"
 #: :class:`McpApprovalRequestEvent`.
 MCP_APPROVAL_REQUEST = "client.mcp_approval_request"
 
+#: Realtime agent sessions (``agents/``): :class:`AgentStartedEvent` and the other agent events below.
+AGENT_STARTED = "client.agent_started"
+AGENT_ENDED = "client.agent_ended"
+HANDOFF = "client.handoff"
+TOOL_STARTED = "client.tool_started"
+TOOL_ENDED = "client.tool_ended"
+GUARDRAIL_TRIPPED = "client.guardrail_tripped"
+APPROVAL_REQUESTED = "client.approval_requested"
+AGENT_ERROR = "client.agent_error"
+
 SYNTHETIC_TYPES = frozenset({SESSION_ENDED, SEND_FAILED, OBSERVER_ERROR, STOP_PLAYBACK, TRACK_AUDIO, MEDIA_AUDIO,
                              UNPARSABLE, USAGE, TURN_LATENCY, SESSION_LOG, CONNECTION, TEXT_DONE, RESPONSE_DONE,
-                             MCP_CALL, MCP_TOOLS, MCP_APPROVAL_REQUEST, RECONNECTING, RECONNECTED})
+                             MCP_CALL, MCP_TOOLS, MCP_APPROVAL_REQUEST, RECONNECTING, RECONNECTED,
+                             AGENT_STARTED, AGENT_ENDED, HANDOFF, TOOL_STARTED, TOOL_ENDED, GUARDRAIL_TRIPPED,
+                             APPROVAL_REQUESTED, AGENT_ERROR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +424,98 @@ class ReconnectedEvent(RealtimeEvent):
     replayed_items: int = 0
     resumed: bool = False
     recycle: bool = False
+
+
+# -- realtime agent sessions (agents/): what a RealtimeAgentSession yields besides the client's events ---------
+
+
+class AgentStartedEvent(RealtimeEvent):
+    """An agent took the conversation (the session's first agent, or the target of a handoff)."""
+
+    service_type: str | None = AGENT_STARTED
+    agent: str
+    cause: str = "the agent took the conversation"
+
+
+class AgentEndedEvent(RealtimeEvent):
+    """An agent handed the conversation over, or the session ended while it had it."""
+
+    service_type: str | None = AGENT_ENDED
+    agent: str
+    cause: str = "the agent handed the conversation over"
+
+
+class HandoffEvent(RealtimeEvent):
+    """The model called a ``transfer_to_<agent>`` function: ``from_agent`` hands over to ``to_agent``.
+
+    ``input`` is what the model passed along (the handoff's ``reason`` argument). Queued after the new
+    configuration was put on the send queue and before the handoff's output.
+    """
+
+    service_type: str | None = HANDOFF
+    from_agent: str
+    to_agent: str
+    input: str | None = None
+    cause: str = "the model handed the conversation to another agent"
+
+
+class ToolStartedEvent(RealtimeEvent):
+    """An agent's function is about to run (approved first, when it needs approval)."""
+
+    service_type: str | None = TOOL_STARTED
+    agent: str
+    name: str
+    call_id: str | None = None
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    cause: str = "the model called a function"
+
+
+class ToolEndedEvent(RealtimeEvent):
+    """An agent's function ended: ``result`` is what the model gets (``approved`` False: it never ran)."""
+
+    service_type: str | None = TOOL_ENDED
+    agent: str
+    name: str
+    call_id: str | None = None
+    result: Any = None
+    approved: bool = True
+    cause: str = "the function returned"
+
+
+class GuardrailTrippedEvent(RealtimeEvent):
+    """An output guardrail rejected the assistant's words: the response was cancelled and cut where heard.
+
+    ``text`` is the transcript the guardrail saw; ``fallback`` the line the agent says instead (if any).
+    """
+
+    service_type: str | None = GUARDRAIL_TRIPPED
+    agent: str
+    guardrail: str
+    item_id: str | None = None
+    text: str = ""
+    fallback: str | None = None
+    cause: str
+
+
+class ApprovalRequestedEvent(RealtimeEvent):
+    """A function that needs approval was called: answer with ``session.approve(call_id)`` or
+    ``session.reject(call_id)``; no answer within the session's ``approval_timeout`` is a rejection."""
+
+    service_type: str | None = APPROVAL_REQUESTED
+    agent: str
+    name: str
+    call_id: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    cause: str = "the function needs the application's approval before it runs"
+
+
+class AgentErrorEvent(RealtimeEvent):
+    """Something of the agent layer failed (a guardrail or handoff callback raised); the session goes on."""
+
+    service_type: str | None = AGENT_ERROR
+    agent: str | None = None
+    cause: str
+    error: Any = Field(default=None, exclude=True)
 
 
 class SessionEnd:

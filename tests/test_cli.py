@@ -35,6 +35,7 @@ DEMOS = {  # name -> extra arguments ({recorded}: the recorded question in ../sh
     "recorded, websocket": ["--input", "{recorded}"],
     "recorded, webrtc": ["--input", "{recorded}", "--transport", "webrtc"],
     "silent": ["--input", "{silent}", "--timeout", "40"],
+    "agents": ["--agents"],
 }
 pytestmark = pytest.mark.timeout(LIMIT_S + 60)
 
@@ -85,6 +86,26 @@ def test_the_demo_hears_san_francisco_and_answers_with_the_weather_tool(demos, n
     answer = [line for line in lines if line.startswith("assistant: ")][-1]
     assert expected in answer
     assert "speech end -> first response audio" in result.stdout
+
+
+def test_demo_agents_hand_the_question_to_the_weather_agent_which_answers_and_hands_back(demos) -> None:
+    result, out = demos["agents"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = _transcript(result.stdout)
+    calls = [line.partition("(")[0] for line in lines if line.startswith("tool call: ")]
+    assert calls == ["tool call: handoffs-transfer_to_weather", "tool call: demo-get_weather",
+                     "tool call: handoffs-transfer_to_triage"], lines
+    location = json.loads(next(line for line in lines if line.startswith("tool call: demo-get_weather("))
+                          .removeprefix("tool call: demo-get_weather(").removesuffix(")"))["location"]
+    expected = DemoPlugin().get_weather(location)
+    assert "san francisco" in location and f"tool result: {expected}" in lines
+    said = [line for line in lines if line.startswith("assistant: ")]
+    assert expected in said[-2] and said[-1] == "assistant: Is there anything else I can help you with?"
+    records = [json.loads(line) for line in (out / "session.jsonl").read_text().splitlines()]
+    voices = [r["event"]["response"]["audio"]["output"]["voice"] for r in records
+              if r["dir"] == "received" and r["event"]["type"] == "response.done"
+              and any(o["type"] == "message" for o in r["event"]["response"]["output"])]
+    assert voices[0] == "cedar"  # the weather agent's answer, in its own voice
 
 
 def test_the_default_question_is_synthesised_by_the_project(demos) -> None:

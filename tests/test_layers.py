@@ -29,24 +29,27 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "events": (*_NETWORK, ROOT),
     # one resampler for everyone (the server included): PyAV, numpy and the package's G.711 only
     "audio": ("semantic_kernel", *_ours("errors", "events", "protocol", "transports", "client", "function_calling",
-                                        "telemetry", "connectors", "server", "telephony", "demo", "cli")),
+                                        "telemetry", "connectors", "server", "telephony", "agents", "demo",
+                                        "cli")),
     # G.711 for the server's wire formats and the telephony bridges: numpy only
     "g711": ("semantic_kernel", *_NETWORK, ROOT),
     "protocol": (*_NETWORK, *_ours("transports", "client", "connectors", "function_calling", "telemetry", "server",
-                                   "telephony", "demo", "cli")),
+                                   "telephony", "agents", "demo", "cli")),
     "transports": ("semantic_kernel", *_ours("protocol", "events", "client", "connectors", "function_calling",
-                                             "telemetry", "server", "telephony", "demo", "cli")),
-    "function_calling": _ours("transports", "client", "connectors", "telemetry", "server", "telephony", "demo",
-                              "cli"),
-    "client": _ours("connectors", "telemetry", "server", "telephony", "demo", "cli"),
+                                             "telemetry", "server", "telephony", "agents", "demo", "cli")),
+    "function_calling": _ours("transports", "client", "connectors", "telemetry", "server", "telephony", "agents",
+                              "demo", "cli"),
+    "client": _ours("connectors", "telemetry", "server", "telephony", "agents", "demo", "cli"),
+    # realtime agents: above client and function calling; no wire, no transport, no connector of their own
+    "agents": _ours("transports", "connectors", "telemetry", "server", "telephony", "demo", "cli"),
     # above client and function calling (as agents are): it attaches through client/hooks.py
-    "telemetry": _ours("connectors", "transports", "server", "telephony", "demo", "cli"),
-    "connectors": _ours("server", "telephony", "demo", "cli"),
+    "telemetry": _ours("connectors", "transports", "server", "telephony", "agents", "demo", "cli"),
+    "connectors": _ours("server", "telephony", "agents", "demo", "cli"),
     # phone calls: above client, function calling and connectors (SIP's sideband is an OpenAI connector)
     "telephony": _ours("transports", "server", "demo", "cli"),
     # the embedded server is a separate peer: none of the client side, not even its vocabulary
     "server": _ours("protocol", "events", "errors", "transports", "client", "function_calling", "telemetry",
-                    "connectors", "telephony", "demo", "cli"),
+                    "connectors", "telephony", "agents", "demo", "cli"),
     # the application on top: the demo and the command line may use every layer
     "demo": (),
     "cli": (),

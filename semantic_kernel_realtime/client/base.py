@@ -20,7 +20,7 @@ Rules:
   (``ConnectionTimeoutError``); ``close_session()`` returns within ``close_timeout``.
 - Output audio reaches ``audio_output_callback`` (numpy int16) before its event is queued. Whatever plays
   it reports the position it played through ``playback`` (:mod:`.playback`), which barge-in truncation
-  reads; the client stops it there when the user interrupts.
+  reads; the client stops it there when the user interrupts, or when the application does (``interrupt()``).
 - The kernel is read when a function call runs, so ``update_session(kernel=...)`` (an agent hand-off is
   exactly that) and a kernel added after the session opened both take effect for the next call.
 - Nothing on the hot path sleeps or polls; observers are synchronous and must only schedule work.
@@ -308,6 +308,16 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
             await self.send(event)
         if create_response:
             await self.send(codec_class.response_request())
+
+    async def interrupt(self, item_id: str | None = None) -> None:
+        """Stop the assistant now, as when the user barges in: cancel the response being generated, stop the
+        player and cut the audio not heard from the conversation (:meth:`.playback.BargeIn.interrupt`).
+
+        ``item_id``: an assistant item to cut even when none of its audio arrived yet (e.g. one whose words
+        came first). Does nothing without an open session.
+        """
+        if self._connection is not None and self.is_open:
+            self._connection.barge_in.interrupt(item_id)
 
     async def request_response(self) -> None:
         """Ask the model to respond now (queued after what is already on the send queue)."""

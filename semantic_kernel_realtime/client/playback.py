@@ -29,6 +29,16 @@ What :class:`BargeIn` (one per connection) does with it:
   ``StopPlaybackEvent`` has no ``audio_end_ms``: nothing was truncated). Gemini says it only while it is
   still generating; audio of a finished answer that is still playing is the application's to stop.
 - ``Playback.interrupt`` set to False turns both off (a session whose turn detection does not interrupt).
+- The application interrupts by itself with :meth:`BargeIn.interrupt` (``client.interrupt()``: a guardrail, a
+  stop button). The response being generated is cancelled (the codec's ``cancel_request``: while a response
+  runs where the service announces responses, always where it does not). Where the client plays
+  (WebSocket), the player stops at once and what was not heard is cut as on barge-in, the item ``item_id``
+  named included even when none of its audio arrived yet (its audio still arriving is not played); while
+  the cancelled response is still running the cut waits for its end (the service holds the item's audio only
+  then), at the position played when the application interrupted. Where the service plays out (WebRTC) the
+  client also asks it to drop its unplayed audio (``clear_audio_request``); it truncates from its own
+  playout and the player stops on its :class:`OutputAudioCleared`. Gemini keeps what it sent: the player
+  only stops.
 - Positions are bytes of the connection's output stream (:class:`OutputAudio`); all work is O(1) per
   event, plus O(segments not played) when the user interrupts.
 """
@@ -47,7 +57,9 @@ from semantic_kernel_realtime.protocol.base import (
     Codec,
     OutputAudio,
     OutputAudioCleared,
+    ResponseEnded,
     ResponseInterrupted,
+    ResponseStarted,
     Signal,
     SpeechStarted,
 )
@@ -102,16 +114,17 @@ class BargeIn:
         clock: seconds, monotonic (the event loop's ``time``).
     """
 
-    SIGNALS = frozenset({SpeechStarted, OutputAudioCleared, ResponseInterrupted})
+    SIGNALS = frozenset({SpeechStarted, OutputAudioCleared, ResponseInterrupted, ResponseStarted, ResponseEnded})
 
-    __slots__ = ("_playback", "_audio", "_truncate", "_send", "_emit", "_service_plays_out", "_clock", "_offset",
-                 "muted")
+    __slots__ = ("_playback", "_audio", "_codec", "_truncate", "_send", "_emit", "_service_plays_out", "_clock",
+                 "_offset", "muted", "_muted_from", "_active", "_deferred")
 
     def __init__(self, playback: Playback, audio: OutputAudio, codec: type[Codec],
                  send: Callable[[RealtimeEvents], None], emit: Callable[[RealtimeEvents], None],
                  service_plays_out: bool, clock: Callable[[], float]) -> None:
         self._playback = playback
         self._audio = audio
+        self._codec = codec
         self._truncate: Callable[[str, int, int], RealtimeEvents] | None = getattr(codec, "truncate_request", None)
         self._send = send
         self._emit = emit
@@ -120,6 +133,9 @@ class BargeIn:
         audio.clock = clock
         self._offset = -playback.played_samples * _SAMPLE_BYTES  # this connection's stream starts now
         self.muted: str | None = None  # the interrupted item: its audio that still arrives is not played
+        self._muted_from = 0  # stream position when it was muted: a later item's audio unmutes
+        self._active: str | None = None  # the conversation response running (where the service announces them)
+        self._deferred: tuple[str, dict[str, tuple[int, int]]] | None = None  # (response id, cuts) to send at its end
 
     def observe(self, signal: Signal) -> None:
         handler = _HANDLERS.get(type(signal))
@@ -142,10 +158,55 @@ class BargeIn:
         muted = self.muted
         if muted is not None:
             current = self._audio.current
-            if current is not None and current.item_id == muted:
-                return None
-            self.muted = None
+            if current is not None:
+                if current.item_id == muted:
+                    return None
+                if current.start >= self._muted_from:  # an item that began after the interruption
+                    self.muted = None
         return callback
+
+    def interrupt(self, item_id: str | None = None,
+                  cause: str = "the application interrupted the response") -> None:
+        """Stop the assistant now: cancel the response being generated, stop the player and cut what was not
+        heard (see the module rules); ``item_id`` names an item to cut even when none of its audio arrived."""
+        cancel = getattr(self._codec, "cancel_request", None)
+        announced = self._codec.capabilities.announces_responses
+        if cancel is not None and (self._active is not None or not announced):
+            self._send(cancel())
+        if self._service_plays_out:
+            clear = getattr(self._codec, "clear_audio_request", None)
+            if clear is not None:
+                self._send(clear())
+            return  # the service truncates from its own playout and says when it dropped the audio
+        audio = self._audio
+        unplayed = audio.segments_after(self.position())
+        cuts: dict[str, tuple[int, int]] = {}
+        for segment, offset in unplayed:
+            cuts.setdefault(segment.item_id, (segment.content_index, offset // audio.bytes_per_ms))
+        if item_id is not None and item_id not in cuts:
+            cuts[item_id] = (0, audio.item_ms(item_id))  # all of it that arrived was played
+        if self._truncate is not None and cuts:
+            if self._active is not None:
+                self._deferred = (self._active, cuts)  # the service holds the item's audio once the response ends
+            else:
+                self._send_cuts(cuts)
+        if unplayed:
+            self._drop(unplayed)
+        if item_id is not None:
+            self.muted, self._muted_from = item_id, audio.received
+        if unplayed or item_id is not None:
+            first, (_, end_ms) = next(iter(cuts.items()))
+            self._stop(f"{cause} at {end_ms} ms into item {first}", first,
+                       end_ms if self._truncate is not None else None)
+
+    def _send_cuts(self, cuts: dict[str, tuple[int, int]]) -> None:
+        """Truncate each item at its cut, where some of its audio lies past it (or is still to come)."""
+        truncate = self._truncate
+        assert truncate is not None
+        audio = self._audio
+        for item_id, (content_index, end_ms) in cuts.items():
+            if audio.item_ms(item_id) > end_ms:
+                self._send(truncate(item_id, content_index, end_ms))
 
     # -- handlers --------------------------------------------------------------------------------------
 
@@ -161,8 +222,7 @@ class BargeIn:
             cuts.setdefault(segment.item_id, (segment.content_index, offset // audio.bytes_per_ms))
         truncate = self._truncate
         if truncate is not None:
-            for item_id, (content_index, end_ms) in cuts.items():
-                self._send(truncate(item_id, content_index, end_ms))
+            self._send_cuts(cuts)
         self._drop(unplayed)
         item_id, (_, end_ms) = next(iter(cuts.items()))
         self._stop(f"the user started speaking at {end_ms} ms into item {item_id}", item_id,
@@ -185,8 +245,21 @@ class BargeIn:
         audio = self._audio
         current = audio.current
         if current is not None and any(segment.item_id == current.item_id for segment, _ in unplayed):
-            self.muted = current.item_id
+            self.muted, self._muted_from = current.item_id, audio.received
         self._offset = audio.received - self._playback.played_samples * _SAMPLE_BYTES  # the player drops the rest
+
+    def _on_started(self, signal: ResponseStarted) -> None:
+        if signal.in_conversation:
+            self._active = signal.response_id
+
+    def _on_ended(self, signal: ResponseEnded) -> None:
+        if signal.response_id is None or signal.response_id != self._active:
+            return
+        self._active = None
+        deferred = self._deferred
+        if deferred is not None and deferred[0] == signal.response_id:
+            self._deferred = None
+            self._send_cuts(deferred[1])  # every byte of the response's audio has arrived by now
 
     def _on_cleared(self, signal: OutputAudioCleared) -> None:
         if not self._service_plays_out or not self._playback.interrupt:
@@ -206,5 +279,6 @@ class BargeIn:
 
 _HANDLERS: dict[type, Callable[[BargeIn, Any], None]] = {
     SpeechStarted: BargeIn._on_speech, OutputAudioCleared: BargeIn._on_cleared,
-    ResponseInterrupted: BargeIn._on_interrupted,
+    ResponseInterrupted: BargeIn._on_interrupted, ResponseStarted: BargeIn._on_started,
+    ResponseEnded: BargeIn._on_ended,
 }

@@ -45,6 +45,9 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                              "session.failed.jsonl and keeps the last good files)")
     parser.add_argument("--voice", default=None,
                         help="the assistant's voice (default: marin for openai, Puck for gemini)")
+    parser.add_argument("--agents", action="store_true",
+                        help="realtime agents: a triage agent hands the question to a weather agent, which calls "
+                             "its tool, answers in its own voice and hands back (docs/agents.md)")
     parser.add_argument("--timeout", type=_positive_seconds, default=30.0, metavar="S",
                         help="give up when the answer is not done after S seconds (default: 30)")
     return parser

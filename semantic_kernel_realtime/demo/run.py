@@ -7,6 +7,9 @@ turn), and consume the receive queue: print the transcript, collect the answer's
 the answer (the ``ResponseDoneEvent`` of a response that asked for no tool). A
 :class:`~semantic_kernel_realtime.telemetry.Recorder` attached to the client writes everything that crossed
 the wire to the session log; the timing table is computed from that log, as ``sk-realtime replay`` does.
+With ``--agents`` the session is a :class:`~semantic_kernel_realtime.agents.RealtimeAgentSession` of the demo's
+triage and weather agents (:func:`~.agent.demo_agents`): the run stops after the answer that follows the
+weather agent's hand-back.
 
 Providers (``--provider``): ``openai`` (the OpenAI GA protocol: the embedded server's OpenAI paths, OpenAI or
 Azure OpenAI) and ``gemini`` (Gemini Live: the embedded server's Gemini path, or Google's service). The
@@ -43,7 +46,9 @@ from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoic
 from semantic_kernel.contents.audio_content import AudioContent
 from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeFunctionResultEvent
 
-from semantic_kernel_realtime.demo.agent import INSTRUCTIONS, PLUGIN_NAME, DemoPlugin
+from semantic_kernel_realtime.agents import RealtimeAgent, RealtimeAgentSession
+from semantic_kernel_realtime.demo.agent import INSTRUCTIONS, PLUGIN_NAME, DemoPlugin, demo_agents
+from semantic_kernel_realtime.demo.agent import WEATHER_VOICE as AGENTS_WEATHER_VOICE
 from semantic_kernel_realtime.demo.arguments import DEFAULT_QUESTION, add_demo_arguments
 from semantic_kernel_realtime.demo.audio import (
     CHUNK_BYTES,
@@ -205,14 +210,15 @@ async def _stream_audio(client: Any, pcm16: bytes) -> None:
         await client.send(RealtimeAudioEvent(audio=AudioContent(data=chunk, mime_type="audio/pcm")))
 
 
-async def _receive_answer(client: Any, printer: TranscriptPrinter, tool_results: list[str],
+async def _receive_answer(client: Any, events: Any, printer: TranscriptPrinter, tool_results: list[str],
                           heard: asyncio.Event) -> bytes:
-    """Consume the receive queue until the answer is done (over WebRTC: until its audio has played)."""
+    """Consume ``events`` (the receive queue, or an agent session's events) until the answer is done (over
+    WebRTC: until its audio has played)."""
     answer = bytearray()
     media = bool(getattr(client.transport, "carries_audio", False))
     signals = client.codec_class.signals
     answered = playing = False
-    async for event in client.receive():
+    async for event in events:
         printer.handle(event)
         if not heard.is_set() and (isinstance(event, (TextDoneEvent, ResponseDoneEvent))
                                    or any(type(signal) in HEARD for signal in signals(event))):
@@ -255,11 +261,13 @@ async def _speech_was_heard(sender: asyncio.Task[None], heard: asyncio.Event, gr
 
 
 async def _converse(client: Any, kernel: Kernel, settings: Any, question: Question, printer: TranscriptPrinter,
-                    tool_results: list[str], grace_s: float) -> bytes:
+                    tool_results: list[str], grace_s: float, agent: RealtimeAgent | None = None) -> bytes:
     heard = asyncio.Event()
-    async with client(settings=settings, kernel=kernel):
+    session: Any = client(settings=settings, kernel=kernel) if agent is None else RealtimeAgentSession(agent, client)
+    async with session:
+        events = client.receive() if agent is None else session.events()
         sender = asyncio.create_task(_stream_audio(client, question.pcm16), name="demo.audio_in")
-        receiver = asyncio.create_task(_receive_answer(client, printer, tool_results, heard),
+        receiver = asyncio.create_task(_receive_answer(client, events, printer, tool_results, heard),
                                        name="demo.receive")
         watch = asyncio.create_task(_speech_was_heard(sender, heard, grace_s), name="demo.no_speech")
         tasks = (sender, receiver, watch)
@@ -306,11 +314,15 @@ async def _session(args: argparse.Namespace, provider: str, question: Question, 
         }))
         client.attach(recorder)
         settings = session_settings(args.voice or PROVIDERS[provider].voice)
+        agent = None
+        if getattr(args, "agents", False):
+            agent = demo_agents(settings, args.voice or PROVIDERS[provider].voice,
+                                None if provider == "gemini" else AGENTS_WEATHER_VOICE)
         remaining = max(1.0, args.timeout - (time.monotonic() - started))
         try:
             return await asyncio.wait_for(
                 _converse(client, kernel, settings, question, printer, tool_results,
-                          PROVIDERS[provider].no_speech_grace_s),
+                          PROVIDERS[provider].no_speech_grace_s, agent),
                 remaining)
         except asyncio.TimeoutError:
             printer.finish()

@@ -24,7 +24,10 @@ Rules:
   :class:`ItemTruncated`), or over WebRTC drops its own unplayed audio (:class:`OutputAudioCleared`); Gemini
   cuts its response itself, keeping what it sent, and says so (:class:`ResponseInterrupted`). A codec
   whose service cannot truncate has no ``truncate_request`` and no ``heard_text`` (both optional): the
-  client then only stops playback.
+  client then only stops playback. The client interrupts by itself with the optional ``cancel_request``
+  (and, where the service plays out, ``clear_audio_request``).
+- ``scripted_response(line)`` asks the model to say one given line (:data:`SCRIPTED_LINE` is the wording
+  every codec uses: a guardrail's fallback line).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 
 __all__ = [
+    "SCRIPTED_LINE",
     "AudioSegment",
     "CallCompleted",
     "CallsCancelled",
@@ -73,6 +77,10 @@ __all__ = [
 ]
 
 
+#: How ``scripted_response`` asks a model to say one line (``{line}`` is the line).
+SCRIPTED_LINE = 'Say exactly this and nothing else: "{line}"'
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What differs between wire protocols, for the layers above the codec."""
@@ -96,6 +104,10 @@ class Capabilities:
     """True when the service reports every item added to the conversation, the client's own included
     (OpenAI: the history mirror then holds the seeded history and the client's messages); False when only
     what the model and the user's speech add shows (Gemini): a replay then starts from the seeded history."""
+    announces_responses: bool = True
+    """True when the service says when each response starts (OpenAI's ``response.created``: a
+    :class:`ResponseStarted`); False when only a response's end is known (Gemini), so a client cannot tell
+    whether one is running and cancels without asking."""
 
 
 def split_function_name(wire_name: str) -> tuple[str | None, str]:
@@ -443,6 +455,33 @@ class Codec(Protocol):
         """An event for the send queue that cuts an item's audio (and its unheard words) at ``audio_end_ms``.
 
         Optional: a codec whose service has no truncation leaves it out (barge-in then only stops playback).
+        """
+        ...
+
+    @classmethod
+    def cancel_request(cls, *, event_id: str | None = None) -> RealtimeEvents:
+        """An event for the send queue that stops the response being generated (an interruption by the client).
+
+        Optional, like ``truncate_request``. ``event_id`` tags it so the service's refusal (no response was
+        active) can be told apart (``ServiceError.event_id``); a protocol without event ids ignores it.
+        """
+        ...
+
+    @classmethod
+    def clear_audio_request(cls) -> RealtimeEvents:
+        """An event for the send queue that drops the output audio the service has not played out yet.
+
+        Optional: only where the service plays the audio out itself (OpenAI over WebRTC); it then truncates
+        the item to what it played and reports :class:`OutputAudioCleared`.
+        """
+        ...
+
+    @classmethod
+    def scripted_response(cls, line: str) -> list[RealtimeEvents]:
+        """Events for the send queue that ask the model to say ``line`` and nothing else (a fallback line).
+
+        How is the protocol's: a response request whose own instructions ask for the line (OpenAI), or a
+        client turn that asks for it (Gemini, which has no per-response instructions).
         """
         ...
 

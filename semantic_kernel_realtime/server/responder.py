@@ -7,14 +7,23 @@ never sees the wire. Any chat model fits (an adapter over Semantic Kernel's ``Ch
 maps items to a ``ChatHistory``, tools to function definitions, and streams the reply back).
 
 :class:`RuleResponder` rules (documented in docs/server.md):
+0. A scripted line: when the response's instructions, or the latest user message (the last item), ask
+   ``Say exactly this and nothing else: "<line>"``, say ``<line>`` (what a client's fallback line asks).
 1. If function outputs follow the latest user message, answer with them:
-   ``"Here is what I found: <output> [<output> ...]"``.
+   ``"Here is what I found: <output> [<output> ...]"``. Outputs of *handoff* calls (a function named
+   ``transfer_to_<agent>``, with or without a plugin prefix) are not answers: after an answer, the handoff
+   tool that the effective instructions name (the latest handoff note's, else the response's) is called.
+   When the outputs after the latest assistant message (of this turn) are all handoffs, the conversation was
+   handed back after its answer: say :data:`ANYTHING_ELSE`. When only handoff outputs follow the user's
+   message, the new agent takes the user's words (rule 2), without the handoffs already called since.
 2. Otherwise take the latest user message's words (text, or the audio transcript). Without words
    (audio and no transcriber) say so in a fixed sentence; never call a tool on a guess.
 3. A function tool matches when a word of its name (split on ``-``/``_``/camelCase) appears in the
    words (2 points) or two words of its description do (1 point each); stop words don't count.
    The best match is called (``tool_choice`` ``none`` disables tools, ``required`` forces the best
-   tool, a named function forces that one). Arguments: location-like string parameters
+   tool, a named function forces that one). Only the tools that the latest ``Tools you may call now: a, b.``
+   line names are candidates (in the instructions, or a later function output: a handoff note on a service
+   that declares every agent's tools at once). Arguments: location-like string parameters
    (``location``, ``city``, ...) get the words after the last " in "/" for "/" at "; other required
    strings get that phrase or the whole utterance; enums the first value mentioned (or the first);
    numbers the first number in the words.
@@ -31,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "ANYTHING_ELSE",
     "FunctionCall",
     "Responder",
     "ResponseRequest",
@@ -44,6 +54,10 @@ NO_TRANSCRIPT_REPLY = (
     "I received your audio, but this server has no speech recogniser, so I could not understand the words."
 )
 GREETING = "Hello! How can I help you today?"
+#: What the responder says when a conversation was handed back after its answer (rule 1).
+ANYTHING_ELSE = "Is there anything else I can help you with?"
+_SCRIPTED = re.compile(r'say exactly this and nothing else:\s*"(.*)"', re.IGNORECASE | re.DOTALL)
+_ALLOWED_TOOLS = re.compile(r"tools you may call now:([^\n]*?)\.?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -183,24 +197,39 @@ class RuleResponder:
         items = list(request.items)
         last_user = max((i for i, it in enumerate(items) if _is_user(it)), default=None)
         after = items[last_user + 1:] if last_user is not None else items
-        outputs = [it for it in after if it.get("type") == "function_call_output"]
+        scripted = _SCRIPTED.search(request.instructions or "") or (
+            _SCRIPTED.search(user_words(items[last_user]) or "") if last_user is not None and not after else None)
+        if scripted:
+            return _say(scripted.group(1))
+        answered = max((i for i, it in enumerate(after) if _is_assistant(it)), default=None)
+        names = {it.get("call_id"): str(it.get("name", "")) for it in after if it.get("type") == "function_call"}
+        since = [it for it in after[(answered + 1 if answered is not None else 0):]
+                 if it.get("type") == "function_call_output"]
+        if answered is not None and since and all(_is_handoff(names.get(it.get("call_id"), "")) for it in since):
+            return _say(ANYTHING_ELSE)  # handed back after the answer
+        outputs = [it for it in after if it.get("type") == "function_call_output"
+                   and not _is_handoff(names.get(it.get("call_id"), ""))]
+        tools = _allowed_tools(request, items)
         if outputs:
             reply = "Here is what I found: " + " ".join(str(o.get("output", "")).strip() for o in outputs)
-            return [TextDelta(c) for c in stream_words(reply)]
+            back = self._handoff_named(request, items, tools)
+            words = user_words(items[last_user]) if last_user is not None else ""
+            return [*_say(reply), *([FunctionCall(back["name"], json.dumps(extract_arguments(back, words or "")))]
+                                    if back is not None else [])]
         if last_user is None:
-            return [TextDelta(c) for c in stream_words(GREETING)]
+            return _say(GREETING)
         words = user_words(items[last_user])
         if words is None:
-            return [TextDelta(c) for c in stream_words(NO_TRANSCRIPT_REPLY)]
-        tool = self._choose_tool(request, words)
+            return _say(NO_TRANSCRIPT_REPLY)
+        called = {name for name in names.values() if _is_handoff(name)}  # a handoff in this turn is not repeated
+        tool = self._choose_tool(request, words, [t for t in tools if t["name"] not in called])
         if tool is not None:
             return [FunctionCall(tool["name"], json.dumps(extract_arguments(tool, words)))]
         reply = f"You said: {words}" if words else GREETING
-        return [TextDelta(c) for c in stream_words(reply)]
+        return _say(reply)
 
     @staticmethod
-    def _choose_tool(request: ResponseRequest, words: str) -> dict[str, Any] | None:
-        tools = function_tools(request.tools)
+    def _choose_tool(request: ResponseRequest, words: str, tools: list[dict[str, Any]]) -> dict[str, Any] | None:
         choice = request.tool_choice
         if not tools or choice == "none":
             return None
@@ -213,6 +242,45 @@ class RuleResponder:
             return best
         return None
 
+    @staticmethod
+    def _handoff_named(request: ResponseRequest, items: list[dict[str, Any]],
+                       tools: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The handoff tool the effective instructions name, to call after an answer (rule 1)."""
+        if request.tool_choice == "none":
+            return None
+        notes = [str(it.get("output", "")) for it in items
+                 if it.get("type") == "function_call_output" and _ALLOWED_TOOLS.search(str(it.get("output", "")))]
+        instructions = _ALLOWED_TOOLS.sub("", notes[-1] if notes else request.instructions or "")
+        return next((t for t in tools if _is_handoff(t["name"]) and _function_name(t["name"]) in instructions), None)
+
+
+def _say(text: str) -> list[TextDelta | FunctionCall]:
+    return [TextDelta(c) for c in stream_words(text)]
+
+
+def _function_name(wire_name: str) -> str:
+    return wire_name.rpartition("-")[2]
+
+
+def _is_handoff(wire_name: str) -> bool:
+    return _function_name(wire_name).startswith("transfer_to_")
+
+
+def _allowed_tools(request: ResponseRequest, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The function tools the latest ``Tools you may call now:`` line allows (all when none says)."""
+    tools = function_tools(request.tools)
+    texts = [request.instructions or ""] + [str(it.get("output", "")) for it in items
+                                            if it.get("type") == "function_call_output"]
+    lines = [match for text in texts for match in _ALLOWED_TOOLS.findall(text)]
+    if not lines:
+        return tools
+    allowed = {name.strip() for name in lines[-1].split(",") if name.strip()}
+    return [t for t in tools if t["name"] in allowed or _function_name(t["name"]) in allowed]
+
 
 def _is_user(item: dict[str, Any]) -> bool:
     return item.get("type") == "message" and item.get("role") == "user"
+
+
+def _is_assistant(item: dict[str, Any]) -> bool:
+    return item.get("type") == "message" and item.get("role") == "assistant"

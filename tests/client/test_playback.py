@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from semantic_kernel_realtime.client.playback import BargeIn, Playback
 from semantic_kernel_realtime.events import ObserverErrorEvent, StopPlaybackEvent
-from semantic_kernel_realtime.protocol.base import OutputAudio, OutputAudioCleared, ResponseInterrupted, SpeechStarted
+from semantic_kernel_realtime.protocol.base import (
+    OutputAudio,
+    OutputAudioCleared,
+    ResponseEnded,
+    ResponseInterrupted,
+    ResponseStarted,
+    SpeechStarted,
+)
 from semantic_kernel_realtime.protocol.gemini import GeminiCodec
 from semantic_kernel_realtime.protocol.openai import OpenAICodec
 
@@ -149,3 +156,76 @@ def test_interrupt_off_and_service_playout_ignore_a_service_interruption():
     audio.add("a1", 4800)
     barge.observe(ResponseInterrupted("t1"))
     assert sent == queued == []
+
+
+# -- interruptions by the application (client.interrupt(): a guardrail, a stop button) -----------------------
+
+
+def _types(sent):
+    return [e.service_type for e in sent]
+
+
+def test_an_application_interrupt_cancels_and_cuts_at_the_played_position_once_the_response_ended():
+    playback = Playback()
+    stops = []
+    playback.on_stop(lambda: stops.append("stop"))
+    barge, audio, sent, queued, _ = _barge_in(playback=playback)
+    barge.observe(ResponseStarted("r1"))
+    audio.add("a1", 48 * 1000)
+    playback.played(24 * 300)
+    barge.interrupt("a1")
+    assert _types(sent) == ["response.cancel"] and stops == ["stop"]  # the cut waits: the item is still open
+    [stop] = queued
+    assert (stop.item_id, stop.audio_end_ms) == ("a1", 300)
+    audio.add("a1", 48 * 500)  # more of it still arrives: not played
+    assert barge.gate(print) is None
+    barge.observe(ResponseEnded("r1", "cancelled"))
+    assert _truncations(sent[1:]) == [("a1", 300)]
+    audio.add("a2", 480)
+    assert barge.gate(print) is print
+
+
+def test_an_item_whose_words_came_first_is_cut_at_zero_and_muted_before_its_audio_arrives():
+    barge, audio, sent, queued, _ = _barge_in(playback=Playback())
+    audio.add("a0", 48 * 100)  # an earlier answer, all played by now
+    barge._playback.played(24 * 100)
+    barge.observe(ResponseStarted("r2"))
+    barge.interrupt("a1")
+    assert _types(sent) == ["response.cancel"] and queued[0].item_id == "a1"
+    audio.add("a1", 48 * 200)
+    assert barge.gate(print) is None  # its first audio is not played either
+    barge.observe(ResponseEnded("r2", "cancelled"))
+    assert _truncations(sent[1:]) == [("a1", 0)]
+
+
+def test_an_interrupt_after_the_response_ended_cuts_at_once_and_one_with_nothing_to_stop_sends_nothing():
+    barge, audio, sent, queued, clock = _barge_in()
+    barge.observe(ResponseStarted("r1"))
+    audio.add("a1", 48 * 2000)
+    barge.observe(ResponseEnded("r1", "completed"))
+    clock.now += 0.5  # no reports: played in real time
+    barge.interrupt()
+    assert _truncations(sent) == [("a1", 500)] and len(queued) == 1
+    sent.clear()
+    clock.now += 5
+    barge.interrupt()
+    assert sent == [] and len(queued) == 1
+
+
+def test_where_the_service_plays_out_an_interrupt_asks_it_to_cancel_and_drop_its_audio():
+    barge, audio, sent, queued, _ = _barge_in(service_plays_out=True)
+    barge.observe(ResponseStarted("r1"))
+    barge.interrupt("a1")
+    assert _types(sent) == ["response.cancel", "output_audio_buffer.clear"] and queued == []
+    barge.observe(OutputAudioCleared("r1"))  # the service dropped it: now the player stops
+    assert isinstance(queued[0], StopPlaybackEvent)
+
+
+def test_gemini_is_cancelled_without_knowing_whether_it_responds_and_nothing_is_truncated():
+    barge, audio, sent, queued, _ = _barge_in(codec=GeminiCodec)
+    audio.add("gemini_item_1", 48 * 1000)
+    barge.interrupt("gemini_item_1")
+    assert [e.service_event for e in sent] == [{"turnComplete": False}]
+    [stop] = queued
+    assert (stop.item_id, stop.audio_end_ms) == ("gemini_item_1", None)
+    assert barge.gate(print) is None

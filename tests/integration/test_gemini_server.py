@@ -209,3 +209,34 @@ async def test_a_bad_key_is_refused_before_the_upgrade():
         with pytest.raises(AuthenticationError) as raised:
             await client.create_session()
         assert "a-wrong-key" not in str(raised.value)
+
+
+async def test_client_content_interrupts_the_generation_as_the_live_api_says(tmp_path):
+    """google-genai's client sends a turn while the model speaks: that turn ends ``interrupted`` (the Live API:
+    "a message here will interrupt any current model generation"), and the new turn is answered."""
+    cert, key = tls.self_signed(directory=tmp_path)
+    async with LocalRealtimeServer(api_key="local-key", speech=False, output_audio_pace=1.0,
+                                   ssl_context=tls.server_context(cert, key)) as server:
+        client = genai.Client(api_key="local-key", http_options=types.HttpOptions(
+            base_url=server.gemini_base_url, async_client_args={"ssl": tls.client_context(cert)}))
+        config = types.LiveConnectConfig(response_modalities=["AUDIO"], output_audio_transcription={})
+        async with client.aio.live.connect(model="gemini-live-local", config=config) as session:
+            await session.send_client_content(turns=types.Content(role="user", parts=[types.Part(
+                text="One sentence. Another sentence. A third sentence. And a fourth one to make it long.")]),
+                turn_complete=True)
+            async for message in session.receive():
+                content = message.server_content
+                if content and content.model_turn and any(p.inline_data for p in content.model_turn.parts or ()):
+                    break  # it is speaking (in real time)
+            await session.send_client_content(turns=types.Content(role="user", parts=[types.Part(text="Stop")]),
+                                              turn_complete=True)
+            interrupted = False
+            async for message in session.receive():
+                validate_server_message(message.model_dump(exclude_none=True, by_alias=True, mode="json"))
+                content = message.server_content
+                interrupted = interrupted or bool(content and content.interrupted)
+                if content and content.turn_complete:
+                    break
+            assert interrupted
+            text, _ = await _turn(session)
+            assert text == "You said: Stop"

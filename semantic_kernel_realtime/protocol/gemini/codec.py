@@ -20,6 +20,11 @@ words received); it keeps ``output_audio`` (the decoder's) and says ``interrupte
 ``response_request`` takes the protocol's ``event_id`` / ``allow_tools`` and ignores them: the Live API has
 no event ids and no per-turn tool choice (function calling never asks it for a response anyway: the
 service continues by itself after tool outputs).
+
+The service announces no response start (``announces_responses`` False). Any ``clientContent`` interrupts the
+model's current generation, so the client's ``cancel_request`` is an empty one (the service then says
+``interrupted``, and keeps what it had sent), and a scripted line is a user turn that asks for it and ends
+the turn (the Live API has no per-response instructions).
 """
 
 from __future__ import annotations
@@ -37,10 +42,16 @@ from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeEven
 from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.errors import AuthenticationError, ConnectionClosedError, RealtimeError
-from semantic_kernel_realtime.protocol.base import Capabilities, OutputAudio, Signal
+from semantic_kernel_realtime.protocol.base import SCRIPTED_LINE, Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.gemini import signals as _signals
 from semantic_kernel_realtime.protocol.gemini.decode import Decoder
-from semantic_kernel_realtime.protocol.gemini.encode import SESSION_UPDATE, Encoder, client_content, history_turns
+from semantic_kernel_realtime.protocol.gemini.encode import (
+    SESSION_UPDATE,
+    Encoder,
+    client_content,
+    history_turns,
+    turn,
+)
 from semantic_kernel_realtime.protocol.gemini.settings import GoogleLiveExecutionSettings
 from semantic_kernel_realtime.protocol.gemini.setup import (
     as_live_settings,
@@ -65,7 +76,7 @@ class GeminiCodec:
 
     capabilities: ClassVar[Capabilities] = Capabilities(
         name="gemini-live", response_after_tool_output=False, input_sample_rate=16_000, output_sample_rate=24_000,
-        resumable=True, reconfigurable=False, echoes_items=False,
+        resumable=True, reconfigurable=False, echoes_items=False, announces_responses=False,
     )
     #: Gemini names no items: nothing the client sends can be confirmed by id.
     created_item: ClassVar[None] = None
@@ -123,6 +134,15 @@ class GeminiCodec:
     @classmethod
     def response_request(cls, *, event_id: str | None = None, allow_tools: bool = True) -> RealtimeEvents:
         return RealtimeEvent(service_type="clientContent", service_event={"turnComplete": True})
+
+    @classmethod
+    def cancel_request(cls, *, event_id: str | None = None) -> RealtimeEvents:
+        return RealtimeEvent(service_type="clientContent", service_event={"turnComplete": False})
+
+    @classmethod
+    def scripted_response(cls, line: str) -> list[RealtimeEvents]:
+        return [RealtimeEvent(service_type="clientContent", service_event=client_content(
+            [turn("user", [{"text": SCRIPTED_LINE.format(line=line)}])], turn_complete=True)["clientContent"])]
 
     @classmethod
     def function_result(cls, result: FunctionResultContent) -> RealtimeEvents:

@@ -6,7 +6,8 @@ Rules: a thin composition of this package's modules, adding no wire knowledge of
 ``ChatHistory`` -> items), ``tools`` (kernel functions -> tools) and ``signals`` (events -> neutral facts).
 After tool outputs the client must send ``response.create`` (``capabilities``); a request may carry an
 ``event_id`` (errors about it name it) and ``tool_choice: "none"``. Barge-in truncation is
-``conversation.item.truncate``.
+``conversation.item.truncate``; the client interrupts with ``response.cancel`` (and, over WebRTC,
+``output_audio_buffer.clear``); a scripted line is a ``response.create`` whose own instructions ask for it.
 
 Items the client creates carry an id: ``encode`` gives a ``conversation.item.create`` without one an id of
 its own (``created_item`` names it until the next ``encode``), so the service's echo confirms it and a
@@ -30,7 +31,7 @@ from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeEven
 from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
-from semantic_kernel_realtime.protocol.base import Capabilities, OutputAudio, Signal
+from semantic_kernel_realtime.protocol.base import SCRIPTED_LINE, Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
 from semantic_kernel_realtime.protocol.openai.decode import Decoder, input_mime_type
 from semantic_kernel_realtime.protocol.openai.encode import encode_event, item_create
@@ -119,6 +120,20 @@ class OpenAICodec:
     def truncate_request(cls, item_id: str, content_index: int, audio_end_ms: int) -> RealtimeEvents:
         return RealtimeEvent(service_type="conversation.item.truncate", service_event={
             "item_id": item_id, "content_index": content_index, "audio_end_ms": max(0, audio_end_ms)})
+
+    @classmethod
+    def cancel_request(cls, *, event_id: str | None = None) -> RealtimeEvents:
+        return RealtimeEvent(service_type="response.cancel",
+                             service_event={"event_id": event_id} if event_id is not None else None)
+
+    @classmethod
+    def clear_audio_request(cls) -> RealtimeEvents:
+        return RealtimeEvent(service_type="output_audio_buffer.clear")
+
+    @classmethod
+    def scripted_response(cls, line: str) -> list[RealtimeEvents]:
+        return [RealtimeEvent(service_type="response.create", service_event={"response": {
+            "instructions": SCRIPTED_LINE.format(line=line), "tool_choice": "none"}})]
 
     @classmethod
     def function_result(cls, result: FunctionResultContent) -> RealtimeEvents:

@@ -10,7 +10,8 @@ Rules:
 - The dialect drives a :class:`~semantic_kernel_realtime.server.engine.SessionEngine` through its public
   surface only: a ``setup`` becomes a GA ``session.update``; ``realtimeInput.audio`` (16 kHz, or the rate its
   MIME type names) is converted to 24 kHz by the package's one :class:`~semantic_kernel_realtime.audio.Resampler`
-  and pushed; ``clientContent`` turns become items (``turnComplete`` asks for a response); ``toolResponse``
+  and pushed; ``clientContent`` interrupts the response being generated, as the Live API's does (the turn ends
+  ``interrupted``), and its turns become items (``turnComplete`` asks for a response); ``toolResponse``
   becomes function outputs and the next response (Gemini continues by itself). The engine's GA events are
   translated back (``_EVENTS``): model audio and text parts, transcriptions (when the setup asked),
   ``toolCall``, ``interrupted`` on barge-in, ``generationComplete`` / ``turnComplete`` with ``usageMetadata``.
@@ -265,6 +266,9 @@ class GeminiSession:
         self.engine.push_audio(resampler.convert(pcm))
 
     def _on_client_content(self, body: dict[str, Any]) -> None:
+        active = self.engine.active_response
+        if active is not None and not active.cancelling:  # client content interrupts the current generation
+            self.engine.receive({"type": "response.cancel"})
         for turn in body.get("turns") or []:
             role = "assistant" if turn.get("role") == "model" else "user"
             for part in turn.get("parts") or []:

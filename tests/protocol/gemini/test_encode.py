@@ -151,3 +151,17 @@ def test_a_close_that_names_the_key_is_the_service_refusing_it():
     assert GeminiCodec.close_error(no_model) is no_model and not no_model.retryable  # final, but not the key
     assert GeminiCodec.close_error(lost) is lost and lost.retryable
     assert OpenAICodec.close_error(bad_key) is bad_key  # OpenAI refuses keys at the handshake
+
+
+def test_a_cancel_is_empty_client_content_and_a_scripted_line_a_user_turn_that_ends_the_turn():
+    from semantic_kernel_realtime.protocol.base import SCRIPTED_LINE
+
+    codec = GeminiCodec()
+    assert not GeminiCodec.capabilities.announces_responses and not hasattr(GeminiCodec, "clear_audio_request")
+    cancel = orjson.loads(codec.encode(GeminiCodec.cancel_request(event_id="ignored")))
+    [scripted] = [orjson.loads(codec.encode(event)) for event in GeminiCodec.scripted_response("Sorry.")]
+    for message in (cancel, scripted):
+        validate_client_message(message)
+    assert cancel == {"clientContent": {"turnComplete": False}}
+    assert scripted == {"clientContent": {"turnComplete": True, "turns": [
+        {"role": "user", "parts": [{"text": SCRIPTED_LINE.format(line="Sorry.")}]}]}}

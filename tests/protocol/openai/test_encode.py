@@ -6,6 +6,7 @@ import base64
 import dataclasses
 
 import numpy as np
+import orjson
 import pytest
 from pydantic import BaseModel
 from semantic_kernel.contents.audio_content import AudioContent
@@ -147,3 +148,17 @@ def test_results_are_serialised_as_json(value, expected):
 def test_encoding_is_strict_with_clear_errors(event, message):
     with pytest.raises(EncodeError, match=message):
         encode_event(event)
+
+
+def test_the_codecs_interruption_and_scripted_line_requests_are_valid_ga_client_events():
+    from semantic_kernel_realtime.protocol.base import SCRIPTED_LINE
+    from semantic_kernel_realtime.protocol.openai import OpenAICodec
+
+    codec = OpenAICodec()
+    cancel = orjson.loads(codec.encode(OpenAICodec.cancel_request(event_id="event_skr_cancel_1")))
+    assert cancel == {"type": "response.cancel", "event_id": "event_skr_cancel_1"}
+    clear = orjson.loads(codec.encode(OpenAICodec.clear_audio_request()))
+    [scripted] = [orjson.loads(codec.encode(event)) for event in OpenAICodec.scripted_response("Sorry.")]
+    for event in (cancel, clear, scripted):
+        validate_client_event(event)
+    assert scripted["response"] == {"instructions": SCRIPTED_LINE.format(line="Sorry."), "tool_choice": "none"}
