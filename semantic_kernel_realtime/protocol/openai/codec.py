@@ -26,7 +26,7 @@ from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 from semantic_kernel_realtime.protocol.base import Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
 from semantic_kernel_realtime.protocol.openai.decode import Decoder
-from semantic_kernel_realtime.protocol.openai.encode import encode_event, item_create
+from semantic_kernel_realtime.protocol.openai.encode import append_message, encode_event, item_create
 from semantic_kernel_realtime.protocol.openai.event_types import canonical_type
 from semantic_kernel_realtime.protocol.openai.history import history_items
 from semantic_kernel_realtime.protocol.openai.session import as_realtime_settings, session_config
@@ -133,3 +133,6 @@ class OpenAICodec:
 
     def encode(self, event: RealtimeEvents) -> str:
         return _dumps(encode_event(event, model=self.model)).decode()
+
+    #: ``encode_audio(pcm) -> bytes``: the append message of raw PCM16 as UTF-8 JSON (the send path's fast path).
+    encode_audio = staticmethod(append_message)
