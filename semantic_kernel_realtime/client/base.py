@@ -47,12 +47,12 @@ from semantic_kernel.connectors.ai.prompt_execution_settings import PromptExecut
 from semantic_kernel.connectors.ai.realtime_client_base import RealtimeClientBase as SKRealtimeClientBase
 from semantic_kernel.contents.chat_history import ChatHistory
 from semantic_kernel.contents.chat_message_content import ChatMessageContent
-from semantic_kernel.contents.realtime_events import RealtimeEvents
+from semantic_kernel.contents.realtime_events import RealtimeAudioEvent, RealtimeEvents
 from semantic_kernel.contents.streaming_chat_message_content import StreamingChatMessageContent
 from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
-from semantic_kernel_realtime.client.connection import Connection
+from semantic_kernel_realtime.client.connection import Connection, pcm_event
 from semantic_kernel_realtime.client.flow import ReceiveQueue
 from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.client.inbound import EventObserver, Subscription
@@ -217,8 +217,26 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
             self._connection.inbound.event(event)
 
     async def send(self, event: RealtimeEvents, **kwargs: Any) -> None:
-        """Put ``event`` on the send queue."""
-        self.send_buffer.put_nowait(event)
+        """Put ``event`` on the send queue (an audio event is written at once when nothing is queued before it)."""
+        connection = self.__pydantic_private__["_connection"]  # not self._connection: pydantic's __getattr__ (~1 µs)
+        if type(event) is RealtimeAudioEvent and connection is not None and connection.can_send_now():
+            await connection.send_now(event)
+        else:
+            self.send_buffer.put_nowait(event)
+
+    async def send_audio(self, pcm: bytes) -> None:
+        """Send one chunk of PCM16 mono audio at ``input_audio_sample_rate``: the fast path for microphone audio.
+
+        The same as ``send(RealtimeAudioEvent(audio=AudioContent(data=pcm, mime_type="audio/pcm")))``, in the
+        same order with everything else sent, without building the event: while a session is open and nothing
+        is queued before it, the chunk is encoded and written from the caller's task (this awaits only when the
+        socket is behind); otherwise it is queued.
+        """
+        connection = self.__pydantic_private__["_connection"]
+        if connection is not None and connection.can_send_now():
+            await connection.send_pcm_now(pcm)
+        else:
+            self.send_buffer.put_nowait(pcm_event(pcm))
 
     async def receive(  # type: ignore[override]
         self, audio_output_callback: AudioCallback | None = None, **kwargs: Any

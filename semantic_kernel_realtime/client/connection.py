@@ -28,6 +28,12 @@ Rules:
   (``audio/pcmu`` / ``audio/pcma``), to the codec's input rate and the session's input format
   (``codec.input_mime_type``; PCM16 when the transport carries the audio itself).
 - An event that cannot be encoded becomes a ``SendFailedEvent`` on the receive queue; the loop goes on.
+- Audio goes out on a direct path when it can (:meth:`send_now`, :meth:`send_pcm_now`): from the caller's task,
+  with no queue hop and no task wake-up, while the connection is live, the send queue is empty and no other
+  write is under way; otherwise it is queued. Order is kept either way: the send loop waits for a direct write
+  in progress before it writes what it took off the queue. Audio is encoded by the codec's ``encode_audio``
+  (raw PCM -> the message, no SK event) where it has one. A direct write that fails on a broken connection puts
+  its audio back on the send queue (as the loop's ``unsent``, it goes out on the next connection).
 - The session's hooks (:mod:`.hooks`) are wired in here, each only where it asked to be, so a connection
   without hooks pays nothing for them. With DEBUG logging enabled when the connection is made, one line
   per event sent and received names its type; otherwise no logging code runs per event.
@@ -53,7 +59,7 @@ from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, 
 from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
-from semantic_kernel_realtime.protocol._build import audio_bytes, pcm_audio_event
+from semantic_kernel_realtime.protocol._build import audio_bytes, audio_content, audio_event, pcm_audio_event
 from semantic_kernel_realtime.protocol.base import Codec, OutputAudio, SessionConfigured, Signal
 from semantic_kernel_realtime.transports.base import Transport
 
@@ -118,6 +124,15 @@ class Connection:
         self._converters: dict[tuple[str | None, str], FormatConverter | None] = {}
         #: An event taken off the send queue whose send failed because the connection broke.
         self.unsent: RealtimeEvents | None = None
+        #: True while the send loop runs: audio may then be written directly (see :meth:`can_send_now`).
+        self.live = False
+        #: True while a write to the transport is under way; the send loop's waiter for a direct one.
+        self._writing = False
+        self._write_waiter: asyncio.Future[None] | None = None
+        #: Raw audio in the wire format -> its message, without an SK event (the codec's fast path; None:
+        #: ``encode()`` of an event).
+        self._encode_audio: Callable[[bytes], str | bytes] | None = getattr(codec, "encode_audio", None)
+        self._send_text = transport.send_text
         #: The hooks' signal observers by signal class (one shared empty table without hooks).
         self._hook_signals: dict[type, tuple[SignalObserver, ...]] = _NO_HOOKS
         if self.hooks:
@@ -128,6 +143,9 @@ class Connection:
         debug = logger.isEnabledFor(logging.DEBUG)
         self._sent: tuple[SentObserver, ...] = (
             *(hook.sent for hook in self.hooks if hook.wants_sent), *((_log_sent,) if debug else ()))
+        #: Raw PCM may go straight from the codec to the socket (no media track, nobody to tell); the
+        #: conversion it needs is looked up per chunk (the session's input format can change).
+        self._plain_audio = self._encode_audio is not None and not transport.carries_audio and not self._sent
         self._hook_events: list[Subscription] = [
             *((hook.event_types, hook.received) for hook in self.hooks if hook.event_types != frozenset()),
             *(((None, _log_received),) if debug else ())]
@@ -165,13 +183,64 @@ class Connection:
             await self.transport.close()
             raise
 
+    def can_send_now(self) -> bool:
+        """True when audio may be written from the caller's task: live, nothing queued, no write under way."""
+        return self.live and not self._writing and not self.closing and self.client.send_buffer.empty()
+
+    async def send_now(self, event: RealtimeAudioEvent) -> None:
+        """Send an audio event from the caller's task (only when :meth:`can_send_now`)."""
+        self._writing = True
+        try:
+            await self._send_one(event)
+        except (EncodeError, TransportError) as exc:
+            self._direct_failed(exc, event)
+        finally:
+            self._wrote()
+
+    async def send_pcm_now(self, pcm: bytes) -> None:
+        """Send one chunk of raw PCM16 from the caller's task (only when :meth:`can_send_now`)."""
+        self._writing = True
+        try:
+            if self._plain_audio and self._no_conversion():
+                await self._send_text(self._encode_audio(pcm))  # type: ignore[misc]
+            else:
+                await self._send_pcm(pcm, None, None)
+        except (EncodeError, TransportError) as exc:
+            self._direct_failed(exc, pcm_event(pcm))
+        finally:
+            self._wrote()
+
+    def _no_conversion(self) -> bool:
+        """True when raw PCM at the application's rate is what the wire takes (the usual case)."""
+        key = (None, getattr(self.codec, "input_mime_type", PCM))
+        return (self._converters[key] if key in self._converters else self._converter(*key)) is None
+
+    def _direct_failed(self, exc: Exception, event: RealtimeEvents) -> None:
+        if isinstance(exc, EncodeError):
+            self.client.receive_buffer.put_nowait(SendFailedEvent(service_event=event, error=exc, cause=str(exc)))
+        else:
+            self.client.send_buffer.put_nowait(event)  # the connection broke: the next one sends it
+
+    def _wrote(self) -> None:
+        self._writing = False
+        waiter = self._write_waiter
+        if waiter is not None:
+            self._write_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
     async def send_loop(self) -> None:
         """Drain the client's send queue to the transport until the connection ends."""
         client = self.client
         queue = client.send_buffer
+        self.live = True
         while True:
             event = await queue.get()
             try:
+                if self._writing:  # a direct write started first: it goes out first
+                    self._write_waiter = asyncio.get_running_loop().create_future()
+                    await self._write_waiter
+                self._writing = True
                 await self._send_one(event)
             except EncodeError as exc:
                 logger.warning("event not sent: %s", exc)
@@ -180,6 +249,7 @@ class Connection:
                 self.unsent = event  # the client's next connection sends it first
                 raise
             finally:
+                self._writing = False
                 queue.task_done()
 
     async def listen_loop(self) -> None:
@@ -198,12 +268,14 @@ class Connection:
         ended: SessionEndedEvent | None = None
         try:
             done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
+            self.live = False
             if not self.closing:
                 ended = _ending_event(next(iter(done)), type(self.codec))
                 if self.lifetime.expired and ended.error is not None:
                     ended = ended.model_copy(update={"cause": f"the session reached its duration cap ({ended.cause})",
                                                      "retryable": True})
         finally:
+            self.live = False
             for task in loops:
                 task.cancel()
             detach = getattr(self.client.receive_buffer, "detach", None)
@@ -228,30 +300,46 @@ class Connection:
         return [event for item_id, event in self.created.items() if not has_item(item_id)]
 
     async def _send_one(self, event: RealtimeEvents) -> None:
-        transport = self.transport
         if type(event) is RealtimeAudioEvent:
-            wire = PCM if transport.carries_audio else getattr(self.codec, "input_mime_type", PCM)
-            key = (event.audio.mime_type, wire)
-            converter = self._converters[key] if key in self._converters else self._converter(*key)
-            if converter is not None:
-                data = converter.convert(audio_bytes(event.audio))
-                if not data:
-                    return  # the filter holds these few samples until the next chunk
-                event = pcm_audio_event(event.service_type or "", data, wire)
-        message: str | None = None
-        if transport.carries_audio and type(event) is RealtimeAudioEvent:
-            await transport.send_audio(audio_bytes(event.audio))  # type: ignore[attr-defined]
-        else:
-            codec = self.codec
-            message = codec.encode(event)
-            if event.service_type == self._request_type:
-                self.lifetime.requested = True
-            created = codec.created_item
-            if created is not None:
-                self._created(created, event)
-            await transport.send_text(message)
+            await self._send_pcm(audio_bytes(event.audio), event, event.audio.mime_type)
+            return
+        codec = self.codec
+        message = codec.encode(event)
+        if event.service_type == self._request_type:
+            self.lifetime.requested = True
+        created = codec.created_item
+        if created is not None:
+            self._created(created, event)
+        await self.transport.send_text(message)
         for sent in self._sent:
             sent(event, message)
+
+    async def _send_pcm(self, data: bytes, event: RealtimeAudioEvent | None, source: str | None) -> None:
+        """Convert if needed (``source``: the audio's MIME type, None: PCM16 at the application's rate), then
+        the audio as media or as the codec's message; ``event``: what the app sent (None: raw audio)."""
+        transport = self.transport
+        wire = PCM if transport.carries_audio else getattr(self.codec, "input_mime_type", PCM)
+        key = (source, wire)
+        converter = self._converters[key] if key in self._converters else self._converter(*key)
+        if converter is not None:
+            data = converter.convert(data)
+            if not data:
+                return  # the filter holds these few samples until the next chunk
+            event = None
+        message: str | bytes | None = None
+        if transport.carries_audio:
+            await transport.send_audio(data)  # type: ignore[attr-defined]
+        else:
+            encode_audio = self._encode_audio
+            message = encode_audio(data) if encode_audio is not None else self.codec.encode(
+                pcm_audio_event("", data, wire))
+            await transport.send_text(message)  # type: ignore[arg-type]
+        if self._sent:
+            if event is None:
+                event = pcm_audio_event("", data, wire)
+            text = message.decode() if type(message) is bytes else message
+            for sent in self._sent:
+                sent(event, text)
 
     def _converter(self, source: str | None, wire: str) -> FormatConverter | None:
         app_rate, service_rate = self._input_rates
@@ -292,6 +380,11 @@ def _routes() -> dict[type, tuple[tuple[str, Callable[[Connection], SignalObserv
 #: table for every connection, so an idle session holds none of its own; the hooks' observers follow them.
 _ROUTES = _routes()
 _NO_HOOKS: dict[type, tuple[SignalObserver, ...]] = {}
+
+
+def pcm_event(pcm: bytes) -> RealtimeAudioEvent:
+    """An audio event for raw PCM16 bytes, built without validation (no service type: the codec names it)."""
+    return audio_event(None, None, audio_content(pcm, "audio/pcm"))  # type: ignore[arg-type]
 
 
 def _hook_name(observer: SignalObserver) -> str:

@@ -541,3 +541,7 @@ class Codec(Protocol):
     def encode(self, event: RealtimeEvents) -> str:
         """One SK event -> the message to send. Raises ``EncodeError``."""
         ...
+
+    # Optional: ``encode_audio(pcm: bytes) -> bytes``, the message that sends one chunk of raw PCM16 at the
+    # input rate, as UTF-8 JSON text (the send path's fast path: no SK event built). Without it, the client
+    # builds an audio event and calls ``encode``.

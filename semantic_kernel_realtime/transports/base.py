@@ -1,8 +1,9 @@
 """The transport contract the client composes with.
 
 A transport carries JSON *text* messages both ways (already-serialised strings out; the client owns the
-codec) and, for media transports such as WebRTC, PCM16 audio. Lifecycle: ``open()`` once, then
-``send_text()``/``send_audio()`` and ``listen()`` concurrently, then ``close()`` (idempotent).
+codec) and, for media transports such as WebRTC, PCM16 audio. A transport that does not carry audio also takes
+``bytes`` in ``send_text()``: UTF-8 JSON text the codec built directly (the audio fast path). Lifecycle:
+``open()`` once, then ``send_text()``/``send_audio()`` and ``listen()`` concurrently, then ``close()`` (idempotent).
 
 Receiving is push, not pull: ``listen(on_message)`` calls ``on_message`` synchronously in the
 transport's own receive path (the socket read or the data-channel event), one complete message at a
@@ -112,7 +113,8 @@ class Transport(Protocol):
         ...
 
     async def send_text(self, message: str) -> None:
-        """Send one JSON text message. Raises ConnectionClosedError once closed."""
+        """Send one JSON text message (``str``, or UTF-8 ``bytes`` where ``carries_audio`` is False).
+        Raises ConnectionClosedError once closed."""
         ...
 
     async def listen(self, on_message: MessageSink) -> None:

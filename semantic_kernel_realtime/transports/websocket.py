@@ -15,7 +15,9 @@ Rules:
   carrying the close code, its reason (with any credential of the handshake's headers blanked out, should
   a service echo one) and whether it was clean. If the sink raises, the connection is closed and
   ``listen()`` raises that exception.
-- ``send_text()`` writes one text frame; sends are serialised by the library.
+- ``send_text()`` writes one text frame (``bytes`` are taken as UTF-8 text, without a copy); sends are
+  serialised by the library, each frame written before the call first waits (for the socket to drain), so
+  the order of calls is the order on the wire.
 - Timeouts hold: ``open()`` ends within ``open_timeout``; ``close()`` within ``close_timeout`` whatever the
   peer does (a peer that never answers the close, or stops reading so the close frame cannot even be
   written: the TCP connection is then aborted); a close frame from the peer not followed by the end of TCP
@@ -215,10 +217,10 @@ class WebSocketTransport:
             raise ConnectionFailedError(
                 f"could not connect to {self.url.split('?')[0]}: {type(exc).__name__}: {exc}") from None
 
-    async def send_text(self, message: str) -> None:
+    async def send_text(self, message: str | bytes) -> None:
         ws = self._require()
         try:
-            await ws.send(message)
+            await ws.send(message, text=True)  # bytes: UTF-8 text already (the audio fast path), sent as is
         except ConnectionClosed as exc:
             raise _closed_error(exc, secrets=self._secrets) from None
 

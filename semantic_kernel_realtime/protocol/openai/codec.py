@@ -34,7 +34,7 @@ from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 from semantic_kernel_realtime.protocol.base import SCRIPTED_LINE, Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
 from semantic_kernel_realtime.protocol.openai.decode import Decoder, input_mime_type
-from semantic_kernel_realtime.protocol.openai.encode import encode_event, item_create
+from semantic_kernel_realtime.protocol.openai.encode import append_message, encode_event, item_create
 from semantic_kernel_realtime.protocol.openai.event_types import canonical_type
 from semantic_kernel_realtime.protocol.openai.history import history_items
 from semantic_kernel_realtime.protocol.openai.session import as_realtime_settings, pcm_rate, session_config
@@ -191,3 +191,7 @@ class OpenAICodec:
                     data["item"] = {**item, "id": item_id}
                 self.created_item = item_id if type(item_id) is str else None
         return _dumps(data).decode()
+
+    #: ``encode_audio(audio) -> bytes``: the append message of raw audio in the session's input format as
+    #: UTF-8 JSON (the send path's fast path).
+    encode_audio = staticmethod(append_message)

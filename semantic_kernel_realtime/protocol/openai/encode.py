@@ -170,3 +170,17 @@ _ENCODERS: dict[type, Callable[[Any, str | None], ClientEvent]] = {
     RealtimeFunctionResultEvent: _function_result,
     RealtimeEvent: _raw,
 }
+
+
+# -- the raw-PCM fast path ----------------------------------------------------------------------------
+
+_APPEND_HEAD = b'{"type":"input_audio_buffer.append","audio":"'
+_APPEND_TAIL = b'"}'
+
+
+def append_message(pcm: bytes) -> bytes:
+    """The ``input_audio_buffer.append`` message for PCM16 bytes, as UTF-8 JSON text: one base64 encode and one
+    join, no dict and no JSON serialiser (base64 needs no escaping). The same text as encoding the audio event."""
+    if not pcm:
+        raise EncodeError("no audio data to append")
+    return b"".join((_APPEND_HEAD, b64encode(pcm), _APPEND_TAIL))
