@@ -30,12 +30,11 @@ LIMIT_S = 120
 EXPECTED_OUTPUT: dict[str, str | tuple[str, ...]] = {
     "docs/getting-started.md#1": "Sunny in Paris",
     "README.md#1": "Sunny in paris",
-    "docs/server.md#1": "You said: Hi!",
+    "docs/server.md#1": "You said: Hello there",  # the official openai SDK
+    "docs/server.md#2": "You said: Hello there",  # google-genai's Live client
     "docs/browser.md#1": "Here is what I found: Sunny in Paris (run by the backend).",
     "docs/browser.md#2": "ek_ http://127.0.0.1:",
     "docs/server.md#4": "You said: Hello over WebRTC",
-    "docs/testing.md#2": "You said: Hello there",  # the official openai SDK
-    "docs/testing.md#3": "You said: Hello there",  # google-genai's Live client
     "docs/providers/openai.md#1": "gpt-realtime wss://api.openai.com/v1/realtime?model=gpt-realtime",
     "docs/providers/azure.md#1": ("wss://my-resource.openai.azure.com/openai/v1/realtime?model=gpt-realtime",
                                   "['Authorization', 'User-Agent']"),
