@@ -87,6 +87,11 @@ def test_the_docs_have_runnable_blocks_and_every_marker_is_known_and_explained()
             assert snippet.reason, f"{snippet.id} (line {snippet.line}): a fragment marker must say why"
 
 
+def test_every_expected_output_names_a_block_that_runs() -> None:
+    """A renamed or renumbered block must not leave its expected output checking nothing."""
+    assert set(EXPECTED_OUTPUT) <= {s.id for s in RUNNABLE}, sorted(set(EXPECTED_OUTPUT) - {s.id for s in RUNNABLE})
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=relative)
 def test_a_heading_that_claims_a_size_is_true(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
