@@ -1,4 +1,4 @@
-"""Every fenced ``python`` block of README.md and docs/*.md runs as printed (docs that cannot rot).
+"""Every fenced ``python`` block of README.md and docs/**/*.md runs as printed (docs that cannot rot).
 
 The convention (docs/architecture.md, "Contributing"): a block runs as a script in a fresh interpreter, in
 an empty folder, and must exit 0. The line just above a block may mark it:
@@ -19,25 +19,28 @@ import pytest
 
 from tests.processes import ROOT, Run, run_side_by_side
 
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```python[ \t]*\n(?P<code>.*?)^```[ \t]*$", re.S | re.M)
 MARKER = re.compile(r"^<!--\s*snippet:\s*(?P<kind>[\w-]+)\s*(?:\((?P<reason>[^)]*)\))?\s*-->\s*$")
 LINES_CLAIM = re.compile(r"^#+ .*\bin (?P<lines>\d+) lines\b", re.M)
 KINDS = ("fragment", "pytest")
 LIMIT_S = 120
-#: what some blocks must print (a block that runs but says the wrong thing is wrong too)
+#: what some blocks must print (a block that runs but says the wrong thing is wrong too), by id:
+#: ``<path from the repository root>#<n>``
 EXPECTED_OUTPUT: dict[str, str | tuple[str, ...]] = {
-    "getting-started.md#1": "Sunny in Paris",
+    "docs/getting-started.md#1": "Sunny in Paris",
     "README.md#1": "Sunny in paris",
-    "server.md#1": "You said: Hi!",
-    "browser.md#1": "Here is what I found: Sunny in Paris (run by the backend).",
-    "browser.md#2": "ek_ http://127.0.0.1:",
-    "server.md#4": "You said: Hello over WebRTC",
-    "testing.md#2": "You said: Hello there",  # the official openai SDK
-    "testing.md#3": "You said: Hello there",  # google-genai's Live client
-    "transports.md#1": "OpenAIRealtimeWebsocket You said: hello there",
+    "docs/server.md#1": "You said: Hello there",  # the official openai SDK
+    "docs/server.md#2": "You said: Hello there",  # google-genai's Live client
+    "docs/browser.md#1": "Here is what I found: Sunny in Paris (run by the backend).",
+    "docs/browser.md#2": "ek_ http://127.0.0.1:",
+    "docs/server.md#4": "You said: Hello over WebRTC",
+    "docs/providers/openai.md#1": "gpt-realtime wss://api.openai.com/v1/realtime?model=gpt-realtime",
+    "docs/providers/azure.md#1": ("wss://my-resource.openai.azure.com/openai/v1/realtime?model=gpt-realtime",
+                                  "['Authorization', 'User-Agent']"),
+    "docs/transports.md#1": "OpenAIRealtimeWebsocket You said: hello there",
     # the barge-in player: stopped and truncated where it played
-    "transports.md#2": ("stop playing: 500 ms of item_", "'truncated': True, 'audio_end_ms': 500"),
+    "docs/transports.md#2": ("stop playing: 500 ms of item_", "'truncated': True, 'audio_end_ms': 500"),
 }
 pytestmark = pytest.mark.timeout(LIMIT_S + 60)
 
@@ -53,7 +56,11 @@ class Snippet:
 
     @property
     def id(self) -> str:
-        return f"{self.doc.name}#{self.number}"
+        return f"{relative(self.doc)}#{self.number}"
+
+
+def relative(doc: Path) -> str:
+    return doc.relative_to(ROOT).as_posix()
 
 
 def snippets() -> list[Snippet]:
@@ -80,21 +87,26 @@ def test_the_docs_have_runnable_blocks_and_every_marker_is_known_and_explained()
             assert snippet.reason, f"{snippet.id} (line {snippet.line}): a fragment marker must say why"
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_every_expected_output_names_a_block_that_runs() -> None:
+    """A renamed or renumbered block must not leave its expected output checking nothing."""
+    assert set(EXPECTED_OUTPUT) <= {s.id for s in RUNNABLE}, sorted(set(EXPECTED_OUTPUT) - {s.id for s in RUNNABLE})
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=relative)
 def test_a_heading_that_claims_a_size_is_true(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
     for claim in LINES_CLAIM.finditer(text):
         block = FENCE.search(text, claim.end())
         assert block is not None, claim.group(0)
         lines = len(block["code"].rstrip("\n").splitlines())
-        assert lines <= int(claim["lines"]), f"{doc.name}: {claim.group(0)!r} but the block has {lines} lines"
+        assert lines <= int(claim["lines"]), f"{relative(doc)}: {claim.group(0)!r} but the block has {lines} lines"
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
     planned = {}
     for snippet in RUNNABLE:
-        folder = tmp_path_factory.mktemp(snippet.id.replace("#", "-").replace(".", "-"))
+        folder = tmp_path_factory.mktemp(snippet.id.replace("/", "-").replace("#", "-").replace(".", "-"))
         if snippet.kind == "pytest":
             (folder / "test_snippet.py").write_text(snippet.code)
             args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "test_snippet.py"]
@@ -108,7 +120,7 @@ def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
 @pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.id)
 def test_the_block_runs_as_printed(snippet: Snippet, runs) -> None:
     result = runs[snippet.id]
-    where = f"{snippet.doc.name}, the block at line {snippet.line}"
+    where = f"{relative(snippet.doc)}, the block at line {snippet.line}"
     assert result.returncode == 0, f"{where} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     expected = EXPECTED_OUTPUT.get(snippet.id, ())
     for line in (expected,) if isinstance(expected, str) else expected:

@@ -5,7 +5,7 @@ runs a transport-agnostic ``SessionEngine`` (``engine``) that validates events w
 (``validation``), detects speech (``vad``), asks a ``Responder`` (``responder``) what to say and
 speaks through the speech engines (``speech``) into an ``AudioSink`` (``sinks``). The endpoints
 (``websocket``, ``client_secrets``, ``webrtc``) are given the server as their ``SessionHost`` (``host``);
-every refusal is an ``ApiError`` (``errors``). docs/server.md draws the module structure.
+every refusal is an ``ApiError`` (``errors``). docs/server-internals.md draws the module structure.
 
 The names below are exported lazily, so ``sk-realtime serve --help`` (``server.cli``) needs no aiohttp.
 """

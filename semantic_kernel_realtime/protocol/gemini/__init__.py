@@ -2,7 +2,7 @@
 
 Rules: sans-I/O like the rest of ``protocol``. ``decode`` is tolerant, ``encode`` strict; ``setup`` maps
 Semantic Kernel settings and functions to the ``setup`` message; ``signals`` reads the protocol-neutral facts
-the decoder settled. The mapping of every message is in ``docs/providers.md``.
+the decoder settled. The mapping of every message is in ``docs/providers/gemini.md``.
 """
 
 from semantic_kernel_realtime.protocol.gemini.codec import DEFAULT_MODEL, GeminiCodec

@@ -1,4 +1,4 @@
-"""docs/providers.md must name every Gemini message field the code maps, both ways.
+"""docs/providers/gemini.md must name every Gemini message field the code maps, both ways.
 
 (Its code blocks run with every other doc's, in tests/test_docs_snippets.py.)
 """
@@ -13,7 +13,7 @@ import pytest
 from semantic_kernel_realtime.protocol.gemini.decode import _CAMEL_CONTENT, _CAMEL_FIELDS, FACT_TYPES
 from semantic_kernel_realtime.protocol.gemini.encode import _ENCODERS, CLIENT_MESSAGE_TYPES
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "providers.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "providers" / "gemini.md"
 
 
 @pytest.fixture(scope="module")
