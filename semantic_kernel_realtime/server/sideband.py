@@ -23,14 +23,14 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from semantic_kernel_realtime.server.auth import request_token
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.limits import sessions_exhausted
 from semantic_kernel_realtime.server.webrtc import CallEndpoint
-from semantic_kernel_realtime.server.websocket import BINARY_REFUSED, WebSocketPeer
+from semantic_kernel_realtime.server.websocket import WebSocketPeer, read_client
 
 logger = logging.getLogger(__name__)
 
@@ -68,15 +68,7 @@ class SidebandEndpoint:
         detach = call.attach_sideband(peer.send_event, close)
         logger.info("sideband attached to webrtc call %s", call.id)
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    call.receive_text(message.data)
-                elif message.type == WSMsgType.BINARY:
-                    peer.send_event(BINARY_REFUSED.to_event())
-                elif message.type == WSMsgType.ERROR:
-                    logger.debug("sideband websocket error: %s", ws.exception())
-                    break
-                await peer.room_for_input()
+            await read_client(ws, peer, call.receive_text)
         finally:
             try:
                 detach()

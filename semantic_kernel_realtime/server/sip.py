@@ -33,14 +33,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from aiohttp import ClientSession, WSMsgType, web
+from aiohttp import ClientSession, web
 
 from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.sinks import AudioPart
 from semantic_kernel_realtime.server.validation import validate_session
-from semantic_kernel_realtime.server.websocket import WebSocketPeer
+from semantic_kernel_realtime.server.websocket import WebSocketPeer, read_client
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +143,11 @@ class SipCall:
         for _, peer in self._sidebands:
             peer.send_event(event)
 
+    def _receive_text(self, text: str) -> None:
+        """A sideband's client event: to the call's session while the call is answered and not ended."""
+        if self.engine is not None and not self.ended.is_set():
+            self.engine.receive_text(text)
+
     async def sideband(self, request: web.Request) -> web.WebSocketResponse:
         """Run one sideband WebSocket on this call until either ends."""
         ws = web.WebSocketResponse(max_msg_size=self._host.limits.max_message_bytes, protocols=("realtime",),
@@ -155,11 +160,7 @@ class SipCall:
         for event in waiting:
             peer.send_event(event)
         try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT and self.engine is not None and not self.ended.is_set():
-                    self.engine.receive_text(message.data)
-                elif message.type == WSMsgType.ERROR:
-                    break
+            await read_client(ws, peer, self._receive_text)
         finally:
             if (ws, peer) in self._sidebands:
                 self._sidebands.remove((ws, peer))

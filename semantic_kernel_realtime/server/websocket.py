@@ -139,15 +139,7 @@ class WebSocketEndpoint:
             cap = asyncio.get_running_loop().create_task(_expire(ws, limit), name="realtime session cap")
         try:
             engine.start()
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    engine.receive_text(message.data)
-                elif message.type == WSMsgType.BINARY:
-                    peer.send_event(BINARY_REFUSED.to_event())
-                elif message.type == WSMsgType.ERROR:
-                    logger.debug("websocket error: %s", ws.exception())
-                    break
-                await peer.room_for_input()
+            await read_client(ws, peer, engine.receive_text)
         finally:
             try:
                 if cap is not None:
@@ -160,6 +152,20 @@ class WebSocketEndpoint:
                     with contextlib.suppress(ConnectionError, RuntimeError):
                         await ws.close()
         return ws
+
+
+async def read_client(ws: web.WebSocketResponse, peer: WebSocketPeer, receive_text: Callable[[str], None]) -> None:
+    """Hand the client's text frames to ``receive_text`` until the connection ends: binary frames are answered
+    with ``invalid_json``, and reading waits while answers pile up in the peer's outbox (backpressure)."""
+    async for message in ws:
+        if message.type == WSMsgType.TEXT:
+            receive_text(message.data)
+        elif message.type == WSMsgType.BINARY:
+            peer.send_event(BINARY_REFUSED.to_event())
+        elif message.type == WSMsgType.ERROR:
+            logger.debug("websocket error: %s", ws.exception())
+            break
+        await peer.room_for_input()
 
 
 async def _expire(ws: web.WebSocketResponse, limit: float) -> None:
