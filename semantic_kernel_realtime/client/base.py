@@ -53,7 +53,7 @@ from semantic_kernel.kernel import Kernel
 
 from semantic_kernel_realtime.client import onramp
 from semantic_kernel_realtime.client.connection import Connection, pcm_event
-from semantic_kernel_realtime.client.flow import ReceiveQueue
+from semantic_kernel_realtime.client.flow import LeanQueue, ReceiveQueue
 from semantic_kernel_realtime.client.hooks import SessionHooks
 from semantic_kernel_realtime.client.inbound import EventObserver, Subscription
 from semantic_kernel_realtime.client.playback import Playback
@@ -83,7 +83,7 @@ class RealtimeClientBase(ChatCompletionClientBase, SKRealtimeClientBase):
     #: The wire protocol this connector speaks (set by each connector).
     codec_class: ClassVar[type[Codec] | None] = None
 
-    send_buffer: asyncio.Queue = Field(default_factory=asyncio.Queue, exclude=True)
+    send_buffer: asyncio.Queue = Field(default_factory=LeanQueue, exclude=True)
     receive_buffer: asyncio.Queue = Field(
         default_factory=ReceiveQueue, exclude=True,
         description="Received events; a ReceiveQueue pauses reading at its limit (backpressure: docs/resilience.md).")

@@ -75,6 +75,12 @@ SentObserver = Callable[[RealtimeEvents | None, str | None], None]
 class Connection:
     """One connection: composes a transport and a codec, and runs them for a client."""
 
+    # Slots: one per live session, many sessions per process (no per-instance __dict__).
+    __slots__ = ("client", "transport", "codec", "hooks", "history", "functions", "lifetime", "created", "_prune_at",
+                 "recycling", "_request_type", "barge_in", "inbound", "closing", "_input_rates", "_converters",
+                 "unsent", "live", "_writing", "_write_waiter", "_encode_audio", "_send_text", "_hook_signals",
+                 "_sent", "_plain_audio", "_hook_events", "sink")
+
     def __init__(
         self, client: RealtimeClientBase, transport: Transport, codec: Codec, hooks: Sequence[SessionHooks] = (),
         *, history: LiveChatHistory | None = None, functions: AutoFunctionCalling | None = None,

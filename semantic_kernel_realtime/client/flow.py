@@ -15,6 +15,10 @@ Rules:
 - A transport without flow control (no ``pause_reading``) is never paused; a limit of ``None`` is no limit.
 - Reading stays paused across connections while the queue is full: a new connection attached to a full
   queue starts paused.
+- Both client queues are a :class:`LeanQueue` (a ReceiveQueue is one): an unbounded queue never has
+  a waiting putter, so it keeps no putter deque; the send queue's item deque is made by its first put; the
+  ``join()`` event (a :class:`LazyEvent`) makes its waiter deque only when something waits. Each deque is
+  ~760 bytes: with many sessions per process, memory per session that nothing uses.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from semantic_kernel.contents.realtime_events import RealtimeAudioEvent
 
 from semantic_kernel_realtime.protocol._build import audio_size
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_EVENTS", "ReceiveQueue"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_EVENTS", "LazyEvent", "LeanQueue", "ReceiveQueue"]
 
 #: Events the receive queue holds before reading pauses.
 DEFAULT_MAX_EVENTS = 1000
@@ -35,7 +39,43 @@ DEFAULT_MAX_EVENTS = 1000
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 
-class ReceiveQueue(asyncio.Queue):
+class LazyEvent(asyncio.Event):
+    """An ``asyncio.Event`` that makes its waiter deque on the first :meth:`wait` (most are never awaited)."""
+
+    def __init__(self) -> None:  # asyncio.Event's own __init__ makes the deque (3.10's only checks ``loop``)
+        self._waiters: Any = ()
+        self._value = False
+
+    async def wait(self) -> bool:
+        if self._value:
+            return True
+        if type(self._waiters) is tuple:
+            self._waiters = deque()
+        return await super().wait()
+
+
+class LeanQueue(asyncio.Queue):
+    """An unbounded ``asyncio.Queue`` without the deques it never uses (see the module rules)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Unbounded: full() is always False, so put() never waits and no putter is ever queued; asyncio only
+        # tests this for emptiness and pops from it while it is non-empty.
+        self._putters: Any = ()
+        self._finished = LazyEvent()
+        self._finished.set()
+
+    def _init(self, maxsize: int) -> None:
+        self._queue: Any = ()  # made by the first put (audio usually goes out directly, never queued)
+
+    def _put(self, item: Any) -> None:
+        queue = self._queue
+        if type(queue) is tuple:
+            queue = self._queue = deque()
+        queue.append(item)
+
+
+class ReceiveQueue(LeanQueue):
     """An unbounded ``asyncio.Queue`` that pauses the transport feeding it at its limit (see the module rules).
 
     Args:
@@ -48,7 +88,6 @@ class ReceiveQueue(asyncio.Queue):
         super().__init__()
         self._events = 0  # queued plus held
         self._bytes = 0
-        self._sizes: deque[int] = deque()  # the sizes of the audio events in the queue, in order
         self._flow: Any = None  # the transport to pause (pause_reading / resume_reading)
         #: True while the transport is paused by this queue.
         self.paused = False
@@ -105,14 +144,15 @@ class ReceiveQueue(asyncio.Queue):
 
     # -- asyncio.Queue's storage hooks ------------------------------------------------------------------
 
+    def _init(self, maxsize: int) -> None:
+        self._queue = deque()  # every session receives: made up front, no test per put
+
     # _count / _uncount inlined: these run once per received event.
     def _put(self, item: Any) -> None:
         self._queue.append(item)
         events = self._events = self._events + 1
         if type(item) is RealtimeAudioEvent:
-            size = audio_size(item)
-            self._sizes.append(size)  # read back on _get, in the same order: sized once
-            self._bytes += size
+            self._bytes += audio_size(item)  # sized again on _get (a length: no per-session deque of sizes)
         if (events >= self._high_events or self._bytes >= self._high_bytes) and not self.paused:
             self._pause()
 
@@ -120,7 +160,7 @@ class ReceiveQueue(asyncio.Queue):
         item = self._queue.popleft()
         events = self._events = self._events - 1
         if type(item) is RealtimeAudioEvent:
-            self._bytes -= self._sizes.popleft()
+            self._bytes -= audio_size(item)
         if self.paused and events <= self._low_events and self._bytes <= self._low_bytes:
             self._resume()
         return item

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from semantic_kernel_realtime.client.flow import LazyEvent
 from semantic_kernel_realtime.protocol.base import (
     ResponseEnded,
     ResponseInterrupted,
@@ -60,13 +61,13 @@ class Lifetime:
         #: True from a response request sent until a response starts (the connection sets it).
         self.requested = False
         #: Set while no response runs and nobody speaks.
-        self.quiet = asyncio.Event()
+        self.quiet = LazyEvent()
         self.quiet.set()
         self._responses: dict[str | None, None] = {}
         self._speaking = False
         self._clock = clock or asyncio.get_running_loop().time
         #: Set when the deadline changes (the supervisor re-arms its timer).
-        self._changed = asyncio.Event()
+        self._changed = LazyEvent()
 
     @property
     def changed(self) -> asyncio.Event:

@@ -152,9 +152,9 @@ async def supervise(client: RealtimeClientBase, connection: Connection) -> None:
 async def _run(client: RealtimeClientBase, connection: Connection) -> SessionEndedEvent | None:
     """Run the connection; when the policy recycles, end it at its first quiet moment after the deadline."""
     policy = client.reconnect
-    running = asyncio.ensure_future(connection.run())
     if policy is None or not policy.recycle:
-        return await running
+        return await connection.run()  # nothing to watch: in this task (no task of its own per session)
+    running = asyncio.ensure_future(connection.run())
     watcher = asyncio.ensure_future(_recycle_when_due(connection))
     try:
         done, _ = await asyncio.wait({running, watcher}, return_when=asyncio.FIRST_COMPLETED)

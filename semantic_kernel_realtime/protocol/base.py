@@ -32,9 +32,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from semantic_kernel_realtime.events import Usage
@@ -331,9 +331,9 @@ class OutputAudio:
 
     Rules: the codec calls :meth:`add` for every output audio event that names its item, in arrival
     order; that is O(1) (a new :class:`AudioSegment` only when the item changes). ``received`` counts every
-    byte; the most recent :attr:`MAX_SEGMENTS` segments are kept, enough to place any audio a player can
-    still have buffered. ``bytes_per_ms`` follows the session's output format. ``clock`` (set by whoever
-    owns the connection, e.g. the event loop's clock) stamps when each segment began.
+    byte; the most recent :attr:`MAX_SEGMENTS` segments are kept (the list is trimmed at twice that), enough to
+    place any audio a player can still have buffered. ``bytes_per_ms`` follows the session's output format.
+    ``clock`` (set by whoever owns the connection, e.g. the event loop's clock) stamps when each segment began.
     """
 
     MAX_SEGMENTS = 64
@@ -345,7 +345,9 @@ class OutputAudio:
         self.bytes_per_ms = bytes_per_ms
         self.clock = clock
         self.current: AudioSegment | None = None
-        self._segments: deque[AudioSegment] | None = None  # made with the first audio (idle sessions stay small)
+        # Made with the first audio (idle sessions stay small); a list, not a deque (a deque's first block is 760
+        # bytes per session for what is usually one segment), trimmed to MAX_SEGMENTS: O(1) amortised.
+        self._segments: list[AudioSegment] | None = None
         self._item_bytes: dict[str, int] = {}  # bytes per item, segments before the current one
 
     def add(self, item_id: str, nbytes: int, content_index: int = 0) -> None:
@@ -370,7 +372,7 @@ class OutputAudio:
         """The segments holding audio at or after stream ``position``, each with the offset (bytes, in its
         item) where that audio starts: what is not played when a player has played up to ``position``."""
         found: list[tuple[AudioSegment, int]] = []
-        for segment in reversed(self._segments or ()):
+        for segment in islice(reversed(self._segments or ()), self.MAX_SEGMENTS):  # the list may hold up to 2x
             if segment.start + segment.nbytes <= position:
                 break
             if segment.nbytes:
@@ -389,9 +391,12 @@ class OutputAudio:
         clock = self.clock
         segment = AudioSegment(item_id, content_index if type(content_index) is int else 0, self.received,
                                self._item_bytes.get(item_id, 0), clock() if clock is not None else None)
-        if self._segments is None:
-            self._segments = deque(maxlen=self.MAX_SEGMENTS)
-        self._segments.append(segment)
+        segments = self._segments
+        if segments is None:
+            segments = self._segments = []
+        segments.append(segment)
+        if len(segments) >= 2 * self.MAX_SEGMENTS:
+            del segments[:-self.MAX_SEGMENTS]
         self.current = segment
         return segment
 

@@ -53,7 +53,7 @@ from semantic_kernel_realtime.server.usage import UsageMeter
 from semantic_kernel_realtime.server.vad import ServerVad, SpeechStarted
 from semantic_kernel_realtime.server.validation import (
     EventValidationError,
-    parse_client_event,
+    parse_client_message,
     session_resource,
     validate_client_event,
     without_nulls,
@@ -129,11 +129,11 @@ class SessionEngine:
     def receive_text(self, text: str | bytes) -> None:
         """Handle one wire message (a JSON client event)."""
         try:
-            model, raw = parse_client_event(text)
+            model, raw = parse_client_message(text)
         except EventValidationError as exc:
             self.emit(exc.to_event())
             return
-        self._dispatch(model, without_nulls(model, raw))
+        self._dispatch(model, raw)
 
     def receive(self, event: dict[str, Any]) -> None:
         """Handle one decoded client event."""
@@ -219,7 +219,7 @@ class SessionEngine:
 
     # --- dispatch ------------------------------------------------------------------------------
 
-    def _dispatch(self, model: BaseModel, raw: dict[str, Any]) -> None:
+    def _dispatch(self, model: BaseModel | None, raw: dict[str, Any]) -> None:
         handler = _HANDLERS[raw["type"]]
         try:
             handler(self, model, raw)
@@ -318,7 +318,7 @@ class SessionEngine:
 
     # --- input audio buffer ----------------------------------------------------------------------
 
-    def _on_append(self, model: BaseModel, raw: dict[str, Any]) -> None:
+    def _on_append(self, model: BaseModel | None, raw: dict[str, Any]) -> None:  # None: a plain append
         data = _b64decode(raw["audio"], "audio")
         if self._append_input(audio_formats.decode(data, session_config.input_format(self.session))):
             raise self._overflow_error()

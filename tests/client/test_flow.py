@@ -127,3 +127,48 @@ def test_a_new_transport_attached_to_a_full_queue_starts_paused():
     queue.detach(flow)
     queue.get_nowait()
     assert flow.calls == ["pause"]  # detached: nothing resumed on it
+
+
+async def test_a_lean_queue_works_as_an_asyncio_queue_without_its_unused_deques():
+    from collections import deque
+
+    from semantic_kernel_realtime.client.flow import LazyEvent, LeanQueue
+
+    queue = LeanQueue()
+    assert type(queue._queue) is tuple and type(queue._putters) is tuple  # nothing allocated until used
+    assert type(queue._finished) is LazyEvent and type(queue._finished._waiters) is tuple
+    joined = asyncio.ensure_future(queue.join())
+    await asyncio.sleep(0)
+    assert joined.done()  # nothing put: join() returns at once
+    getter = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait(1)
+    queue.put_nowait(2)
+    assert await getter == 1 and type(queue._queue) is deque and queue.qsize() == 1
+    joined = asyncio.ensure_future(queue.join())
+    await asyncio.sleep(0)
+    assert not joined.done()
+    assert queue.get_nowait() == 2
+    queue.task_done()
+    queue.task_done()
+    await asyncio.wait_for(joined, 1)
+    with pytest.raises(asyncio.QueueEmpty):
+        queue.get_nowait()
+
+
+async def test_a_lazy_event_wakes_its_waiters():
+    from semantic_kernel_realtime.client.flow import LazyEvent
+
+    event = LazyEvent()
+    waiters = [asyncio.ensure_future(event.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert not any(w.done() for w in waiters)
+    event.set()
+    assert await asyncio.wait_for(asyncio.gather(*waiters), 1) == [True, True, True]
+    event.clear()
+    assert not event.is_set()
+    again = asyncio.ensure_future(event.wait())
+    await asyncio.sleep(0)
+    assert not again.done()
+    event.set()
+    assert await asyncio.wait_for(again, 1) is True

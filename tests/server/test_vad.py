@@ -48,3 +48,9 @@ def test_silence_duration_decides_the_stop():
     pcm = read_wav("weather-in-paris.pcm16-24k.wav")
     assert run(pcm + bytes(48 * 400), silence_duration_ms=500)[1:] == []
     assert len(run(pcm + bytes(48 * 400), silence_duration_ms=200)) == 2
+
+
+@pytest.mark.parametrize("chunk", [960, 480, 1000, 4800])
+def test_whole_frame_appends_find_what_any_chunking_finds(chunk):
+    pcm = read_wav("weather-in-paris.pcm16-24k.wav") + bytes(48_000)
+    assert run(pcm, chunk=chunk) == run(pcm, chunk=960 * 7 + 2)

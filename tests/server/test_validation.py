@@ -117,3 +117,33 @@ def test_without_nulls_drops_absent_fields_and_keeps_the_ones_that_turn_things_o
         "type": "realtime", "tools": [{"type": "function", "name": "f", "parameters": {"default": None}}],
         "audio": {"input": {"turn_detection": None, "transcription": None}}}
     assert event["session"]["instructions"] is None  # the input is left alone
+
+
+# --- parse_client_message: the plain-append fast path accepts exactly what the strict path accepts -------
+
+_APPEND_VALUES = [None, 1, 1.5, True, "AAAA", "", [], {}, {"x": 1}]
+
+
+@pytest.mark.parametrize("audio", _APPEND_VALUES)
+@pytest.mark.parametrize("event_id", ["absent", *_APPEND_VALUES])
+@pytest.mark.parametrize("extra", [None, ("foo", 1), ("audio_end_ms", 5)])
+def test_parse_client_message_matches_the_strict_path_for_appends(audio, event_id, extra):
+    from semantic_kernel_realtime.server.validation import parse_client_message, without_nulls
+
+    event = {"type": "input_audio_buffer.append", "audio": audio}
+    if event_id != "absent":
+        event["event_id"] = event_id
+    if extra is not None:
+        event[extra[0]] = extra[1]
+    text = json.dumps(event)
+    try:
+        model = validate_client_event(json.loads(text))
+        strict = ("ok", without_nulls(model, json.loads(text)))
+    except EventValidationError as exc:
+        strict = ("error", exc.to_event()["error"])
+    try:
+        _, raw = parse_client_message(text)
+        fast = ("ok", raw)
+    except EventValidationError as exc:
+        fast = ("error", exc.to_event()["error"])
+    assert fast == strict
