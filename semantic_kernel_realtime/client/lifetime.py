@@ -13,7 +13,9 @@ Rules:
 - :attr:`Lifetime.quiet` is set whenever no response runs and nobody speaks: the supervisor waits for the
   deadline, then for quiet, and recycles then (so between turns, never mid-response).
 - :attr:`Lifetime.response_cut`: a response of the conversation was running or asked for (an out-of-band
-  response is not counted); when the connection ends then, the next one asks for it again.
+  response is not counted) and had not yet given the assistant's final words (:class:`ItemText`); when the
+  connection ends then, the next one asks for it again. A response whose words were all given and whose
+  end alone was lost is not asked again: the replayed conversation already holds its answer.
 - :attr:`Lifetime.confirmed`: the service confirmed the session (``SessionConfigured``); a connection that
   dies before that counts as a failed reconnect attempt.
 - Each signal costs O(1); the clock never polls.
@@ -28,6 +30,7 @@ from typing import Any
 
 from semantic_kernel_realtime.client.flow import LazyEvent
 from semantic_kernel_realtime.protocol.base import (
+    ItemText,
     ResponseEnded,
     ResponseInterrupted,
     ResponseStarted,
@@ -45,10 +48,10 @@ class Lifetime:
     """One connection's cap and quiet moments (see the module rules)."""
 
     SIGNALS = frozenset({SessionExpiring, ResponseStarted, ResponseEnded, ResponseInterrupted, SpeechStarted,
-                         SpeechStopped, SessionConfigured})
+                         SpeechStopped, SessionConfigured, ItemText})
 
     __slots__ = ("margin", "deadline", "expired", "confirmed", "requested", "quiet", "_responses", "_speaking",
-                 "_clock", "_changed")
+                 "_answered", "_clock", "_changed")
 
     def __init__(self, margin: float, clock: Callable[[], float] | None = None) -> None:
         self.margin = margin
@@ -65,6 +68,8 @@ class Lifetime:
         self.quiet.set()
         self._responses: dict[str | None, None] = {}
         self._speaking = False
+        #: True once the running responses gave the assistant's final words (their end alone may be lost).
+        self._answered = False
         self._clock = clock or asyncio.get_running_loop().time
         #: Set when the deadline changes (the supervisor re-arms its timer).
         self._changed = LazyEvent()
@@ -99,6 +104,7 @@ class Lifetime:
 
     def _started(self, signal: ResponseStarted) -> None:
         self.requested = False
+        self._answered = False
         if signal.in_conversation:
             self._responses[signal.response_id] = None
             self.quiet.clear()
@@ -106,7 +112,11 @@ class Lifetime:
     @property
     def response_cut(self) -> bool:
         """True when a response of the conversation was running, or asked for and not started yet."""
-        return self.requested or bool(self._responses)
+        return self.requested or (bool(self._responses) and not self._answered)
+
+    def _item_text(self, signal: ItemText) -> None:
+        if signal.role == "assistant" and self._responses:
+            self._answered = True
 
     def _ended(self, signal: Any) -> None:
         self._responses.pop(signal.response_id, None)
@@ -130,5 +140,5 @@ class Lifetime:
 _HANDLERS: dict[type, Callable[[Lifetime, Any], None]] = {
     SessionExpiring: Lifetime._expiring, ResponseStarted: Lifetime._started, ResponseEnded: Lifetime._ended,
     ResponseInterrupted: Lifetime._ended, SpeechStarted: Lifetime._speech_started,
-    SpeechStopped: Lifetime._speech_stopped, SessionConfigured: Lifetime._configured,
+    SpeechStopped: Lifetime._speech_stopped, SessionConfigured: Lifetime._configured, ItemText: Lifetime._item_text,
 }

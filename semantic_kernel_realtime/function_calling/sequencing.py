@@ -21,9 +21,12 @@ should answer once with every result in view. Rules:
   still-running calls are returned so the caller can cancel them (policy in docs/function_calling.md).
 - Calls answered with a refusal (a per-turn limit) ask for a response that may call no tool.
 - When the connection is lost mid-session (:meth:`ResponseSequencer.connection_lost`), its responses are
-  over: what a lost response or an unanswered request covered becomes ready again, still-running calls
-  wait for their outputs, and nothing is asked until :meth:`ResponseSequencer.reconnected` (the next
-  connection has replayed the conversation): then one request for everything ready.
+  over: what a lost calling response or a request that no response started for covered becomes ready
+  again, still-running calls wait for their outputs, and nothing is asked until
+  :meth:`ResponseSequencer.reconnected` (the next connection has replayed the conversation): then one
+  request for everything ready. A request whose response had started is answered, even if the connection
+  was lost before that response ended (whether a cut answer is asked again is the session's call: it knows
+  whether the answer's words were given, ``client/lifetime.py``).
 
 Every operation is O(1) in the conversation's length (O(calls) of the responses involved).
 """
@@ -168,7 +171,10 @@ class ResponseSequencer:
         request, self._request = self._request, None
         if request is not None:
             for calls in request.covered:
-                self._ready[id(calls)] = calls
+                if request.response_id is None:
+                    self._ready[id(calls)] = calls  # asked, never started: ask again
+                else:
+                    self._forget(calls)  # a response started with the outputs in view: it answered them
         for response_id, calls in list(self._responses.items()):
             calls.ended = True
             if not calls.pending:

@@ -142,3 +142,22 @@ def test_refused_calls_ask_for_an_answer_without_tools():
     seq.output_sent("r1", "a")
     ask, _ = seq.response_done("r1", "completed")
     assert ask is not None and not ask.allow_tools
+
+
+def test_a_lost_connection_asks_again_only_for_what_no_response_started_to_answer():
+    seq = ResponseSequencer()
+    _calling(seq, "r1", "a")
+    seq.output_sent("r1", "a")
+    ask, _ = seq.response_done("r1", "completed")
+    assert ask is not None
+    seq.response_started("r2")  # the answer to the request starts, then the connection is lost
+    seq.connection_lost()
+    assert seq.reconnected() is None  # r2 saw the output: asking again would answer it twice
+
+    seq = ResponseSequencer()
+    _calling(seq, "r1", "a")
+    seq.output_sent("r1", "a")
+    ask, _ = seq.response_done("r1", "completed")
+    seq.connection_lost()  # the request went out, no response started for it
+    again = seq.reconnected()
+    assert again is not None and again.request_id != ask.request_id
