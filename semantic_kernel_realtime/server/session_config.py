@@ -124,6 +124,11 @@ def merge_session(current: dict[str, Any], update: dict[str, Any], *, audio_star
         return restarted
     update = {key: value for key, value in update.items() if key != "model"}  # fixed at connect
     new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
+    if new_voice is not None and not isinstance(new_voice, str):
+        raise SessionUpdateError(
+            "invalid_value", "Custom voices ({\"id\": ...}) are not available on this server; use a built-in "
+            "voice name.", "session.audio.output.voice",
+        )
     if audio_started and new_voice is not None and new_voice != current["audio"]["output"]["voice"]:
         raise SessionUpdateError(
             "cannot_update_voice", "Cannot update a conversation's voice if assistant audio is present.",

@@ -44,6 +44,9 @@ def test_turn_detection_merge_null_and_type_change():
 @pytest.mark.parametrize(("update", "code"), [
     ({"type": "transcription"}, "invalid_value"),
     ({"type": "realtime", "audio": {"output": {"voice": "echo"}}}, "cannot_update_voice"),
+    # a custom voice ({"id": ...}, which the GA client types allow) cannot be spoken nor echoed as a valid
+    # session.updated (its voice is a name there): refused, never an invalid server event
+    ({"type": "realtime", "audio": {"output": {"voice": {"id": "voice_1234"}}}}, "invalid_value"),
 ])
 def test_refused_updates(update, code):
     with pytest.raises(SessionUpdateError) as info:
