@@ -28,9 +28,8 @@ from aiohttp import web
 from semantic_kernel_realtime.server.auth import request_token
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
-from semantic_kernel_realtime.server.limits import sessions_exhausted
 from semantic_kernel_realtime.server.webrtc import CallEndpoint
-from semantic_kernel_realtime.server.websocket import WebSocketPeer, read_client
+from semantic_kernel_realtime.server.websocket import WebSocketPeer, read_client, upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +50,9 @@ class SidebandEndpoint:
             call = self._calls.live_call(call_id, request_token(request))
         except ApiError as exc:
             return exc.to_response()
-        ws = web.WebSocketResponse(max_msg_size=host.limits.max_message_bytes, protocols=("realtime",),
-                                   heartbeat=None)
-        if not ws.can_prepare(request).ok:
-            raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
-        if host.session_count >= host.limits.max_sessions:
-            return sessions_exhausted(host.limits.max_sessions).to_response()
-        await ws.prepare(request)
+        ws = await upgrade(request, host)
+        if not isinstance(ws, web.WebSocketResponse):
+            return ws  # refused
         peer = WebSocketPeer(ws)
 
         async def close() -> None:

@@ -121,13 +121,9 @@ class WebSocketEndpoint:
                 return ApiError("call_id_not_found", "No session found for the provided call_id.", "call_id",
                                 status=404).to_response()
             return await self._sideband(request, request.query["call_id"])
-        ws = web.WebSocketResponse(max_msg_size=host.limits.max_message_bytes, protocols=("realtime",),
-                                   heartbeat=None)
-        if not ws.can_prepare(request).ok:
-            raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
-        if host.session_count >= host.limits.max_sessions:
-            return sessions_exhausted(host.limits.max_sessions).to_response()
-        await ws.prepare(request)
+        ws = await upgrade(request, host)
+        if not isinstance(ws, web.WebSocketResponse):
+            return ws  # refused
         peer = WebSocketPeer(ws)
         sink = WebSocketAudioSink(peer.send_event, drain=peer.drained, pace=host.output_audio_pace)
         engine = host.create_engine(peer.send_event, sink=sink, model=request.query.get("model"))
@@ -152,6 +148,18 @@ class WebSocketEndpoint:
                     with contextlib.suppress(ConnectionError, RuntimeError):
                         await ws.close()
         return ws
+
+
+async def upgrade(request: web.Request, host: SessionHost) -> web.StreamResponse:
+    """Upgrade an OpenAI-protocol client to a WebSocket (prepared), or the refusal to return: HTTP 400 for a
+    request that is not a WebSocket upgrade, 429 beyond the host's ``max_sessions``."""
+    ws = web.WebSocketResponse(max_msg_size=host.limits.max_message_bytes, protocols=("realtime",), heartbeat=None)
+    if not ws.can_prepare(request).ok:
+        raise web.HTTPBadRequest(text="This endpoint speaks WebSocket (the OpenAI Realtime protocol).")
+    if host.session_count >= host.limits.max_sessions:
+        return sessions_exhausted(host.limits.max_sessions).to_response()
+    await ws.prepare(request)
+    return ws
 
 
 async def read_client(ws: web.WebSocketResponse, peer: WebSocketPeer, receive_text: Callable[[str], None]) -> None:
