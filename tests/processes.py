@@ -2,7 +2,9 @@
 
 Each child starts in a session of its own; when the test is done, times out, or is interrupted (a
 ``pytest-timeout`` exception included), the whole process group is killed and reaped. Output goes to
-files, not pipes, so children running side by side never block on a full pipe.
+files, not pipes, so children running side by side never block on a full pipe. A child that runs past
+its limit is first sent SIGABRT with Python's fault handler on, so its stderr shows where every thread
+was stuck, then killed.
 """
 
 from __future__ import annotations
@@ -31,13 +33,22 @@ class Run:
 
 
 def _environment(changes: Mapping[str, str | None]) -> dict[str, str]:
-    env = dict(os.environ)
+    env = dict(os.environ, PYTHONFAULTHANDLER="1")
     for key, value in changes.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
     return env
+
+
+def _dump_stacks(proc: subprocess.Popen) -> None:
+    """Have a child that ran too long print every thread's stack (``PYTHONFAULTHANDLER``) before it dies."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(proc.pid, signal.SIGABRT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -76,6 +87,7 @@ def run_side_by_side(runs: Mapping[str, Run], limit_s: float) -> dict[str, subpr
             try:
                 proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                _dump_stacks(proc)
                 _kill_group(proc)
                 killed = f"\n[killed after {limit_s:g} s]"
             results[name] = subprocess.CompletedProcess(
