@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import sys
 
 import numpy as np
-import pytest
 from semantic_kernel import Kernel
 from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
 from semantic_kernel.contents import TextContent
@@ -21,10 +19,6 @@ from tests.telephony.peers import ANSWER_MS, Answer, Call, TwilioPeer, Weather, 
 PCMU = {"type": "audio/pcmu"}
 
 
-@pytest.mark.xfail(sys.version_info >= (3, 12), strict=False,
-                   reason="known defect, open: on Python 3.12/3.13 (PyAV 19, numpy 2.5 here) the server transcribes "
-                          "this mu-law call as noise ('the at and at and amp ...'), so no tool is called; the same "
-                          "audio decodes and transcribes right outside the session on those versions")
 async def test_a_caller_asks_over_twilio_the_kernel_function_runs_and_the_caller_hears_mulaw_audio(engines):
     transcriber, synthesizer = engines
     weather = Weather()

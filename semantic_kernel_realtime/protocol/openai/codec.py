@@ -33,7 +33,7 @@ from semantic_kernel.kernel import Kernel
 from semantic_kernel_realtime.errors import ConnectionClosedError, RealtimeError
 from semantic_kernel_realtime.protocol.base import SCRIPTED_LINE, Capabilities, OutputAudio, Signal
 from semantic_kernel_realtime.protocol.openai import signals as _signals
-from semantic_kernel_realtime.protocol.openai.decode import Decoder, input_mime_type
+from semantic_kernel_realtime.protocol.openai.decode import Decoder
 from semantic_kernel_realtime.protocol.openai.encode import append_message, encode_event, item_create
 from semantic_kernel_realtime.protocol.openai.event_types import canonical_type
 from semantic_kernel_realtime.protocol.openai.history import history_items
@@ -168,13 +168,15 @@ class OpenAICodec:
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
         if session is not None:
-            self.decoder.input_mime_type = input_mime_type(session, self.decoder.input_mime_type)
+            self.decoder.input_format_sent(session)
         first = [{"type": "session.update", "session": session}] if session is not None else []
         first += [item_create(item) for item in history_items(chat_history)]
         return [_dumps(event).decode() for event in first]
 
     def reopening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None, previous: Any
                   ) -> tuple[list[str], bool]:
+        if session is not None:
+            self.decoder.input_format_sent(session)
         first = [{"type": "session.update", "session": session}] if session is not None else []
         first += [item_create(item) for item in history_items(chat_history, keep_ids=True)]
         return [_dumps(event).decode() for event in first], False
@@ -182,7 +184,9 @@ class OpenAICodec:
     def encode(self, event: RealtimeEvents) -> str:
         data = encode_event(event, model=self.model)
         self.created_item = None
-        if data["type"] == "conversation.item.create":
+        if data["type"] == "session.update" and isinstance(data.get("session"), dict):
+            self.decoder.input_format_sent(data["session"])
+        elif data["type"] == "conversation.item.create":
             item = data.get("item")
             if isinstance(item, dict):
                 item_id = item.get("id")

@@ -89,16 +89,27 @@ def _opt_str(event: dict, key: str) -> str | None:
 class Decoder:
     """Turns server events into SK events, keeping a :class:`ConversationState` up to date."""
 
-    __slots__ = ("state", "audio_mime_type", "input_mime_type", "mcp_items", "mcp_reported")
+    __slots__ = ("state", "audio_mime_type", "input_mime_type", "input_named", "mcp_items", "mcp_reported")
 
     def __init__(self, state: ConversationState | None = None) -> None:
         self.state = state if state is not None else ConversationState()
         self.audio_mime_type = "audio/pcm"
         #: The session's input audio format (what ``input_audio_buffer.append`` must carry).
         self.input_mime_type = "audio/pcm"
+        #: True once the client sent a session config naming the input format (see :meth:`input_format_sent`).
+        self.input_named = False
         #: Recent MCP items by id, and the ids whose settled item was already reported (both bounded).
         self.mcp_items: dict[str, dict] = {}
         self.mcp_reported: dict[str, None] = {}
+
+    def input_format_sent(self, session: dict) -> None:
+        """The client sent ``session`` (``session.update``). The service applies client events in order, so
+        audio appended after it must be in the input format it names, from now on: ``session.created``
+        (the service's defaults, sent before it read the update) and a ``session.updated`` answering an
+        earlier update must not switch the format back meanwhile."""
+        named = input_mime_type(session, "")
+        if named:
+            self.input_mime_type, self.input_named = named, True
 
     def decode_message(self, message: str | bytes) -> list[RealtimeEvents]:
         """Parse one JSON text message and decode it. Bad JSON gives a MalformedServerEvent."""
@@ -299,7 +310,8 @@ class Decoder:
             raise _Bad("field 'session' must be an object")
         self.state.session = session
         self.audio_mime_type = _output_mime_type(session, self.audio_mime_type)
-        self.input_mime_type = input_mime_type(session, self.input_mime_type)
+        if not self.input_named:  # the client's own choice wins (input_format_sent)
+            self.input_mime_type = input_mime_type(session, self.input_mime_type)
         self.state.output_audio.bytes_per_ms = _BYTES_PER_MS[self.audio_mime_type]
         return [_event(service_type=etype, service_event=event)]
 

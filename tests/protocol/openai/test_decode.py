@@ -29,6 +29,7 @@ from semantic_kernel_realtime.events import (
     UsageEvent,
 )
 from semantic_kernel_realtime.protocol import BETA_TO_GA, Decoder, MalformedServerEvent
+from semantic_kernel_realtime.protocol.openai import OpenAICodec
 from tests import shared
 from tests.openai_schema import FIXTURES
 
@@ -161,6 +162,37 @@ def test_output_audio_mime_type_follows_the_session_format():
                     "audio": {"output": {"format": {"type": "audio/pcmu"}}}}})
     (event,) = decoder.decode(_audio_event("response.output_audio.delta", b"\xff" * 160))
     assert event.audio.mime_type == "audio/pcmu"
+
+
+def _session_event(etype: str, input_format: str) -> str:
+    session = {"type": "realtime", "audio": {"input": {"format": {"type": input_format}}}}
+    return json.dumps({"type": etype, "session": session})
+
+
+def test_the_input_format_follows_the_service_while_the_client_has_named_none():
+    codec = OpenAICodec()
+    codec.opening(None, None)
+    assert codec.input_mime_type == "audio/pcm"
+    codec.decode(_session_event("session.created", "audio/pcma"))
+    assert codec.input_mime_type == "audio/pcma"
+
+
+def test_the_input_format_the_client_sent_holds_against_session_events_the_service_sent_before_reading_it():
+    # The service applies client events in order: audio appended after a session.update must be in the format
+    # it names, though session.created (the service's defaults) and the answer to an older update come later.
+    codec = OpenAICodec()
+    codec.opening({"type": "realtime", "audio": {"input": {"format": {"type": "audio/pcmu"}}}}, None)
+    assert codec.input_mime_type == "audio/pcmu"
+    codec.decode(_session_event("session.created", "audio/pcm"))
+    assert codec.input_mime_type == "audio/pcmu"
+    codec.encode(RealtimeEvent(service_type="session.update", service_event={"session": {
+        "type": "realtime", "audio": {"input": {"format": {"type": "audio/pcma"}}}}}))
+    assert codec.input_mime_type == "audio/pcma"  # from the update on, before the service confirms it
+    codec.decode(_session_event("session.updated", "audio/pcmu"))  # the answer to the opening update
+    assert codec.input_mime_type == "audio/pcma"
+    codec.encode(RealtimeEvent(service_type="session.update", service_event={"session": {
+        "type": "realtime", "instructions": "Be brief."}}))
+    assert codec.input_mime_type == "audio/pcma"  # an update that names no format keeps it
 
 
 @pytest.mark.parametrize("beta, ga", sorted(BETA_TO_GA.items()))
