@@ -35,8 +35,10 @@ Rules:
   (raw PCM -> the message, no SK event) where it has one. A direct write that fails on a broken connection puts
   its audio back on the send queue (as the loop's ``unsent``, it goes out on the next connection).
 - The session's hooks (:mod:`.hooks`) are wired in here, each only where it asked to be, so a connection
-  without hooks pays nothing for them. With DEBUG logging enabled when the connection is made, one line
-  per event sent and received names its type; otherwise no logging code runs per event.
+  without hooks pays nothing for them. A hook that raises in ``sent`` or ``message_received`` does not end
+  the session either: an ``ObserverErrorEvent`` names the hook, what it was shown and the cause. With DEBUG
+  logging enabled when the connection is made, one line per event sent and received names its type;
+  otherwise no logging code runs per event.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from semantic_kernel_realtime.client.inbound import Inbound, Subscription, obser
 from semantic_kernel_realtime.client.lifetime import Lifetime
 from semantic_kernel_realtime.client.playback import BargeIn
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
-from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
+from semantic_kernel_realtime.events import ObserverErrorEvent, SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol._build import audio_bytes, audio_content, audio_event, pcm_audio_event
@@ -147,15 +149,17 @@ class Connection:
                 for signal_type in hook.signal_types:
                     self._hook_signals[signal_type] = (*self._hook_signals.get(signal_type, ()), hook.signal)
         debug = logger.isEnabledFor(logging.DEBUG)
+        report = client.receive_buffer.put_nowait
         self._sent: tuple[SentObserver, ...] = (
-            *(hook.sent for hook in self.hooks if hook.wants_sent), *((_log_sent,) if debug else ()))
+            *(_guard_sent(hook.sent, report) for hook in self.hooks if hook.wants_sent),
+            *((_log_sent,) if debug else ()))
         #: Raw PCM may go straight from the codec to the socket (no media track, nobody to tell); the
         #: conversion it needs is looked up per chunk (the session's input format can change).
         self._plain_audio = self._encode_audio is not None and not transport.carries_audio and not self._sent
         self._hook_events: list[Subscription] = [
             *((hook.event_types, hook.received) for hook in self.hooks if hook.event_types != frozenset()),
             *(((None, _log_received),) if debug else ())]
-        raw = tuple(hook.message_received for hook in self.hooks if hook.wants_messages)
+        raw = tuple(_guard_message(hook.message_received, report) for hook in self.hooks if hook.wants_messages)
         #: The transport's sink: each received message to the hooks that want raw messages, then decoded.
         self.sink: Callable[[str | bytes], None] = _tee(raw, self.inbound.message) if raw else self.inbound.message
 
@@ -396,6 +400,38 @@ def pcm_event(pcm: bytes) -> RealtimeAudioEvent:
 def _hook_name(observer: SignalObserver) -> str:
     owner = getattr(observer, "__self__", observer)
     return f"session hook {type(owner).__name__}"
+
+
+def _hook_failed(observer: Callable[..., Any], shown: str, observed_type: str | None, exc: Exception
+                 ) -> ObserverErrorEvent:
+    cause = f"{_hook_name(observer)} failed on {shown}: {type(exc).__name__}: {exc}"
+    logger.error("%s", cause)
+    return ObserverErrorEvent(cause=cause, observed_type=observed_type, error=exc)
+
+
+def _guard_sent(observer: SentObserver, report: Callable[[RealtimeEvents], None]) -> SentObserver:
+    """``observer`` (a hook's ``sent``), its failures reported on the receive queue instead of ending the session."""
+    def sent(event: RealtimeEvents | None, message: str | None) -> None:
+        try:
+            observer(event, message)
+        except Exception as exc:
+            etype = event.service_type if event is not None else None
+            shown = "an opening message" if event is None else f"a sent {etype or type(event).__name__}"
+            report(_hook_failed(observer, shown, etype, exc))
+
+    return sent
+
+
+def _guard_message(observer: Callable[[str | bytes], None], report: Callable[[RealtimeEvents], None]
+                   ) -> Callable[[str | bytes], None]:
+    """``observer`` (a hook's ``message_received``), its failures reported as :func:`_guard_sent`'s are."""
+    def message(raw: str | bytes) -> None:
+        try:
+            observer(raw)
+        except Exception as exc:
+            report(_hook_failed(observer, "a received message", None, exc))
+
+    return message
 
 
 def _tee(observers: tuple[Callable[[str | bytes], None], ...], sink: Callable[[str | bytes], None]

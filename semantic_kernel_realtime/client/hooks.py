@@ -4,7 +4,8 @@ Rules:
 - ``client.attach(hooks)`` adds a :class:`SessionHooks` to the client and ``client.detach(hooks)`` removes it;
   either takes effect at the next ``create_session()`` (a session reads the hooks when it starts).
 - Every method is called on the event loop, synchronously, and must only record or schedule: never block,
-  never await. The base class's methods do nothing; a hook overrides what it needs.
+  never await. The base class's methods do nothing; a hook overrides what it needs. A per-event method that
+  raises does not end the session: an ``ObserverErrorEvent`` naming the hook and the cause is queued.
 - A hook declares what it wants, read once per connection, so what no hook wants costs nothing on the hot
   paths: ``signal_types`` (signal classes for :meth:`~SessionHooks.signal`), ``event_types`` (received
   event types for :meth:`~SessionHooks.received`; ``None``: every event), ``wants_sent``

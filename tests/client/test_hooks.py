@@ -12,6 +12,7 @@ from semantic_kernel.contents.text_content import TextContent
 
 from semantic_kernel_realtime import OpenAIRealtimeWebsocket, SessionEndedEvent
 from semantic_kernel_realtime.client.hooks import SessionHooks
+from semantic_kernel_realtime.events import ObserverErrorEvent
 from semantic_kernel_realtime.protocol.base import ResponseEnded, ResponseStarted
 from semantic_kernel_realtime.transports import ConnectionFailedError
 from tests.client.loopback import LoopbackServer
@@ -171,6 +172,39 @@ async def test_a_hook_failing_at_the_end_never_keeps_receive_waiting_and_detach_
         assert client.hooks == ()
         async with client(settings=None):
             assert client.connection.hooks == ()
+
+
+class Failing(SessionHooks):
+    """Fails on everything sent and every raw message received."""
+
+    wants_sent = True
+    wants_messages = True
+
+    def sent(self, event, message):
+        raise ValueError("sent broke")
+
+    def message_received(self, message):
+        raise ValueError("message broke")
+
+
+async def test_a_hook_failing_on_sent_or_received_messages_is_reported_and_the_session_goes_on():
+    async with LoopbackServer() as server:
+        client = _client(server.base_url)
+        client.attach(Failing())
+        async with client(settings=None):
+            await client.send(RealtimeTextEvent(text=TextContent(text="hi")))
+            assert (await _next_of(server, "conversation.item.create"))["item"]["content"][0]["text"] == "hi"
+            await server.send({"type": "response.done", "event_id": "e1", "response": {"id": "r1"}})
+            events = await _until(client, "response.done")
+            await client.send(RealtimeEvent(service_type="response.create"))
+            await _next_of(server, "response.create")  # still sending
+            assert client.is_open
+    failures = [e for e in events if isinstance(e, ObserverErrorEvent)]
+    causes = [e.cause for e in failures]
+    assert "session hook Failing failed on a sent RealtimeTextEvent: ValueError: sent broke" in causes, causes
+    assert causes[-1] == "session hook Failing failed on a received message: ValueError: message broke"
+    assert isinstance(failures[-1].error, ValueError)
+    assert events[-2] is failures[-1]  # reported just before the event of the message it failed on
 
 
 async def test_info_logs_say_opened_configured_and_closed_and_debug_is_one_line_per_event(caplog):
