@@ -22,7 +22,7 @@ from aiohttp import web
 
 from semantic_kernel_realtime.server import ids
 
-__all__ = ["ApiError"]
+__all__ = ["ApiError", "call_id_not_found"]
 
 
 class ApiError(Exception):
@@ -62,3 +62,8 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, param={self.param!r})"
+
+
+def call_id_not_found() -> ApiError:
+    """The service's answer for a ``call_id`` that names no live call of the caller (HTTP 404)."""
+    return ApiError("call_id_not_found", "No session found for the provided call_id.", "call_id", status=404)

@@ -52,7 +52,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from semantic_kernel_realtime.server import ids
 from semantic_kernel_realtime.server.auth import invalid_api_key, request_token
-from semantic_kernel_realtime.server.errors import ApiError
+from semantic_kernel_realtime.server.errors import ApiError, call_id_not_found
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.limits import calls_exhausted, sessions_exhausted
 from semantic_kernel_realtime.server.sinks import AudioPart, Emit
@@ -409,11 +409,6 @@ class WebRTCCall:
         logger.info("webrtc call %s ended", self.id)
 
 
-def call_not_found() -> ApiError:
-    """The service's answer for a call id that names no live call of the caller (HTTP 404)."""
-    return ApiError("call_id_not_found", "No session found for the provided call_id.", "call_id", status=404)
-
-
 async def _first(*events: asyncio.Event, timeout: float) -> bool:
     """Wait until one of ``events`` is set; False when ``timeout`` seconds pass first."""
     waiters = [asyncio.ensure_future(event.wait()) for event in events]
@@ -510,7 +505,7 @@ class CallEndpoint:
         someone else's call look the same)."""
         call = self.calls.get(call_id)
         if call is None or call.ended or not call.running or not call.controllable_by(token):
-            raise call_not_found()
+            raise call_id_not_found()
         return call
 
     async def hangup(self, request: web.Request) -> web.Response:

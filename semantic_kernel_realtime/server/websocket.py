@@ -34,7 +34,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from semantic_kernel_realtime.server import ids
-from semantic_kernel_realtime.server.errors import ApiError
+from semantic_kernel_realtime.server.errors import ApiError, call_id_not_found
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.limits import sessions_exhausted
 from semantic_kernel_realtime.server.sinks import WebSocketAudioSink
@@ -118,8 +118,7 @@ class WebSocketEndpoint:
         host = self._host
         if "call_id" in request.query:
             if self._sideband is None:
-                return ApiError("call_id_not_found", "No session found for the provided call_id.", "call_id",
-                                status=404).to_response()
+                return call_id_not_found().to_response()
             return await self._sideband(request, request.query["call_id"])
         ws = await upgrade(request, host)
         if not isinstance(ws, web.WebSocketResponse):
