@@ -10,7 +10,11 @@ Rules:
   and one per tool call (``tool_call {name}``) under the response that asked for it. Semantic Kernel's own
   function span (``execute_tool ...``) becomes the tool span's child: the tool span is made current inside
   the call's task (``call_scope``), because the receive path runs in the transport's read callback, whose
-  context is not the call's. Names and attributes: :mod:`.conventions`.
+  context is not the call's. Names and attributes: :mod:`.conventions`. A service that signals no response
+  start (Gemini Live: ``capabilities.announces_responses`` False) has each response span start at the
+  response's first output (a call, audio, the answer's words) while none is open; the ``ResponseEnded``
+  that follows names and ends it. Such a span has no time-to-first-chunk or -audio (its start is its
+  first output).
 - Switches are Semantic Kernel's: ``SEMANTICKERNEL_EXPERIMENTAL_GENAI_ENABLE_OTEL_DIAGNOSTICS`` (spans and
   metrics) and ``..._SENSITIVE`` (also content: instructions, transcripts, tool arguments and results),
   read through SK's own settings when a session starts; ``diagnostics=`` / ``sensitive=`` override them.
@@ -75,6 +79,7 @@ __all__ = ["RealtimeTelemetry", "auto_telemetry"]
 
 INSTRUMENTATION = "semantic_kernel_realtime"
 _MAX_OPEN = 256  # responses or tool calls kept open at once (a service that never ends them cannot grow this)
+_UNNAMED = ""  # the key of a response whose start was its first output, until its end names it
 
 #: Usage field -> span attribute.
 _USAGE_ATTRIBUTES = {
@@ -140,6 +145,7 @@ class _Response:
     first_audio: float | None = None
     interrupted: bool = False
     output: list[str] = field(default_factory=list)
+    signalled: bool = True  # False: started at its first output (the service signals no response start)
 
 
 @dataclass
@@ -167,6 +173,7 @@ class _Session:
     media: bool = False
     ending: bool = False
     response_model: str | None = None
+    unannounced: bool = False  # spans on, and the service signals no response start: see _first_output
 
 
 class RealtimeTelemetry(SessionHooks):
@@ -233,6 +240,7 @@ class RealtimeTelemetry(SessionHooks):
         media = bool(getattr(connection.transport, "carries_audio", False))
         s.media = media
         capabilities = type(connection.codec).capabilities
+        s.unannounced = s.span is not None and not capabilities.announces_responses
         if s.tracker is None:
             s.tracker = TurnTracker(self._turn, input_sample_rate=capabilities.input_sample_rate,
                                     output_sample_rate=capabilities.output_sample_rate, media=media)
@@ -278,6 +286,8 @@ class RealtimeTelemetry(SessionHooks):
             pcm = audio_bytes(event.audio)  # type: ignore[union-attr]
             silent = event.service_type == TRACK_AUDIO and is_silent(pcm)
             current = s.current
+            if current is None and s.unannounced and pcm and not silent:
+                current = self._first_output(s, None)
             tracker = s.tracker
             if (current is None or current.first_audio is not None) and (
                     tracker is None or (not silent and tracker.counted_audio(len(pcm)))):
@@ -291,7 +301,11 @@ class RealtimeTelemetry(SessionHooks):
                     current.first_chunk = now
         elif kind is RealtimeTextEvent:
             current = s.current
-            if current is not None and current.first_chunk is None and event.text.metadata.get("role") != "user":
+            if event.text.metadata.get("role") == "user":  # type: ignore[union-attr]
+                return
+            if current is None and s.unannounced:
+                current = self._first_output(s, None)
+            if current is not None and current.first_chunk is None:
                 current.first_chunk = time.monotonic()
 
     def signal(self, signal: Signal) -> None:
@@ -335,18 +349,32 @@ class RealtimeTelemetry(SessionHooks):
     # -- signal handlers ---------------------------------------------------------------------------------
 
     def _response_started(self, s: _Session, now: float, signal: ResponseStarted) -> None:
+        self._start_response(s, now, signal.response_id)
+
+    def _start_response(self, s: _Session, now: float, response_id: str, *, signalled: bool = True
+                        ) -> _Response | None:
         if self._tracer is None or s.span is None or len(s.responses) >= _MAX_OPEN:
-            return
+            return None
         model = s.client.ai_model_id
         span = self._tracer.start_span(
             f"{c.OP_RESPONSE} {model}", context=trace.set_span_in_context(s.span), kind=SpanKind.CLIENT,
-            attributes={**self._base, c.OPERATION: c.OP_RESPONSE, c.RESPONSE_ID: signal.response_id,
+            attributes={**self._base, c.OPERATION: c.OP_RESPONSE,
+                        **({c.RESPONSE_ID: response_id} if response_id else {}),
                         **({c.RESPONSE_MODEL: s.response_model} if s.response_model else {})})
-        s.current = s.responses[signal.response_id] = _Response(span, now)
+        s.current = s.responses[response_id] = _Response(span, now, signalled=signalled)
+        return s.current
+
+    def _first_output(self, s: _Session, response_id: str | None) -> _Response | None:
+        """The service signals no response start: its first output while no response is open starts one."""
+        return self._start_response(s, time.monotonic(), response_id or _UNNAMED, signalled=False)
 
     def _response_ended(self, s: _Session, now: float, signal: ResponseEnded) -> None:
         if signal.usage is not None:
             s.usage.append(signal.usage)
+        if s.unannounced and signal.response_id and signal.response_id not in s.responses and _UNNAMED in s.responses:
+            response = s.responses.pop(_UNNAMED)  # started at its first output: its end names it
+            response.span.set_attribute(c.RESPONSE_ID, signal.response_id)
+            s.responses[signal.response_id] = response
         if signal.response_id is not None and signal.response_id in s.responses:
             error = signal.status if signal.status in ("failed", "incomplete") else None
             self._end_response(signal.response_id, now, signal.status, signal.usage, error)
@@ -357,6 +385,8 @@ class RealtimeTelemetry(SessionHooks):
         if self._tracer is None or s.span is None or not call_id or call_id in s.tools or len(s.tools) >= _MAX_OPEN:
             return
         response = s.responses.get(signal.response_id or "")
+        if response is None and s.unannounced:
+            response = s.current or self._first_output(s, signal.response_id)
         parent = response.span if response is not None else s.span
         attributes = {**self._base, c.OPERATION: c.OP_TOOL, c.TOOL_NAME: call.name or "", c.TOOL_CALL_ID: call_id,
                       c.TOOL_TYPE: "function"}
@@ -432,9 +462,9 @@ class RealtimeTelemetry(SessionHooks):
         attributes: dict[str, Any] = {**_usage_attributes(usage), c.RT_INTERRUPTED: response.interrupted}
         if status is not None:
             attributes[c.FINISH_REASONS] = [status]
-        if response.first_chunk is not None:
+        if response.first_chunk is not None and response.signalled:
             attributes[c.TIME_TO_FIRST_CHUNK] = round(response.first_chunk - response.started, 6)
-        if response.first_audio is not None:
+        if response.first_audio is not None and response.signalled:
             attributes[c.RT_TIME_TO_FIRST_AUDIO] = round(response.first_audio - response.started, 6)
         if self._content:
             if s.user_texts:

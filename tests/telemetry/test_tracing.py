@@ -16,8 +16,8 @@ from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoic
 from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeTextEvent
 from semantic_kernel.contents.text_content import TextContent
 
-from semantic_kernel_realtime import OpenAIRealtimeWebsocket, RealtimeExecutionSettings
-from semantic_kernel_realtime.events import TurnLatencyEvent
+from semantic_kernel_realtime import GoogleLiveWebsocket, OpenAIRealtimeWebsocket, RealtimeExecutionSettings
+from semantic_kernel_realtime.events import ResponseDoneEvent, TurnLatencyEvent
 from semantic_kernel_realtime.server import LocalRealtimeServer
 from semantic_kernel_realtime.telemetry import RealtimeTelemetry
 from semantic_kernel_realtime.telemetry import conventions as c
@@ -111,6 +111,40 @@ async def test_the_switch_alone_gives_the_span_tree_session_response_tool_and_th
     tokens = {(dict(p.attributes)[c.TOKEN_TYPE], dict(p.attributes)[c.RT_MODALITY])
               for p in sdk.points(c.M_TOKEN_USAGE)}
     assert {("input", "text"), ("output", "text")} <= tokens
+
+
+async def test_a_service_that_signals_no_response_start_gets_response_spans_from_first_output_to_end(server):
+    # Gemini Live says when a turn ends, never when it starts: each response span starts at its first output
+    sdk = otel()
+    client = GoogleLiveWebsocket(api_key="x", base_url=server.gemini_base_url)
+    kernel = Kernel()
+    kernel.add_plugin(WeatherPlugin(), "weather")
+    settings = RealtimeExecutionSettings(function_choice_behavior=FunctionChoiceBehavior.Auto())
+    with sk_switches(diagnostics=True):
+        async with client(settings=settings, kernel=kernel):
+            await client.send(RealtimeTextEvent(text=TextContent(text="What is the weather in Paris?")))
+            await client.request_response()
+
+            async def two_responses() -> None:
+                done = 0
+                async for event in client.receive():
+                    done += isinstance(event, ResponseDoneEvent)
+                    if done == 2:
+                        return
+
+            await asyncio.wait_for(two_responses(), 15)
+    spans = sdk.finished()
+    [session] = _by_name(spans, "realtime ")
+    [tool] = _by_name(spans, "tool_call ")
+    responses = _by_name(spans, "chat ")
+    assert [r.attributes[c.RESPONSE_ID] for r in responses] == ["gemini_turn_1", "gemini_turn_2"]
+    assert all(r.parent.span_id == session.context.span_id for r in responses)
+    assert tool.parent.span_id == responses[0].context.span_id  # the call was the first turn's first output
+    assert responses[0].end_time <= responses[1].start_time
+    for response in responses:
+        assert response.attributes[c.FINISH_REASONS] == ("completed",) and response.attributes[c.OUTPUT_TOKENS] > 0
+        assert c.TIME_TO_FIRST_CHUNK not in response.attributes  # its start was its first output
+    assert session.attributes[c.RT_RESPONSES] == 2 and session.attributes[c.RT_PROTOCOL] == "gemini-live"
 
 
 async def test_the_sensitive_switch_adds_content(server):
