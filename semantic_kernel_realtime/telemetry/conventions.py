@@ -70,7 +70,8 @@ ATTRIBUTES: dict[str, tuple[str, str, bool]] = {
     SERVER_PORT: ("session", "the service's port", False),
     RESPONSE_ID: ("response", "the service's response id", False),
     FINISH_REASONS: ("response", "`[status]`: `completed`, `cancelled`, `failed`, `incomplete`", False),
-    TIME_TO_FIRST_CHUNK: ("response", "seconds from the response's start to its first audio or text", False),
+    TIME_TO_FIRST_CHUNK: ("response", "seconds from the response's start to its first audio or text (not where the "
+                                      "service signals no start: Gemini Live)", False),
     INPUT_TOKENS: ("session, response", "input tokens (the session's: summed over its responses)", False),
     OUTPUT_TOKENS: ("session, response", "output tokens (summed on the session)", False),
     TOOL_NAME: ("tool", "the function's fully qualified name (`plugin-function`)", False),
