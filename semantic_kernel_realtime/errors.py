@@ -48,7 +48,9 @@ class RealtimeError(Exception):
 class ConfigurationError(RealtimeError, ValueError):
     """A client cannot be built: a required setting (a key, an endpoint) is missing or invalid.
 
-    Raised by a connector's constructor, before anything connects. ``environment_variables`` names the
+    Raised by a connector's constructor, before anything connects (and by other constructors whose
+    settings contradict each other, such as an agent session's ``approval_timeout`` against the client's
+    ``function_timeout``). ``environment_variables`` names the
     variables that can supply what is missing (each may also come from the ``.env`` file passed as
     ``env_file_path``). The connectors raise it as a subclass that is also Semantic Kernel's
     ``ServiceInitializationError``, so handlers written for Semantic Kernel's own services catch it too.

@@ -25,7 +25,9 @@ Rules:
 - A call of a function that needs approval waits for ``approve(call_id)``; ``reject`` or no answer within
   ``approval_timeout`` seconds means it never runs and the model gets an error output saying so. Pending
   approvals are rejected when the session ends. The wait is part of the call, so the client's
-  ``function_timeout`` (30 s by default) must be longer than ``approval_timeout`` (20 s by default).
+  ``function_timeout`` (30 s by default) must be longer than ``approval_timeout`` (20 s by default): when an
+  agent needs approvals and it is not, the session refuses to start (``ConfigurationError``), since an
+  approval could then come after its call timed out.
 - Nothing here reads a wire name: the codec's capabilities and protocol-neutral events only.
 """
 
@@ -66,6 +68,7 @@ from semantic_kernel_realtime.agents.handoffs import (
     tools_line,
 )
 from semantic_kernel_realtime.client.base import RealtimeClientBase
+from semantic_kernel_realtime.errors import ConfigurationError
 from semantic_kernel_realtime.events import (
     AgentEndedEvent,
     AgentErrorEvent,
@@ -97,6 +100,7 @@ class RealtimeAgentSession:
         self._chat_history = chat_history
         self.approval_timeout = approval_timeout
         self._agents = _reachable(agent)
+        self._check_timeouts()
         self._kernels: dict[str, Kernel] = {}
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._pump: asyncio.Task[None] | None = None
@@ -128,6 +132,7 @@ class RealtimeAgentSession:
 
     async def __aenter__(self) -> RealtimeAgentSession:
         client = self._client
+        self._check_timeouts()  # either may have changed since the session was made
         self._kernels = {agent.name: self._session_kernel(agent) for agent in self._agents}
         reconfigurable = self._codec().capabilities.reconfigurable
         first = self._kernels[self._start.name]
@@ -142,6 +147,16 @@ class RealtimeAgentSession:
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.close()
+
+    def _check_timeouts(self) -> None:
+        function_timeout = self._client.function_timeout
+        if function_timeout is None or not any(agent.needs_approval for agent in self._agents):
+            return
+        if function_timeout <= self.approval_timeout:
+            raise ConfigurationError(
+                f"approval_timeout ({self.approval_timeout:g} s) must be shorter than the client's function_timeout "
+                f"({function_timeout:g} s): the wait for approval is part of the call, so an approval could come "
+                "after the call timed out. Lower approval_timeout or raise the client's function_timeout.")
 
     async def close(self) -> None:
         """Close the client's session; the event iteration ends after the session's last events."""

@@ -19,6 +19,7 @@ from semantic_kernel.contents.utils.author_role import AuthorRole
 from semantic_kernel.functions import kernel_function
 
 from semantic_kernel_realtime import (
+    ConfigurationError,
     GoogleLiveExecutionSettings,
     GoogleLiveWebsocket,
     LocalRealtimeServer,
@@ -250,6 +251,29 @@ async def test_a_call_that_needs_approval_runs_once_when_approved_and_never_othe
     assert _answer(events) == f"Here is what I found: {output}"  # the model got the outcome
     await asyncio.sleep(0.2)
     assert len(payments.paid) == (decision == "approve")  # and nothing ran later
+
+
+def test_an_approval_wait_the_function_timeout_would_cut_short_is_refused_before_anything_connects():
+    client = OpenAIRealtimeWebsocket(api_key="local", base_url="http://127.0.0.1:9/v1")  # nothing listens there
+    cashier = _cashier("websocket", Payments())
+    with pytest.raises(ConfigurationError, match=r"approval_timeout \(30 s\) must be shorter than the client's "
+                                                 r"function_timeout \(30 s\)"):
+        RealtimeAgentSession(cashier, client, approval_timeout=30)
+    RealtimeAgentSession(cashier, client, approval_timeout=29)
+    no_approvals = RealtimeAgent(name="desk", instructions="You help.", settings=_settings("websocket", audio=False))
+    RealtimeAgentSession(no_approvals, client, approval_timeout=60)  # nothing waits for approval
+    client.function_timeout = None
+    RealtimeAgentSession(cashier, client, approval_timeout=60)  # calls never time out
+
+
+async def test_a_function_timeout_lowered_after_the_session_was_made_is_refused_when_it_starts():
+    client = OpenAIRealtimeWebsocket(api_key="local", base_url="http://127.0.0.1:9/v1")
+    session = RealtimeAgentSession(_cashier("websocket", Payments()), client)  # 20 s against 30 s
+    client.function_timeout = 10
+    with pytest.raises(ConfigurationError, match="approval_timeout"):
+        async with session:
+            pass
+    assert not client.is_open
 
 
 # -- output guardrails ---------------------------------------------------------------------------------------
