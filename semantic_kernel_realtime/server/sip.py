@@ -8,7 +8,9 @@ Rules (the live flow: https://platform.openai.com/docs/guides/realtime-sip):
   GA types, like a ``session.update``) and starts the call's engine; ``/reject`` (optional ``status_code``)
   and ``/refer`` (``target_uri`` required) end a ringing or running call; ``/hangup`` ends a running one
   (a WebRTC call's id goes on to the WebRTC endpoint). Unknown ids: 404 ``call_not_found``; a call not in
-  the state the request needs: 400 ``invalid_call_state``.
+  the state the request needs: 400 ``invalid_call_state``. A call nobody accepts, rejects or refers within
+  ``ring_timeout`` seconds of ringing ends ``unanswered`` (the caller gives up): no ringing call is kept
+  for ever.
 - The caller's side is the test's or the demo's: :meth:`SipCall.say` pushes PCM16 24 kHz into the engine
   as RTP would, and :attr:`SipCall.heard` keeps what the model said on the line. Output audio never goes
   to the sideband (on the live service it goes to the phone).
@@ -75,7 +77,7 @@ class _Line:
 
 
 class SipCall:
-    """One SIP call: ``ringing`` -> ``accepted`` -> ``ended`` (or ``rejected`` / ``referred``)."""
+    """One SIP call: ``ringing`` -> ``accepted`` -> ``ended`` (or ``rejected`` / ``referred`` / ``unanswered``)."""
 
     def __init__(self, host: SessionHost, calls: dict[str, SipCall], sip_headers: list[dict[str, str]]) -> None:
         self.id = "rtc_" + secrets.token_hex(12)
@@ -93,6 +95,17 @@ class SipCall:
         self._sidebands: list[tuple[web.WebSocketResponse, WebSocketPeer]] = []
         self._waiting: list[dict[str, Any]] = []
         self.ended = asyncio.Event()
+        self._give_up: asyncio.TimerHandle | None = None
+
+    def ring_for(self, seconds: float) -> None:
+        """End the call ``unanswered`` unless it is answered (or rejected, referred) within ``seconds``."""
+        loop = asyncio.get_running_loop()
+        self._give_up = loop.call_later(seconds, self._unanswered)
+
+    def _unanswered(self) -> None:
+        if self.state == "ringing" and not self.ended.is_set():
+            # a ringing call has no engine and no sideband yet: closing it finishes in this one step
+            asyncio.get_running_loop().create_task(self.close("unanswered"), name=f"sip call {self.id} unanswered")
 
     @property
     def heard(self) -> bytes:
@@ -112,6 +125,8 @@ class SipCall:
         overrides = {k: v for k, v in merged.items() if k not in ("id", "object", "expires_at")}
         self.engine = host.create_engine(self._emit, sink=self._line, model=session.get("model"), session=overrides)
         self.state = "accepted"
+        if self._give_up is not None:
+            self._give_up.cancel()
         host.register(self)
         self.engine.start()
 
@@ -122,6 +137,8 @@ class SipCall:
         was = self.state
         self.state = state
         self.ended.set()
+        if self._give_up is not None:
+            self._give_up.cancel()
         if self.engine is not None:
             await self.engine.close()
         for ws, peer in list(self._sidebands):
@@ -185,16 +202,18 @@ class SipEndpoint:
                 (PATH + "/{call_id}/refer", self.refer))
 
     async def ring(self, webhook_url: str, *, secret: str, sip_headers: list[dict[str, str]] | None = None,
-                   timeout: float = 10.0) -> SipCall:
+                   timeout: float = 10.0, ring_timeout: float = 60.0) -> SipCall:
         """A call comes in: POST the signed ``realtime.call.incoming`` event to ``webhook_url``.
 
         Returns the call once the webhook answered (its status in ``webhook_status``); the app may have
-        accepted it meanwhile."""
+        accepted it meanwhile. ``timeout``: seconds the webhook may take to answer; ``ring_timeout``:
+        seconds from now the call rings before it ends ``unanswered``."""
         headers_in = sip_headers if sip_headers is not None else [
             {"name": "From", "value": "<sip:+15550100@example.com>;tag=1"},
             {"name": "To", "value": "<sip:+15550199@sip.api.openai.com>"}]
         call = SipCall(self._host, self.calls, headers_in)
         self.calls[call.id] = call
+        call.ring_for(ring_timeout)
         event = {"id": ids.event_id().replace("event_", "evt_"), "object": "event", "created_at": int(time.time()),
                  "type": "realtime.call.incoming", "data": {"call_id": call.id, "sip_headers": headers_in}}
         body = orjson.dumps(event).decode()

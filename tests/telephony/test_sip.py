@@ -183,3 +183,21 @@ async def test_a_call_the_app_does_not_accept_can_be_rejected_and_control_reques
         assert (call.state, call.rejected_with) == ("rejected", 603)
         with pytest.raises(Exception, match="No such call"):
             await app.sip.accept(call.id, app.settings, app.kernel)
+
+
+async def test_a_call_nobody_answers_ends_unanswered_and_an_answered_one_keeps_going():
+    async with LocalRealtimeServer(speech=False) as server:
+        async with WebhookApp(server, accept=False) as app:
+            call = await server.sip.ring(app.url, secret=SECRET, ring_timeout=0.3)
+            assert (call.webhook_status, call.state) == (200, "ringing")
+            await asyncio.wait_for(call.ended.wait(), 5)
+            assert call.state == "unanswered" and call.id not in server.sip.calls  # nothing kept
+            with pytest.raises(Exception, match="No such call"):
+                await app.sip.accept(call.id, app.settings, app.kernel)
+        async with WebhookApp(server) as app:
+            call = await server.sip.ring(app.url, secret=SECRET, ring_timeout=0.3)
+            assert call.state == "accepted"
+            await asyncio.sleep(0.5)
+            assert call.state == "accepted" and not call.ended.is_set()
+            await app.sip.hangup(call.id)
+            await asyncio.wait_for(call.ended.wait(), 5)
