@@ -42,6 +42,9 @@ class ServerLimits:
     #: a WebRTC call whose peer has not opened the data channel this long after the answer is ended (once
     #: connected, a call whose peer is gone ends when ICE consent expires, ~30 s: RFC 7675, in aioice)
     call_connect_timeout_s: float = 20.0
+    #: events waiting for a sideband WebSocket that does not read them; beyond it the sideband is closed
+    #: (1008) and the call it followed goes on
+    max_sideband_backlog: int = 10_000
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

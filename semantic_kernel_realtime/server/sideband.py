@@ -16,6 +16,8 @@ Rules:
 - The call ends for both: when the call ends the sideband is closed (1000, "call ended"); when the
   sideband goes, the call goes on. Several sidebands may attach to one call; each counts as a session
   for ``max_sessions`` (a new one beyond it gets HTTP 429) and is closed by the server's ``stop()``.
+- The call never waits for a sideband: one that lets ``limits.max_sideband_backlog`` events wait unread is
+  closed (1008, :class:`~.websocket.WebSocketPeer`), and the call goes on.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from semantic_kernel_realtime.server.auth import request_token
 from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.webrtc import CallEndpoint
-from semantic_kernel_realtime.server.websocket import WebSocketPeer, read_client, upgrade
+from semantic_kernel_realtime.server.websocket import WebSocketPeer, aborter, read_client, upgrade
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class SidebandEndpoint:
         ws = await upgrade(request, host)
         if not isinstance(ws, web.WebSocketResponse):
             return ws  # refused
-        peer = WebSocketPeer(ws)
+        peer = WebSocketPeer(ws, max_queued=host.limits.max_sideband_backlog, abort=aborter(request))
 
         async def close() -> None:
             with contextlib.suppress(ConnectionError, RuntimeError):
@@ -75,3 +77,4 @@ class SidebandEndpoint:
                         await ws.close()
             logger.info("sideband of webrtc call %s detached", call.id)
         return ws
+

@@ -17,7 +17,8 @@ Rules (the live flow: https://platform.openai.com/docs/guides/realtime-sip):
 - The sideband: ``GET /v1/realtime?call_id=<id>`` of a SIP call attaches a WebSocket to that call's engine
   (events both ways, in order; events from before the first attach wait for it). Any other
   ``/v1/realtime`` request goes on to the WebSocket endpoint. When the call ends, every sideband socket
-  is closed (1000) and the call unregistered: nothing is left running.
+  is closed (1000) and the call unregistered: nothing is left running. A sideband that lets
+  ``limits.max_sideband_backlog`` events wait unread is closed (1008); the call goes on.
 - The server never imports the client side: signing is the few lines of HMAC here.
 """
 
@@ -42,7 +43,7 @@ from semantic_kernel_realtime.server.errors import ApiError
 from semantic_kernel_realtime.server.host import SessionHost
 from semantic_kernel_realtime.server.sinks import AudioPart
 from semantic_kernel_realtime.server.validation import validate_session
-from semantic_kernel_realtime.server.websocket import WebSocketPeer, read_client
+from semantic_kernel_realtime.server.websocket import WebSocketPeer, aborter, read_client
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class SipCall:
         ws = web.WebSocketResponse(max_msg_size=self._host.limits.max_message_bytes, protocols=("realtime",),
                                    heartbeat=None)
         await ws.prepare(request)
-        peer = WebSocketPeer(ws)
+        peer = WebSocketPeer(ws, max_queued=self._host.limits.max_sideband_backlog, abort=aborter(request))
         self._host.register(ws)  # stop() closes it and awaits this handler
         self._sidebands.append((ws, peer))
         waiting, self._waiting = self._waiting, []

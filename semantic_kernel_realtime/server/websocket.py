@@ -5,7 +5,10 @@ Rules:
   (JSON via orjson); the audio sink awaits :meth:`WebSocketPeer.drained` so a slow reader slows the
   response rather than growing the outbox, and the endpoint stops reading the client while
   ``INPUT_PAUSE`` events wait in the outbox (a client that sends without reading gets TCP backpressure,
-  not an ever-growing queue of answers).
+  not an ever-growing queue of answers). A peer made with ``max_queued`` (a sideband: the call it follows
+  does not wait for it) closes a client that lets that many events wait, with 1008, aborting the
+  connection if the close frame cannot be written within ``SLOW_CLOSE_S``: the call goes on, and the
+  server's memory does not grow with a client that never reads.
 - Incoming text frames go straight to the engine; binary frames are answered with an ``invalid_json``
   error; a message over the host's ``max_message_bytes`` closes the connection with 1009 (aiohttp).
 - With ``?call_id=`` the connection is a sideband of a live WebRTC call, handed to the ``sideband``
@@ -45,14 +48,19 @@ PATH = "/v1/realtime"
 HIGH_WATER = 256  # queued events before the audio sink waits
 LOW_WATER = 64
 INPUT_PAUSE = 4096  # queued events before the client's next message waits
+SLOW_CLOSE_S = 2.0  # how long the close frame of a client that does not read may take before the abort
 BINARY_REFUSED = ApiError("invalid_json", "Binary frames are not supported; send JSON text events.")
 
 
 class WebSocketPeer:
     """Ordered, backpressured sending of events over one aiohttp WebSocket."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, *, max_queued: int | None = None,
+                 abort: Callable[[], None] | None = None) -> None:
         self._ws = ws
+        self._max_queued = max_queued
+        self._abort = abort
+        self._dropping: asyncio.Task[None] | None = None
         self._outbox: deque[dict[str, Any]] = deque()
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()
@@ -62,6 +70,9 @@ class WebSocketPeer:
 
     def send_event(self, event: dict[str, Any]) -> None:
         if self._closed:
+            return
+        if self._max_queued is not None and len(self._outbox) >= self._max_queued:
+            self._drop_slow_reader()
             return
         self._outbox.append(event)
         self._wakeup.set()
@@ -100,6 +111,23 @@ class WebSocketPeer:
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
+        if self._dropping is not None:
+            await self._dropping
+
+    def _drop_slow_reader(self) -> None:
+        logger.warning("closing a WebSocket whose client left %d events unread", len(self._outbox))
+        self._closed = True
+        self._outbox.clear()
+        self._writer.cancel()
+        self._dropping = asyncio.get_running_loop().create_task(self._close_slow_reader(), name="realtime ws drop")
+
+    async def _close_slow_reader(self) -> None:
+        try:
+            await asyncio.wait_for(self._ws.close(code=1008, message=b"the client does not read its events"),
+                                   SLOW_CLOSE_S)
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            if self._abort is not None:
+                self._abort()
 
 
 #: ``attach(request, call_id)``: the sideband endpoint's handler
@@ -159,6 +187,16 @@ async def upgrade(request: web.Request, host: SessionHost) -> web.StreamResponse
         return sessions_exhausted(host.limits.max_sessions).to_response()
     await ws.prepare(request)
     return ws
+
+
+def aborter(request: web.Request) -> Callable[[], None]:
+    """Drops the request's connection at once (for a client that reads nothing, so takes no close frame)."""
+    def abort() -> None:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+
+    return abort
 
 
 async def read_client(ws: web.WebSocketResponse, peer: WebSocketPeer, receive_text: Callable[[str], None]) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 from typing import Any
 
 import pytest
+import websockets
 from aiohttp import web
 from openai import InvalidWebhookSignatureError
 from semantic_kernel import Kernel
@@ -17,6 +19,7 @@ from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoic
 
 from semantic_kernel_realtime import RealtimeExecutionSettings, SessionEndedEvent
 from semantic_kernel_realtime.server import FunctionCall, LocalRealtimeServer, ResponseRequest, TextDelta
+from semantic_kernel_realtime.server.limits import ServerLimits
 from semantic_kernel_realtime.server.sip import sign
 from semantic_kernel_realtime.telephony import SipCalls
 from tests.audio import read_wav
@@ -201,3 +204,32 @@ async def test_a_call_nobody_answers_ends_unanswered_and_an_answered_one_keeps_g
             assert call.state == "accepted" and not call.ended.is_set()
             await app.sip.hangup(call.id)
             await asyncio.wait_for(call.ended.wait(), 5)
+
+
+async def test_a_sideband_that_never_reads_is_closed_at_its_backlog_and_the_call_goes_on():
+    limits = ServerLimits(max_sideband_backlog=20)
+    async with LocalRealtimeServer(speech=False, limits=limits) as server, WebhookApp(server, accept=False) as app:
+        call = await server.sip.ring(app.url, secret=SECRET)
+        await app.sip.accept(call.id, app.settings, app.kernel)
+        url = f"{server.ws_url}?call_id={call.id}"
+        big = "x" * 100_000  # every item comes back in conversation.item.added/done: MBs the reader never takes
+        async with websockets.connect(url, max_queue=1, max_size=None) as deaf:
+            for _ in range(100):
+                await deaf.send(json.dumps({"type": "conversation.item.create", "item": {
+                    "type": "message", "role": "user", "content": [{"type": "input_text", "text": big}]}}))
+            await asyncio.sleep(0.5)  # the server meets the backlog and gives up on this reader
+
+            async def drained() -> None:
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    async for _ in deaf:  # read at last: what was in flight, then the end
+                        pass
+
+            await asyncio.wait_for(drained(), 10)
+            assert deaf.close_code in (1008, 1006), deaf.close_code  # 1006: dropped (the close frame could not go)
+        assert call.state == "accepted" and not call.ended.is_set()  # the call went on
+        async with websockets.connect(url, max_size=None) as second:  # and a sideband that reads still works
+            await second.send(json.dumps({"type": "session.update", "session": {"type": "realtime",
+                                                                                "instructions": "Be brief."}}))
+            updated = json.loads(await asyncio.wait_for(second.recv(), 5))
+            assert updated["type"] == "session.updated" and updated["session"]["instructions"] == "Be brief."
+        await app.sip.hangup(call.id)
