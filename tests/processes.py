@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,21 +42,22 @@ def _environment(changes: Mapping[str, str | None]) -> dict[str, str]:
     return env
 
 
-def _dump_stacks(proc: subprocess.Popen) -> None:
-    """Have a child that ran too long print every thread's stack (``PYTHONFAULTHANDLER``) before it dies."""
+def _signal(proc: subprocess.Popen, kill: Callable[[int, int], None], sig: int, wait_s: float) -> None:
+    """Send ``sig`` with ``kill`` (``os.kill``: the child; ``os.killpg``: its group) unless it ended; then reap it."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(proc.pid, signal.SIGABRT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
+            kill(proc.pid, sig)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=wait_s)
+
+
+def _dump_stacks(proc: subprocess.Popen) -> None:
+    """Have a child that ran too long print every thread's stack (``PYTHONFAULTHANDLER``) before it dies."""
+    _signal(proc, os.kill, signal.SIGABRT, 5)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
+    _signal(proc, os.killpg, signal.SIGKILL, 10)
 
 
 @contextlib.contextmanager
