@@ -42,7 +42,14 @@ EXPECTED_OUTPUT: dict[str, str | tuple[str, ...]] = {
     # the barge-in player: stopped and truncated where it played
     "docs/transports.md#2": ("stop playing: 500 ms of item_", "'truncated': True, 'audio_end_ms': 500"),
 }
-pytestmark = pytest.mark.timeout(LIMIT_S + 60)
+#: blocks whose expected line needs the offline recogniser to hear a question eSpeak NG speaks. eSpeak varies
+#: its waveform from call to call (seeding its generator does not fix it) and PocketSphinx then mishears about
+#: one question in five (10 of 12 heard right when measured); the model's answer shows it ("You said: <what it
+#: heard>" instead of the tool's answer). Such a block, when it ran and its answer shows a mishearing, runs once
+#: more on its own; any other failure fails at once.
+HEARS_SPEECH = frozenset({"README.md#1", "docs/getting-started.md#1"})
+MISHEARD = "You said: "
+pytestmark = pytest.mark.timeout(2 * LIMIT_S + 60)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ def test_the_docs_have_runnable_blocks_and_every_marker_is_known_and_explained()
 def test_every_expected_output_names_a_block_that_runs() -> None:
     """A renamed or renumbered block must not leave its expected output checking nothing."""
     assert set(EXPECTED_OUTPUT) <= {s.id for s in RUNNABLE}, sorted(set(EXPECTED_OUTPUT) - {s.id for s in RUNNABLE})
+    assert HEARS_SPEECH <= set(EXPECTED_OUTPUT)
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=relative)
@@ -103,7 +111,7 @@ def test_a_heading_that_claims_a_size_is_true(doc: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+def runs(tmp_path_factory) -> tuple[dict[str, subprocess.CompletedProcess], dict[str, Run]]:
     planned = {}
     for snippet in RUNNABLE:
         folder = tmp_path_factory.mktemp(snippet.id.replace("/", "-").replace("#", "-").replace(".", "-"))
@@ -114,14 +122,19 @@ def runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
             (folder / "snippet.py").write_text(snippet.code)
             args = ["snippet.py"]
         planned[snippet.id] = Run(args, {"OPENAI_API_KEY": None, "AZURE_OPENAI_ENDPOINT": None}, folder)
-    return run_side_by_side(planned, LIMIT_S)
+    return run_side_by_side(planned, LIMIT_S), planned
 
 
 @pytest.mark.parametrize("snippet", RUNNABLE, ids=lambda s: s.id)
 def test_the_block_runs_as_printed(snippet: Snippet, runs) -> None:
-    result = runs[snippet.id]
+    results, planned = runs
+    result = results[snippet.id]
+    found = EXPECTED_OUTPUT.get(snippet.id, ())
+    expected = (found,) if isinstance(found, str) else found
+    if snippet.id in HEARS_SPEECH and result.returncode == 0 and MISHEARD in result.stdout \
+            and not all(line in result.stdout for line in expected):
+        result = run_side_by_side({snippet.id: planned[snippet.id]}, LIMIT_S)[snippet.id]  # see HEARS_SPEECH
     where = f"{relative(snippet.doc)}, the block at line {snippet.line}"
     assert result.returncode == 0, f"{where} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-    expected = EXPECTED_OUTPUT.get(snippet.id, ())
-    for line in (expected,) if isinstance(expected, str) else expected:
+    for line in expected:
         assert line in result.stdout, f"{where} printed:\n{result.stdout}"

@@ -93,9 +93,9 @@ def _filled(value, tmp: Path):
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> tuple[dict[str, subprocess.CompletedProcess], Path]:
+def outputs(tmp_path_factory) -> tuple[dict[str, subprocess.CompletedProcess], Path, dict[str, Run]]:
     tmp = tmp_path_factory.mktemp("samples")
-    question = synthesize_speech("What is the weather in Paris?")
+    question = _intelligible("What is the weather in Paris?")
     write_wav(tmp / "question-24k.wav", question)
     write_audio(tmp / "question-16k.flac", _resampled(question, 16000), 16000, "flac")
     write_audio(tmp / "question-alaw.wav", _resampled(question, 8000), 8000, "pcm_alaw")
@@ -103,7 +103,23 @@ def outputs(tmp_path_factory) -> tuple[dict[str, subprocess.CompletedProcess], P
     runs = {name: Run([str(SAMPLES / f"{sample}.py"), *(_filled(a, tmp) for a in args)],
                       {key: _filled(value, tmp) for key, value in env.items()})
             for name, (sample, args, env, *_) in RUNS.items()}
-    return run_side_by_side(runs, LIMIT_S), tmp
+    return run_side_by_side(runs, LIMIT_S), tmp, runs
+
+
+def _intelligible(text: str, tries: int = 5) -> bytes:
+    """``text`` spoken by eSpeak NG, as the offline recogniser hears it right. eSpeak varies its waveform from
+    call to call and PocketSphinx mishears about one question in five: the samples' inputs are checked once
+    here, so a sample that mishears them is a failure of the sample."""
+    from semantic_kernel_realtime.server.speech.defaults import default_transcriber
+
+    transcriber = default_transcriber()
+    words = [w.strip("?.,!").lower() for w in text.split()]
+    for _ in range(tries):
+        pcm = synthesize_speech(text)
+        heard = transcriber.transcribe(pcm) if transcriber is not None else text.lower()
+        if all(word in heard for word in words if len(word) > 4):
+            return pcm
+    return pcm
 
 
 def _resampled(pcm16: bytes, rate: int):
@@ -116,11 +132,20 @@ def test_every_sample_is_tested() -> None:
     assert {p.stem for p in SAMPLES.glob("*.py")} == {sample for sample, *_ in RUNS.values()}
 
 
+#: runs that synthesise their own question (the sample's default); when one ran and the model's answer shows
+#: the question was misheard ("You said: ...", see ``_intelligible``), it runs once more on its own
+HEARS_ITS_OWN_QUESTION = frozenset({"function_calling_voice_agent"})
+MISHEARD = "assistant: You said: "
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_sample_runs(name: str, outputs) -> None:
-    results, tmp = outputs
+    results, tmp, runs = outputs
     result = results[name]
     _, _, _, status, lines, errors = RUNS[name]
+    if name in HEARS_ITS_OWN_QUESTION and result.returncode == 0 and MISHEARD in result.stdout \
+            and not all(line in result.stdout for line in lines):
+        result = run_side_by_side({name: runs[name]}, LIMIT_S)[name]
     assert result.returncode == status, f"{name} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr, result.stderr
     for expected in lines:
