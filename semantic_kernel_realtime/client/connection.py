@@ -58,7 +58,7 @@ from semantic_kernel_realtime.client.inbound import Inbound, Subscription, obser
 from semantic_kernel_realtime.client.lifetime import Lifetime
 from semantic_kernel_realtime.client.playback import BargeIn
 from semantic_kernel_realtime.errors import ConnectionClosedError, EncodeError, TransportError
-from semantic_kernel_realtime.events import ObserverErrorEvent, SendFailedEvent, SessionEndedEvent
+from semantic_kernel_realtime.events import SendFailedEvent, SessionEndedEvent
 from semantic_kernel_realtime.function_calling.auto_invoke import AutoFunctionCalling
 from semantic_kernel_realtime.function_calling.history import LiveChatHistory
 from semantic_kernel_realtime.protocol._build import audio_bytes, audio_content, audio_event, pcm_audio_event
@@ -402,22 +402,14 @@ def _hook_name(observer: SignalObserver) -> str:
     return f"session hook {type(owner).__name__}"
 
 
-def _hook_failed(observer: Callable[..., Any], shown: str, observed_type: str | None, exc: Exception
-                 ) -> ObserverErrorEvent:
-    cause = f"{_hook_name(observer)} failed on {shown}: {type(exc).__name__}: {exc}"
-    logger.error("%s", cause)
-    return ObserverErrorEvent(cause=cause, observed_type=observed_type, error=exc)
-
-
 def _guard_sent(observer: SentObserver, report: Callable[[RealtimeEvents], None]) -> SentObserver:
     """``observer`` (a hook's ``sent``), its failures reported on the receive queue instead of ending the session."""
     def sent(event: RealtimeEvents | None, message: str | None) -> None:
         try:
             observer(event, message)
         except Exception as exc:
-            etype = event.service_type if event is not None else None
-            shown = "an opening message" if event is None else f"a sent {etype or type(event).__name__}"
-            report(_hook_failed(observer, shown, etype, exc))
+            shown = "an opening message" if event is None else f"a sent {event.service_type or type(event).__name__}"
+            report(observer_error(_hook_name(observer), event, exc, shown))
 
     return sent
 
@@ -429,7 +421,7 @@ def _guard_message(observer: Callable[[str | bytes], None], report: Callable[[Re
         try:
             observer(raw)
         except Exception as exc:
-            report(_hook_failed(observer, "a received message", None, exc))
+            report(observer_error(_hook_name(observer), None, exc, "a received message"))
 
     return message
 

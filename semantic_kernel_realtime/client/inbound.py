@@ -225,12 +225,14 @@ class Inbound:
             self._drainer = None
 
 
-def observer_error(what: str, event: RealtimeEvents, exc: BaseException) -> ObserverErrorEvent:
-    """The receive queue's report that ``what`` failed on ``event`` (logged too)."""
-    etype = event.service_type
-    logger.error("%s failed on a %s event: %s: %s", what, etype, type(exc).__name__, exc)
-    return ObserverErrorEvent(cause=f"{what} failed on a {etype} event: {type(exc).__name__}: {exc}",
-                              observed_type=etype, error=exc)
+def observer_error(what: str, event: RealtimeEvents | None, exc: BaseException, shown: str | None = None
+                   ) -> ObserverErrorEvent:
+    """The receive queue's report that ``what`` failed on ``event`` (logged too); ``shown`` says what it was
+    shown when that is not a received event (default: "a <type> event")."""
+    etype = event.service_type if event is not None else None
+    cause = f"{what} failed on {shown or f'a {etype} event'}: {type(exc).__name__}: {exc}"
+    logger.error("%s", cause)
+    return ObserverErrorEvent(cause=cause, observed_type=etype, error=exc)
 
 
 def _nothing(event: RealtimeEvents) -> None:
