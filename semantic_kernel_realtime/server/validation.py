@@ -39,7 +39,6 @@ from semantic_kernel_realtime.server.errors import ApiError
 __all__ = [
     "EventValidationError",
     "client_event_types",
-    "parse_client_event",
     "parse_client_message",
     "server_event_types",
     "session_resource",
@@ -107,17 +106,9 @@ def server_event_types() -> frozenset[str]:
     return frozenset(_SERVER_MODELS)
 
 
-def parse_client_event(text: str | bytes) -> tuple[BaseModel, dict[str, Any]]:
-    """Decode one wire message and validate it; returns the typed model and the raw dict."""
-    try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise EventValidationError("invalid_json", f"The server could not parse the event as JSON: {exc}.") from None
-    return validate_client_event(obj), obj
-
-
 def parse_client_message(text: str | bytes) -> tuple[BaseModel | None, dict[str, Any]]:
-    """:func:`parse_client_event`, then :func:`without_nulls`: the typed model and the dict to act on.
+    """Decode one wire message, validate it (:func:`validate_client_event`) and drop its nulls
+    (:func:`without_nulls`): the typed model and the dict to act on.
 
     A plain audio append (``type``, a string ``audio``, perhaps a string ``event_id``: the one event a
     client sends 50 times a second) is accepted without the generic walk, since every check of the strict

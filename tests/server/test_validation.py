@@ -7,10 +7,11 @@ import pytest
 from semantic_kernel_realtime.server.validation import (
     EventValidationError,
     client_event_types,
-    parse_client_event,
+    parse_client_message,
     server_event_types,
     validate_client_event,
     validate_server_event,
+    without_nulls,
 )
 
 
@@ -72,7 +73,7 @@ def test_error_keeps_the_event_id():
 
 def test_invalid_json():
     with pytest.raises(EventValidationError) as info:
-        parse_client_event("{oops")
+        parse_client_message("{oops")
     assert info.value.code == "invalid_json"
 
 
@@ -106,8 +107,6 @@ def test_live_ga_session_example_validates():
 
 
 def test_without_nulls_drops_absent_fields_and_keeps_the_ones_that_turn_things_off():
-    from semantic_kernel_realtime.server.validation import without_nulls
-
     event = {"type": "session.update", "session": {
         "type": "realtime", "instructions": None, "tools": [{"type": "function", "name": "f", "description": None,
                                                               "parameters": {"default": None}}],
@@ -128,8 +127,6 @@ _APPEND_VALUES = [None, 1, 1.5, True, "AAAA", "", [], {}, {"x": 1}]
 @pytest.mark.parametrize("event_id", ["absent", *_APPEND_VALUES])
 @pytest.mark.parametrize("extra", [None, ("foo", 1), ("audio_end_ms", 5)])
 def test_parse_client_message_matches_the_strict_path_for_appends(audio, event_id, extra):
-    from semantic_kernel_realtime.server.validation import parse_client_message, without_nulls
-
     event = {"type": "input_audio_buffer.append", "audio": audio}
     if event_id != "absent":
         event["event_id"] = event_id
