@@ -167,19 +167,21 @@ class OpenAICodec:
         return self.decoder.state.heard_text(item_id, audio_end_ms)
 
     def opening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None) -> list[str]:
-        if session is not None:
-            self.decoder.input_format_sent(session)
-        first = [{"type": "session.update", "session": session}] if session is not None else []
-        first += [item_create(item) for item in history_items(chat_history)]
-        return [_dumps(event).decode() for event in first]
+        return self._first_messages(session, history_items(chat_history))
 
     def reopening(self, session: dict[str, Any] | None, chat_history: ChatHistory | None, previous: Any
                   ) -> tuple[list[str], bool]:
+        return self._first_messages(session, history_items(chat_history, keep_ids=True)), False
+
+    def _first_messages(self, session: dict[str, Any] | None, items: list[dict[str, Any]]) -> list[str]:
+        """The session's ``session.update`` (its input format noted: audio sent after it is in that format),
+        then one ``conversation.item.create`` per history item."""
+        first = []
         if session is not None:
             self.decoder.input_format_sent(session)
-        first = [{"type": "session.update", "session": session}] if session is not None else []
-        first += [item_create(item) for item in history_items(chat_history, keep_ids=True)]
-        return [_dumps(event).decode() for event in first], False
+            first.append({"type": "session.update", "session": session})
+        first += [item_create(item) for item in items]
+        return [_dumps(event).decode() for event in first]
 
     def encode(self, event: RealtimeEvents) -> str:
         data = encode_event(event, model=self.model)
