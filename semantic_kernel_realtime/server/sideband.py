@@ -77,4 +77,3 @@ class SidebandEndpoint:
                         await ws.close()
             logger.info("sideband of webrtc call %s detached", call.id)
         return ws
-
