@@ -100,3 +100,13 @@ def run_python(args: Sequence[str], *, limit_s: float, env: Mapping[str, str | N
                cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """One child, as :func:`run_side_by_side`."""
     return run_side_by_side({"only": Run(args, env or {}, cwd)}, limit_s)["only"]
+
+
+def again_if_misheard(result: subprocess.CompletedProcess, run: Run, expected: Sequence[str], misheard: str,
+                      limit_s: float) -> subprocess.CompletedProcess:
+    """``result`` of a child that speaks its question to the offline recogniser (eSpeak NG varies its voice from
+    call to call, and PocketSphinx mishears some): when it ran but printed ``misheard`` (the answer to what it
+    heard) instead of every ``expected`` line, ``run`` once more on its own; otherwise ``result`` as it is."""
+    if result.returncode == 0 and misheard in result.stdout and not all(line in result.stdout for line in expected):
+        return run_side_by_side({"again": run}, limit_s)["again"]
+    return result
