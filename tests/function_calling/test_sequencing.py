@@ -9,6 +9,15 @@ def _calling(seq: ResponseSequencer, response_id: str, *call_ids: str) -> None:
         seq.call_started(response_id, call_id)
 
 
+def _asked() -> tuple[ResponseSequencer, Ask | None]:
+    """Response r1 called a, a's output was sent and r1 ended: the request for the answer went out."""
+    seq = ResponseSequencer()
+    _calling(seq, "r1", "a")
+    seq.output_sent("r1", "a")
+    ask, _ = seq.response_done("r1", "completed")
+    return seq, ask
+
+
 def test_one_request_after_done_and_all_outputs_whatever_the_order():
     seq = ResponseSequencer()
     _calling(seq, "r1", "a", "b")
@@ -80,10 +89,7 @@ def test_outputs_all_in_view_of_a_response_need_no_request():
 
 
 def test_one_request_at_a_time_and_the_next_response_answers_it():
-    seq = ResponseSequencer()
-    _calling(seq, "r1", "a")
-    seq.output_sent("r1", "a")
-    ask, _ = seq.response_done("r1", "completed")
+    seq, ask = _asked()
     assert ask is not None
     seq.call_started("r0", "x")  # calls of a response whose start we did not see
     seq.response_done("r0", "completed")
@@ -94,10 +100,7 @@ def test_one_request_at_a_time_and_the_next_response_answers_it():
 
 
 def test_a_request_refused_for_an_active_response_waits_for_it_then_asks_again():
-    seq = ResponseSequencer()
-    _calling(seq, "r1", "a")
-    seq.output_sent("r1", "a")
-    ask, _ = seq.response_done("r1", "completed")
+    seq, ask = _asked()
     assert seq.request_refused("someone_else", ACTIVE_RESPONSE) is None
     assert seq.request_refused(ask.request_id, ACTIVE_RESPONSE) is None  # a response we did not see yet
     seq.response_started("r_vad")
@@ -106,10 +109,7 @@ def test_a_request_refused_for_an_active_response_waits_for_it_then_asks_again()
 
 
 def test_a_refusal_that_comes_after_the_other_response_started_is_undone():
-    seq = ResponseSequencer()
-    _calling(seq, "r1", "a")
-    seq.output_sent("r1", "a")
-    ask, _ = seq.response_done("r1", "completed")
+    seq, ask = _asked()
     seq.response_started("r_vad")  # looks like ours...
     assert seq.request_refused(ask.request_id, ACTIVE_RESPONSE) is None  # ...it was not
     again, _ = seq.response_done("r_vad", "completed")
@@ -117,10 +117,7 @@ def test_a_refusal_that_comes_after_the_other_response_started_is_undone():
 
 
 def test_a_refusal_for_another_reason_gives_up():
-    seq = ResponseSequencer()
-    _calling(seq, "r1", "a")
-    seq.output_sent("r1", "a")
-    ask, _ = seq.response_done("r1", "completed")
+    seq, ask = _asked()
     assert seq.request_refused(ask.request_id, "invalid_value") is None
     seq.response_started("r2")
     assert seq.response_done("r2", "completed") == (None, [])
@@ -145,19 +142,13 @@ def test_refused_calls_ask_for_an_answer_without_tools():
 
 
 def test_a_lost_connection_asks_again_only_for_what_no_response_started_to_answer():
-    seq = ResponseSequencer()
-    _calling(seq, "r1", "a")
-    seq.output_sent("r1", "a")
-    ask, _ = seq.response_done("r1", "completed")
+    seq, ask = _asked()
     assert ask is not None
     seq.response_started("r2")  # the answer to the request starts, then the connection is lost
     seq.connection_lost()
     assert seq.reconnected() is None  # r2 saw the output: asking again would answer it twice
 
-    seq = ResponseSequencer()
-    _calling(seq, "r1", "a")
-    seq.output_sent("r1", "a")
-    ask, _ = seq.response_done("r1", "completed")
+    seq, ask = _asked()
     seq.connection_lost()  # the request went out, no response started for it
     again = seq.reconnected()
     assert again is not None and again.request_id != ask.request_id
