@@ -52,7 +52,12 @@ from semantic_kernel_realtime.telemetry import RealtimeTelemetry, Recorder  # no
 
 
 class _Transport:
+    """Stands in for the socket: the benchmark only feeds received messages; anything sent is dropped."""
+
     carries_audio = False
+
+    async def send_text(self, message: str | bytes) -> None:
+        pass
 
 
 def _providers() -> tuple[Any, Any]:
