@@ -82,7 +82,7 @@ async def test_a_spoken_question_runs_the_kernel_function_and_the_answer_is_spok
     transcript_deltas: list[str] = []
     async with LocalRealtimeServer(transcriber=transcriber, synthesizer=synthesizer) as server:
         client = OpenAIRealtimeWebsocket(api_key="x", base_url=server.base_url)
-        settings = _settings(function_choice_behavior=FunctionChoiceBehavior.Auto())
+        settings = _settings(function_choice_behavior=FunctionChoiceBehavior.Auto(), voice="cedar")
         async with client(settings=settings, kernel=kernel):
             await _speak(client, _pcm("whats-the-weather.pcm16-24k.wav"))
             responses = 0
@@ -114,10 +114,19 @@ async def test_a_spoken_question_runs_the_kernel_function_and_the_answer_is_spok
     words = len(spoken.split())
     assert np.abs(pcm).max() > 1000, "the answer is silent"
     assert 0.15 < seconds / words < 0.8, f"{seconds:.1f} s of audio for {words} words"
-    # eSpeak's output differs slightly from call to call and PocketSphinx's generic model mishears some of
-    # it ("sunny and eighteen degrees" -> "some in eighteen countries"), so judge by words in common: most
-    # of the transcript, and at least one word of the function's result.
-    heard = set(transcriber.transcribe(pcm.tobytes()).lower().split())
-    said = set(spoken.lower().replace(":", " ").replace(".", " ").split())
-    assert len(heard & said) >= 0.6 * len(said), f"the answer audio does not say its transcript: {heard!r}"
-    assert heard & {"sunny", "eighteen", "degrees"}, f"the answer audio does not say the result: {heard!r}"
+    # eSpeak varies its pitch a little from call to call, and PocketSphinx mishears some renderings of the
+    # answer ("sunny and eighteen degrees" -> "some in eighteen countries", 1 in 30 without any of those
+    # words), so the audio is judged against the synthesizer's own rendering of the transcript: the same
+    # words give the same length and a loudness envelope that correlates above 0.99; other words do not
+    # ("cloudy and nine degrees" in the same sentence: 0.66).
+    reference = np.frombuffer(synthesizer.synthesize(spoken, voice="cedar"), dtype="<i2")
+    assert abs(len(pcm) - len(reference)) < 0.01 * len(reference), f"{len(pcm)} samples, {len(reference)} expected"
+    assert _envelope_correlation(pcm, reference) > 0.95, "the answer audio does not say its transcript"
+
+
+def _envelope_correlation(a: np.ndarray, b: np.ndarray, frame: int = 480) -> float:
+    """Correlation of the 20 ms RMS loudness of two PCM16 24 kHz signals, over their common length."""
+    frames = min(len(a), len(b)) // frame
+    envelopes = [np.sqrt((x[:frames * frame].astype(np.float64).reshape(frames, frame) ** 2).mean(axis=1))
+                 for x in (a, b)]
+    return float(np.corrcoef(*envelopes)[0, 1])
