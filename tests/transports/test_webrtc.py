@@ -247,8 +247,9 @@ async def test_peer_audio_arrives_at_audio_receiver_as_24k_pcm16(peer):
     # steady state: one 20 ms chunk per Opus frame, i.e. 480 samples at 24 kHz
     assert sorted(len(c) for c in chunks)[len(chunks) // 2] == 960
     audio = np.frombuffer(b"".join(chunks), dtype=np.int16)
-    # roughly real time: what arrived covers about as much time as it took
-    assert abs(len(audio) / 24000 - elapsed) < 0.3, (len(audio) / 24000, elapsed)
+    # real time: what arrived covers about as much time as it took; a busy machine delays delivery (bounded
+    # by the wait above), but audio never arrives faster than it plays
+    assert -0.3 < elapsed - len(audio) / 24000 < 1.0, (len(audio) / 24000, elapsed)
     sent_active = active_seconds(np.frombuffer(speech, dtype=np.int16), 24000)
     got_active = active_seconds(audio, 24000)
     assert abs(got_active - sent_active) <= 0.2, (got_active, sent_active)
