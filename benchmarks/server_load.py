@@ -1,7 +1,7 @@
 """Server load: how many streaming sessions one core of the embedded server keeps pace with.
 
     .venv/bin/python benchmarks/server_load.py [--sessions 50,100,200] [--seconds 20] [--speech off,on]
-                                               [--profile N]
+                                               [--profile N] [--uvloop]
 
 - server: ``LocalRealtimeServer`` (``max_sessions`` raised from its default of 100) in its own process
   pinned to CPU 0 (``os.sched_setaffinity``), without the speech engines (``speech=False``: no transcriber,
@@ -20,6 +20,8 @@
   server's CPU share: what one core would carry at 100%). A run *keeps pace* when the server used at most
   90% of its core, >= 95% of the turns were answered, answer p99 <= 1.5 s, and the senders kept real time
   (p99 lateness <= 50 ms; otherwise the load asked of the server is not what was meant).
+- ``--uvloop``: the server process and the clients run on uvloop (``semantic-kernel-realtime[uvloop]``), as
+  ``sk-realtime serve --uvloop`` does; without it both use asyncio's default loop.
 - ``--profile N``: one more run at N sessions (speech off) with ``cProfile`` in the server; prints the
   server's top functions by own time.
 
@@ -69,7 +71,16 @@ def _pin(cpu: int) -> None:
 
 # --- the server process -------------------------------------------------------------------------------
 
-def serve(conn: Any, speech: bool, profile: bool) -> None:  # runs in the spawned server process
+def _loop_runner(uvloop: bool) -> Any:
+    """``asyncio.run``, or uvloop's ``run`` when asked for."""
+    if not uvloop:
+        return asyncio.run
+    import uvloop as uv
+
+    return uv.run
+
+
+def serve(conn: Any, speech: bool, profile: bool, uvloop: bool) -> None:  # runs in the spawned server process
     _pin(0)
     from semantic_kernel_realtime.server import LocalRealtimeServer
     from semantic_kernel_realtime.server.limits import ServerLimits
@@ -94,7 +105,7 @@ def serve(conn: Any, speech: bool, profile: bool) -> None:  # runs in the spawne
                     conn.send(server.session_count)
                     return
 
-    asyncio.run(main())
+    _loop_runner(uvloop)(main())
 
 
 # --- the clients --------------------------------------------------------------------------------------
@@ -210,17 +221,17 @@ async def run_clients(port: int, n: int, seconds: float, server: Any) -> dict[st
             "failed": len(failed), "first_failure": repr(failed[0]) if failed else ""}
 
 
-def one_run(n: int, seconds: float, speech: bool, profile: bool = False) -> dict[str, Any]:
+def one_run(n: int, seconds: float, speech: bool, profile: bool = False, uvloop: bool = False) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=serve, args=(child, speech, profile), daemon=True)
+    proc = ctx.Process(target=serve, args=(child, speech, profile, uvloop), daemon=True)
     proc.start()
     try:
         port = parent.recv()
         if profile:
             parent.send("profile on")
             parent.recv()
-        result = asyncio.run(run_clients(port, n, seconds, parent))
+        result = _loop_runner(uvloop)(run_clients(port, n, seconds, parent))
         if profile:
             parent.send("profile off")
             result["profile"] = parent.recv()
@@ -243,13 +254,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--speech", default="off,on", help="off, on, or off,on")
     parser.add_argument("--profile", type=int, default=0, help="sessions for a profiled run (0: none)")
+    parser.add_argument("--uvloop", action="store_true", help="server and clients on uvloop")
     args = parser.parse_args()
     _pin(1)
     ns = [int(x) for x in args.sessions.split(",")]
     modes = [m == "on" for m in args.speech.split(",")]
     print("server load: N sessions streaming 20 ms appends in real time, a turn every ~4.7 s, server on one core")
     print(f"machine: {platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}; load average "
-          f"at start {os.getloadavg()[0]:.2f}; server on CPU 0, clients on CPU 1; {args.seconds:g} s per run, first "
+          f"at start {os.getloadavg()[0]:.2f}; server on CPU 0, clients on CPU 1, "
+          f"{'uvloop' if args.uvloop else 'asyncio'} event loops; {args.seconds:g} s per run, first "
           f"{WARMUP_S:g} s not counted")
     print(f"keeps pace = server CPU <= {MAX_CPU:.0%} of its core, >= {MIN_ANSWERED:.0%} of turns answered, answer "
           f"p99 <= {MAX_ANSWER_P99_S:g} s (from the end of speech: includes the VAD's 300 ms), sender p99 late <= "
@@ -261,7 +274,7 @@ def main() -> int:
     best: dict[bool, list[float]] = {}
     for speech in modes:
         for n in ns:
-            r = one_run(n, args.seconds, speech)
+            r = one_run(n, args.seconds, speech, uvloop=args.uvloop)
             per_core = n / r["cpu"] if r["cpu"] else float("inf")
             if r["kept"]:
                 best.setdefault(speech, []).append(per_core)
@@ -278,7 +291,7 @@ def main() -> int:
             print(f"{'PASS' if figure >= target else 'FAIL'}  speech {'on' if speech else 'off'}: sessions per core "
                   f"(N over server CPU, lowest over the runs that kept pace) {figure:.0f} vs target >= {target}")
     if args.profile:
-        r = one_run(args.profile, args.seconds, False, profile=True)
+        r = one_run(args.profile, args.seconds, False, profile=True, uvloop=args.uvloop)
         print(f"\nprofile of the server, {args.profile} sessions, speech off (server CPU {r['cpu']:.0%}):")
         print(r["profile"])
     print(f"load average at end {os.getloadavg()[0]:.2f}")

@@ -21,7 +21,8 @@ Rules:
   :class:`~semantic_kernel_realtime.events.SessionEndedEvent` that says why, or ``None`` when the client
   closed. A close by the service is read by the codec (``close_error``: e.g. Gemini's refusal of a key after
   ``setup`` is an ``AuthenticationError``). An event whose send failed on a broken connection is left in
-  :attr:`unsent`.
+  :attr:`unsent`, unless it created an item: whether that one reached the service is :meth:`unconfirmed`'s to
+  say (its bytes may have left before the send failed), and it is sent again only from there.
 - Audio the application sends is converted to what the service expects before it is encoded, by one
   stateful :class:`~semantic_kernel_realtime.audio.FormatConverter` per source format and connection: PCM16
   at ``input_audio_sample_rate`` (or the rate its MIME type states, ``audio/pcm;rate=16000``) or G.711
@@ -256,7 +257,11 @@ class Connection:
                 logger.warning("event not sent: %s", exc)
                 client.receive_buffer.put_nowait(SendFailedEvent(service_event=event, error=exc, cause=str(exc)))
             except TransportError:
-                self.unsent = event  # the client's next connection sends it first
+                item_id = self.codec.created_item
+                if item_id is None or self.created.get(item_id) is not event:
+                    self.unsent = event  # the client's next connection sends it first
+                # else an item it created: :meth:`unconfirmed` resends it unless the service confirmed it (the
+                # bytes may have left before the send failed): carried as well, it would be created twice
                 raise
             finally:
                 self._writing = False

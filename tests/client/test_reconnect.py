@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from semantic_kernel.connectors.ai.function_choice_behavior import FunctionChoiceBehavior
@@ -134,15 +134,15 @@ def _mirror(history: ChatHistory) -> list[tuple[str, str]]:
     return [(m.metadata["item_id"], kinds.get(type(m.items[0]).__name__, "message")) for m in history.messages]
 
 
-async def _session(base_url: str, weather: WeatherPlugin, dropped: bool = False
-                   ) -> tuple[list, ChatHistory]:
+async def _session(base_url: str, weather: WeatherPlugin, dropped: bool = False,
+                   client: OpenAIRealtimeWebsocket | None = None) -> tuple[list, ChatHistory]:
     """A tool-call session: seeded history, a weather question; until the answer's response is done (and, when
     the connection is ``dropped``, the client reconnected)."""
     kernel = Kernel()
     kernel.add_plugin(weather, "weather")
     seed = ChatHistory(system_message="You answer weather questions.")
     seed.add_user_message("Hi")
-    client = _client(base_url)
+    client = client or _client(base_url)
     settings = RealtimeExecutionSettings(output_modalities=["text"],
                                          function_choice_behavior=FunctionChoiceBehavior.Auto())
     events: list = []
@@ -237,6 +237,49 @@ async def test_a_drop_after_every_event_position_reconnects_and_replays(server, 
         if any(isinstance(e, SessionEndedEvent) for e in events):
             failures.append(f"{where}: the session ended")
     assert not failures, "\n".join(failures[:20])
+
+
+class _OutputSendBreaks(OpenAIRealtimeWebsocket):
+    """Fault injection on a real connection: on the first connection, the connection breaks (a 1011 close) while
+    the tool's output is being sent, after its bytes reached the service (``delivered``) or before."""
+
+    delivered: ClassVar[bool] = False
+
+    async def _create_transport(self) -> Any:
+        transport = await super()._create_transport()
+        if getattr(type(self), "broke", False):
+            return transport
+        send_text = transport.send_text
+
+        async def breaking_send_text(message: str | bytes) -> None:
+            text = message.decode() if isinstance(message, bytes) else message
+            if '"function_call_output"' not in text:
+                return await send_text(message)
+            type(self).broke = True
+            if self.delivered:
+                await send_text(message)
+                await asyncio.sleep(0.05)  # the service has it (and may have confirmed it)
+            await transport.connection.close(1011)
+            await send_text(message)  # raises: the connection is closed
+
+        transport.send_text = breaking_send_text
+        return transport
+
+
+@pytest.mark.parametrize("delivered", [False, True], ids=["before delivery", "after delivery"])
+async def test_a_send_that_fails_as_the_connection_breaks_is_in_the_next_conversation_once(server, delivered):
+    client_class = type("Breaking", (_OutputSendBreaks,), {"delivered": delivered})
+    async with DropProxy(_upstream(server)) as proxy:
+        weather = WeatherPlugin()
+        client = client_class(api_key="x", base_url=proxy.base_url,
+                              reconnect=ReconnectPolicy(initial_delay=0.0, jitter=0.0, recycle=False))
+        events, history = await _session(proxy.base_url, weather, dropped=True, client=client)
+    assert client_class.broke and any(isinstance(e, ReconnectedEvent) for e in events)
+    assert weather.calls == ["Paris"]
+    assert [kind for _, kind in _mirror(history)].count("function_call_output") == 1, _mirror(history)
+    assert _conversation(proxy.received[-1]) == _mirror(history)
+    assert any(e.service_type == "response.output_text.done" and "21 degrees" in e.service_event["text"]
+               for e in events)
 
 
 async def test_refused_credentials_after_a_drop_end_the_session_at_once(server):
