@@ -48,7 +48,8 @@ async def test_pacing_follows_the_wall_clock_without_busy_waiting():
     track.stop()
 
 
-async def test_live_audio_leaves_on_the_push_not_on_the_next_tick():
+async def _live_audio_waits() -> list[float]:
+    """15 chunks pushed in real time at a phase of their own: how long each loud frame waited after its push."""
     track = PcmAudioTrack()
     loop = asyncio.get_running_loop()
     pushed_at: list[float] = []
@@ -71,11 +72,23 @@ async def test_live_audio_leaves_on_the_push_not_on_the_next_tick():
     track.stop()
     audio = [(t, pts) for t, pts, loud in sent if loud]
     assert len(audio) >= 14
-    # each chunk leaves right after its push (not up to 20 ms later, at the next tick of the frame clock)
-    waits = sorted(t - max(p for p in pushed_at if p <= t) for t, _ in audio[1:])
-    assert waits[len(waits) // 2] < 0.003, waits
-    # and never more than one frame ahead of the frame clock
+    # never more than one frame ahead of the frame clock
     assert all(t >= start + pts / 48000 - 0.0205 for t, pts in audio)
+    return sorted(t - max(p for p in pushed_at if p <= t) for t, _ in audio[1:])
+
+
+async def test_live_audio_leaves_on_the_push_not_on_the_next_tick():
+    # each chunk leaves right after its push (not up to 20 ms later, at the next tick of the frame clock). A
+    # machine that stalls this process for 100 ms makes the track re-anchor its clock, which moves the pushes'
+    # phase: such a run says nothing, so the claim must hold in one of three runs (a track that waits for its
+    # tick fails all three).
+    runs = []
+    for _ in range(3):
+        waits = await _live_audio_waits()
+        runs.append(waits)
+        if waits[len(waits) // 2] < 0.003:
+            return
+    pytest.fail(f"median wait after the push >= 3 ms in every run: {runs}")
 
 
 async def test_a_burst_still_leaves_one_frame_per_20ms():
