@@ -29,9 +29,6 @@ CHUNK_BYTES = RATE * CHUNK_MS // 1000 * 2  # 960 bytes: 20 ms of PCM16 mono at 2
 #: The eSpeak NG voice the default questions are spoken with: the one the bundled PocketSphinx model
 #: understands best (en-us+f5; see ``server/speech/espeak.py``).
 QUESTION_VOICE = "alloy"
-#: Their speed (eSpeak's 175 words per minute x 0.85): a little slower than eSpeak's own pace, which that model
-#: hears right more often ("What is the weather in Paris?": 93 renderings in 100 against 77 at full speed).
-QUESTION_SPEED = 0.85
 
 __all__ = ["CHUNK_BYTES", "CHUNK_MS", "RATE", "AudioFileError", "AudioInfo", "chunks", "read_audio_file",
            "synthesize_speech", "write_wav"]
@@ -87,14 +84,13 @@ def read_audio_file(path: str | Path) -> tuple[bytes, AudioInfo]:
     return pcm.tobytes(), info
 
 
-def synthesize_speech(text: str, *, voice: str = QUESTION_VOICE, speed: float = QUESTION_SPEED) -> bytes:
-    """``text`` spoken by eSpeak NG, offline, as PCM16 24 kHz mono (needs the ``[speech]`` extra); ``speed``
-    scales eSpeak's pace (1.0: 175 words per minute)."""
+def synthesize_speech(text: str, *, voice: str = QUESTION_VOICE) -> bytes:
+    """``text`` spoken by eSpeak NG, offline, as PCM16 24 kHz mono (needs the ``[speech]`` extra)."""
     from semantic_kernel_realtime.server.speech.base import SpeechEngineUnavailable
     from semantic_kernel_realtime.server.speech.espeak import EspeakSynthesizer
 
     try:
-        return EspeakSynthesizer().synthesize(text, voice=voice, speed=speed)
+        return EspeakSynthesizer().synthesize(text, voice=voice)
     except SpeechEngineUnavailable as exc:
         raise AudioFileError(f"cannot synthesise speech offline: {exc}") from None
 
