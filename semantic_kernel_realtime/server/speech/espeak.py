@@ -7,6 +7,10 @@ Rules:
   process-wide lock: synthesizers may be shared between threads and calls are serialised.
 - The text is spoken as plain text (no SSML), exactly as given; '' / whitespace gives b''. The output is
   eSpeak's native rate (22050 Hz) low-pass resampled to PCM16 mono 24 kHz.
+- Every synthesis starts eSpeak's noise generator from the same seed (:data:`SEED`), so the first synthesis
+  in a process is the same for the same text, voice and speed (a test's spoken question is heard the same
+  way on every run). Later ones still differ slightly: eSpeak keeps pitch-flutter and waveform state from
+  call to call, which its API cannot reset. A library without ``espeak_ng_SetRandSeed`` seeds from the clock.
 - Session voices map to eSpeak voices through :data:`VOICES`; an unknown voice uses the default one.
   ``speed`` scales eSpeak's 175 words per minute, clamped to eSpeak's 80..450 range.
 """
@@ -36,6 +40,9 @@ VOICES: Mapping[str, str] = {
     "cedar": "en-us+m7",
 }
 DEFAULT_VOICE = "alloy"
+
+#: The noise generator's seed at the start of every synthesis (see the rules above).
+SEED = 1
 
 BASE_WPM = 175
 MIN_WPM, MAX_WPM = 80, 450
@@ -82,6 +89,10 @@ class _Engine:
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.argtypes = []
         lib.espeak_Synchronize.restype = ctypes.c_int
+        self._seed = getattr(lib, "espeak_ng_SetRandSeed", None)  # eSpeak NG >= 1.52
+        if self._seed is not None:
+            self._seed.argtypes = [ctypes.c_long]
+            self._seed.restype = None
 
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MS, data_path.encode(), _INITIALIZE_DONT_EXIT)
         if rate <= 0:
@@ -109,6 +120,8 @@ class _Engine:
         self.lib.espeak_SetParameter(_PARAM_RATE, wpm, 0)
         data = text.encode("utf-8")
         self._chunks = []
+        if self._seed is not None:
+            self._seed(SEED)
         try:
             err = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
             self.lib.espeak_Synchronize()

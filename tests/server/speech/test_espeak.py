@@ -187,3 +187,21 @@ def test_round_trip_through_pocketsphinx(synth: EspeakSynthesizer) -> None:
     transcriber = PocketSphinxTranscriber()
     heard = [transcriber.transcribe(synth.synthesize("what is the weather in paris")) for _ in range(7)]
     assert sum("weather" in text and "paris" in text for text in heard) >= 3, heard
+
+
+def test_the_first_synthesis_in_a_process_is_the_same_on_every_run() -> None:
+    """eSpeak's noise generator is seeded before every synthesis: a fresh process (a sample, a doc block) speaks
+    its question the same way every time; without the seed eSpeak seeds from the clock."""
+    import hashlib
+    import subprocess
+    import time
+
+    code = ("import hashlib; from semantic_kernel_realtime.server.speech.espeak import EspeakSynthesizer; "
+            "print(hashlib.sha256(EspeakSynthesizer().synthesize('What is the weather in Paris?')).hexdigest())")
+    runs = []
+    for _ in range(2):  # a second apart: eSpeak's own seed is the clock's second
+        runs.append(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                                   check=True))
+        time.sleep(1.05)
+    assert runs[0].stdout == runs[1].stdout and len(runs[0].stdout.strip()) == 64
+    assert hashlib.sha256(b"").hexdigest() not in runs[0].stdout
