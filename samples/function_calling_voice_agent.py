@@ -7,7 +7,7 @@ For OpenAI use ``OpenAIRealtimeWebsocket()`` (OPENAI_API_KEY, OPENAI_REALTIME_MO
 
     python samples/function_calling_voice_agent.py [QUESTION]   (any audio file: WAV, FLAC, MP3, OGG...)
 
-Without a file the question is synthesised offline ("What is the weather in Paris?").
+Without a file the question is synthesised offline ("What's the weather like in San Francisco, California?").
 """
 
 import asyncio
@@ -83,7 +83,7 @@ if __name__ == "__main__":
         if len(sys.argv) > 1:
             pcm, _ = read_audio_file(sys.argv[1])
         else:
-            pcm = synthesize_speech("What is the weather in Paris?")
+            pcm = synthesize_speech("What's the weather like in San Francisco, California?")
     except AudioFileError as exc:
         sys.exit(f"error: {exc}")
     asyncio.run(main(pcm))

@@ -52,8 +52,9 @@ RUNS = {
     "websocket_text_chat": ("websocket_text_chat", [], {}, 0, ["user: Hello there!",
                                                                "assistant: You said: Hello there!"], []),
     "function_calling_voice_agent": ("function_calling_voice_agent", [], {}, 0, [
-        "user: what is the weather in paris", 'tool call: weather-get_weather({"location": "paris"})', PARIS_ANSWER],
-        []),
+        "user: what's the weather like in san francisco california",
+        'tool call: weather-get_weather({"location": "san francisco california"})',
+        "assistant: Here is what I found: It is 19 degrees and sunny in san francisco california"], []),
     "function_calling_voice_agent[16 kHz FLAC]": ("function_calling_voice_agent", ["{tmp}/question-16k.flac"], {}, 0,
                                                   ["weather in paris", PARIS_ANSWER], []),
     # telephone-band synthetic speech is beyond the offline recogniser: the point is that the file is read
