@@ -21,7 +21,7 @@ from semantic_kernel_realtime.cli import main
 from semantic_kernel_realtime.demo.agent import DemoPlugin
 from semantic_kernel_realtime.demo.audio import write_wav
 from tests import shared
-from tests.processes import Run, run_python, run_side_by_side
+from tests.processes import Run, again_if_misheard, run_python, run_side_by_side
 
 pytest.importorskip("pocketsphinx", reason="the demo needs the offline speech engines ('.[speech]')")
 pytest.importorskip("espeakng_loader", reason="the demo needs the offline speech engines ('.[speech]')")
@@ -56,6 +56,12 @@ def demos(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path
     (outs["silent"] / "session.jsonl").write_text("good log\n")
     (outs["silent"] / "answer.wav").write_bytes(b"good answer")
     results = run_side_by_side(runs, LIMIT_S)
+    # Over WebRTC the question travels as Opus in real time: six demos side by side on two cores can starve one
+    # long enough for its receiver to drop frames, and the server hears noise ("sand and sea ice tilt kelley").
+    # A run that answered but never heard "san francisco" runs again on its own (three runs in all); any other
+    # failure fails at once.
+    for name in results.keys() - {"silent"}:
+        results[name] = again_if_misheard(results[name], runs[name], ["san francisco"], "user: ", LIMIT_S)
     return {name: (result, outs[name]) for name, result in results.items()}
 
 
