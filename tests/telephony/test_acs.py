@@ -76,8 +76,10 @@ async def test_a_caller_interrupting_over_acs_gets_stop_audio_and_the_item_is_tr
     end_ms = truncated[0].service_event["audio_end_ms"]
     assert truncated[0].service_event["item_id"] == item_id
     # ACS reports no position: the client's real-time estimate from the answer's first audio, between the
-    # caller starting to speak and the StopAudio reaching ACS
-    assert speaking_from <= end_ms <= speech_started, (speaking_from, end_ms, speech_started)
+    # caller starting to speak and the StopAudio reaching ACS. The client stamps that first audio as it decodes
+    # it and the app's observer (``start`` here) sees it a little later, so the estimate may run up to one
+    # 20 ms frame ahead of this test's clock (CI on a loaded 2-core VM measured 695 ms against 691)
+    assert speaking_from <= end_ms <= speech_started + 20, (speaking_from, end_ms, speech_started)
     stop = next(e for e in call.events if isinstance(e, StopPlaybackEvent))
     assert stop.item_id == item_id and stop.audio_end_ms == end_ms
     kinds = [m["Kind"] for m in acs.received]
