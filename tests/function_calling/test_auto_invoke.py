@@ -217,11 +217,13 @@ async def test_audio_keeps_flowing_while_a_500_ms_tool_runs():
                                    "audio_start_ms": 100, "item_id": "u"})
         await asyncio.wait_for(consumer, 3)
         assert tools.ran == ["slow"]
-    assert arrivals["barge"] - sent_at["barge"] < 0.020
+    # a receive loop that waited for the tool would hold the barge-in about 300 ms and one gap up to 500 ms;
+    # 150 ms leaves a loaded CI machine room for a late wake-up or a GC pause and still catches that
+    assert arrivals["barge"] - sent_at["barge"] < 0.150
     keys = [k for k in sent_at if k.startswith("a")]
     assert all(k in arrivals for k in keys)
     worst = max((arrivals[b] - arrivals[a]) - (sent_at[b] - sent_at[a]) for a, b in zip(keys, keys[1:], strict=False))
-    assert worst < 0.020, f"an audio gap grew by {worst * 1000:.1f} ms"
+    assert worst < 0.150, f"an audio gap grew by {worst * 1000:.1f} ms"
 
 
 async def test_update_session_with_another_kernel_runs_the_next_call_on_it():

