@@ -241,6 +241,15 @@ class AcsPeer:
         return [m for m in self.received if m["Kind"] == kind]
 
 
+async def reached(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` holds (audio still on its way to the caller), or ``timeout`` passes; the
+    caller then asserts the same condition, so a shortfall fails there with its figures."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition() and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+
+
 def caller_speech_pcm(rate: int) -> bytes:
     """The caller's question (the A-law fixture) as PCM16 at ``rate``."""
     from semantic_kernel_realtime.audio import Resampler
@@ -271,6 +280,11 @@ class Call:
         self.opened = asyncio.Event()
         self.service_audio: list[bytes] = []  # output audio as the service sent it
         self.first_audio_at: float | None = None  # loop time the client received the first of it
+        self.first_part_at: float | None = None  # loop time of the first content part, which comes before it
+
+    def on_part(self, event: Any) -> None:
+        if self.first_part_at is None:
+            self.first_part_at = asyncio.get_running_loop().time()
 
     def on_audio(self, event: Any) -> None:
         if self.first_audio_at is None:
@@ -319,6 +333,7 @@ def bridge_app(server: Any, call: Call, settings: Any, bridge: Callable[..., Any
         client = OpenAIRealtimeWebsocket(api_key="x", base_url=server.base_url)
         async with client(settings=settings, kernel=kernel):
             call.client = client
+            client.add_observer(call.on_part, ["response.content_part.added"])
             client.add_observer(call.on_audio, ["response.output_audio.delta"])
             call.bridge = bridge(client, on_event=call.on_event, **options)
             call.opened.set()
