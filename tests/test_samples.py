@@ -81,7 +81,9 @@ RUNS = {
     "microphone_and_speaker": ("microphone_and_speaker", ["--seconds", "3"], {}, 0,
                                ["assistant: "] if _sounddevice_usable() else ["skipped: "], []),
     "microphone_and_speaker[fake device]": (
-        "microphone_and_speaker", ["--seconds", "10"],
+        # it listens this long whatever happens: the spoken question, its transcript, the tool and the answer
+        # must fit in it while every other sample runs beside it on two cores
+        "microphone_and_speaker", ["--seconds", "20"],
         {"PYTHONPATH": str(Path(__file__).parent / "demo" / "fake_sounddevice"),
          "FAKE_MIC_WAV": "{tmp}/question-24k.wav"},
         0, ["you: what is the weather in paris", "assistant: Here is what I found: It is 22 degrees",
