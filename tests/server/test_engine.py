@@ -3,6 +3,7 @@
 import asyncio
 import base64
 import json
+import time
 
 from semantic_kernel_realtime.server.engine import SessionEngine
 from semantic_kernel_realtime.server.validation import validate_server_event
@@ -17,15 +18,21 @@ class Recorder:
 
     def __init__(self):
         self.events = []
+        self.times = []  # monotonic time each event was emitted
         self._changed = asyncio.Event()
 
     def __call__(self, event):
+        self.times.append(time.monotonic())
         validate_server_event(json.loads(json.dumps(event)))
         self.events.append(event)
         self._changed.set()
 
     def of(self, kind):
         return [e for e in self.events if e["type"] == kind]
+
+    def emitted_at(self, kind, count=1):
+        """When the ``count``-th event of ``kind`` was emitted (monotonic)."""
+        return [t for t, e in zip(self.times, self.events, strict=True) if e["type"] == kind][count - 1]
 
     async def wait_for(self, kind, count=1, timeout=5):
         async def arrived():
