@@ -222,7 +222,10 @@ async def test_a_call_that_needs_approval_runs_once_when_approved_and_never_othe
     payments = Payments()
     async with LocalRealtimeServer(api_key="local", speech=False) as server:
         client = CONNECTORS[provider](server)
-        async with RealtimeAgentSession(_cashier(provider, payments), client, approval_timeout=0.5) as session:
+        # only the timeout case waits out its approval; the others get 10 s to answer on a loaded machine
+        approval_timeout = 0.5 if decision == "timeout" else 10
+        async with RealtimeAgentSession(_cashier(provider, payments), client,
+                                        approval_timeout=approval_timeout) as session:
             def answer_requests(event: Any) -> None:
                 if isinstance(event, ApprovalRequestedEvent):
                     assert payments.paid == []  # the call waits

@@ -345,5 +345,5 @@ async def test_close_session_during_the_backoff_returns_at_once(server):
         await client.close_session()
         took = loop.time() - started
         rest = [event async for event in client.receive()]  # receive() ends
-    assert took < 0.5 and not client.is_open
+    assert took < 5 and not client.is_open  # not the 30 s backoff
     assert not any(isinstance(e, SessionEndedEvent) for e in rest)  # the user closed: no SessionEndedEvent
