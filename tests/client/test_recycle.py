@@ -79,10 +79,12 @@ async def conversation(base_url: str, seconds: float, turn_every: float, policy:
 
 
 async def test_a_conversation_longer_than_the_cap_is_recycled_between_turns():
-    cap = 4.0
+    # a connection may be recycled from 3 s on, once no response is active: 3 s of window leaves a loaded
+    # machine room for slow turns, and 15 s of conversation still needs three connections or more
+    cap = 6.0
     async with LocalRealtimeServer(speech=False, max_session_seconds=cap) as server:
-        report = await conversation(server.base_url, seconds=3.5 * cap, turn_every=0.7,
-                                    policy=ReconnectPolicy(recycle_margin=1.5, initial_delay=0.0))
+        report = await conversation(server.base_url, seconds=2.5 * cap, turn_every=0.7,
+                                    policy=ReconnectPolicy(recycle_margin=3.0, initial_delay=0.0))
     assert report["ended"] is None, report["ended"]
     assert report["answers"] == report["turns"] == report["calls"]  # every turn answered; no tool ran twice
     assert len(report["switches"]) >= 2 and all(recycle for recycle, _ in report["switches"])  # 3+ connections
@@ -104,7 +106,8 @@ async def test_the_cap_emulation_says_expires_at_then_session_expired_and_1001()
         url = server.base_url.replace("http", "ws") + "/realtime?model=gpt-realtime"
         async with connect(url) as ws:
             created = json.loads(await ws.recv())
-            assert -1 < created["session"]["expires_at"] - time.time() <= 0.5  # whole seconds, as the service says
+            # whole seconds, as the service says (and the test may read it late on a loaded machine)
+            assert -2 < created["session"]["expires_at"] - time.time() <= 0.5
             error = json.loads(await asyncio.wait_for(ws.recv(), 3))
             assert error["type"] == "error" and error["error"]["code"] == "session_expired"
             await asyncio.wait_for(ws.wait_closed(), 3)
