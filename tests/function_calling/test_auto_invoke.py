@@ -84,12 +84,16 @@ async def _session(server, tools, behavior=AUTO, timeout=5.0):
     return client(settings=settings, kernel=kernel)
 
 
-async def _received_until(server, n_outputs: int, extra: float = 0.3) -> list[dict]:
+async def _received_until(server, n_outputs: int, extra: float = 0.3, then: str | None = None) -> list[dict]:
+    """What the client sent until ``n_outputs`` tool outputs (and then an event of type ``then``, when given),
+    and for ``extra`` seconds more (anything it should not have sent)."""
     got, outputs = [], 0
     while outputs < n_outputs:
         event = await server.next_received(timeout=3)
         got.append(event)
         outputs += event.get("item", {}).get("type") == "function_call_output"
+    while then is not None and then not in [e["type"] for e in got]:
+        got.append(await server.next_received(timeout=3))
     deadline = time.monotonic() + extra
     while (left := deadline - time.monotonic()) > 0:
         try:
@@ -108,7 +112,7 @@ async def test_results_of_any_type_become_valid_outputs(name, expected):
     async with LoopbackServer() as server, await _session(server, tools) as client:
         for event in _call_events("resp_1", [("call_1", name, "{}")]):
             await server.send(event)
-        sent = await _received_until(server, 1)
+        sent = await _received_until(server, 1, then="response.create")
         results = []
         async for event in client.receive():
             if isinstance(event, RealtimeFunctionResultEvent):
@@ -130,7 +134,7 @@ async def test_two_calls_in_one_response_give_two_outputs_then_exactly_one_respo
     async with LoopbackServer() as server, await _session(server, tools):
         for event in _call_events("resp_1", [("c1", "t-slow", '{"seconds": 0.2}'), ("c2", "t-as_int", "{}")]):
             await server.send(event)
-        sent = await _received_until(server, 2, extra=0.5)
+        sent = await _received_until(server, 2, extra=0.5, then="response.create")
     kinds = [e["type"] if e["type"] != "conversation.item.create" else e["item"]["call_id"] for e in sent
              if e["type"] != "session.update"]
     assert kinds == ["c2", "c1", "response.create"]  # outputs as they finish, then one response.create
