@@ -7,6 +7,7 @@ import time
 import pytest
 
 from semantic_kernel_realtime.server.memory import MemoryReleaser
+from tests.server.test_app import wait_until
 
 
 class CountingTrim:
@@ -19,13 +20,6 @@ class CountingTrim:
         self.times.append(time.monotonic())
 
 
-async def _until(condition, timeout=5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition() and loop.time() < deadline:
-        await asyncio.sleep(0.01)
-
-
 async def test_trims_once_per_interval_and_once_more_after_the_last_session():
     trim = CountingTrim()
     releaser = MemoryReleaser(interval_s=1.0, trim=trim)
@@ -33,10 +27,10 @@ async def test_trims_once_per_interval_and_once_more_after_the_last_session():
     for _ in range(5):  # five sessions end at once: one trim now, one when the interval has passed
         releaser.session_ended()
         await asyncio.sleep(0.01)
-    await _until(lambda: trim.calls >= 1)
+    await wait_until(lambda: trim.calls >= 1)
     if time.monotonic() - started < 1.0:  # (a machine that stalled the test past the interval says nothing)
         assert trim.calls == 1
-    await _until(lambda: trim.calls >= 2)
+    await wait_until(lambda: trim.calls >= 2)
     assert trim.calls == 2
     assert trim.times[1] - trim.times[0] >= 0.99  # not before the interval has passed
     await asyncio.sleep(1.1)

@@ -241,15 +241,6 @@ class AcsPeer:
         return [m for m in self.received if m["Kind"] == kind]
 
 
-async def reached(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait until ``condition()`` holds (audio still on its way to the caller), or ``timeout`` passes; the
-    caller then asserts the same condition, so a shortfall fails there with its figures."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition() and loop.time() < deadline:
-        await asyncio.sleep(0.01)
-
-
 def caller_speech_pcm(rate: int) -> bytes:
     """The caller's question (the A-law fixture) as PCM16 at ``rate``."""
     from semantic_kernel_realtime.audio import Resampler

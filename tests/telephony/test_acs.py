@@ -14,7 +14,8 @@ from semantic_kernel_realtime import RealtimeExecutionSettings, StopPlaybackEven
 from semantic_kernel_realtime.audio import Resampler
 from semantic_kernel_realtime.server import LocalRealtimeServer
 from semantic_kernel_realtime.telephony import AcsMediaStreamingBridge
-from tests.telephony.peers import ANSWER_MS, AcsPeer, Answer, Call, Weather, bridge_app, caller_speech_pcm, reached
+from tests.server.test_app import wait_until
+from tests.telephony.peers import ANSWER_MS, AcsPeer, Answer, Call, Weather, bridge_app, caller_speech_pcm
 
 
 async def test_a_caller_asks_over_acs_the_kernel_function_runs_and_the_caller_hears_16k_pcm(engines):
@@ -33,7 +34,7 @@ async def test_a_caller_asks_over_acs_the_kernel_function_runs_and_the_caller_he
         await acs.speak(caller_speech_pcm(16000))
         await call.until(lambda: len(call.of_type("response.done")) == 2)  # the tool call, then the answer
         spoken = call.of_type("response.output_audio_transcript.done")[-1].service_event["transcript"]
-        await reached(lambda: abs(len(acs.audio) / 32 - sum(map(len, call.service_audio)) / 48) <= 5)
+        await wait_until(lambda: abs(len(acs.audio) / 32 - sum(map(len, call.service_audio)) / 48) <= 5)
         assert call.bridge.phone_format == ("pcm16", 16000) and call.bridge.passthrough == (False, False)
         await acs.hang_up()
         await asyncio.wait_for(app.done.wait(), 10)
@@ -62,7 +63,7 @@ async def test_a_caller_interrupting_over_acs_gets_stop_audio_and_the_item_is_tr
         await call.client.send(RealtimeEvent(service_type="response.create"))
         await call.until(lambda: call.of_type("response.done"))
         item_id = call.of_type("response.output_audio_transcript.done")[0].service_event["item_id"]
-        await reached(lambda: abs(len(acs.audio) / 32 - ANSWER_MS) <= 20)
+        await wait_until(lambda: abs(len(acs.audio) / 32 - ANSWER_MS) <= 20)
         assert abs(len(acs.audio) / 32 - ANSWER_MS) <= 20  # the whole answer is at ACS, playing in real time
         loop = asyncio.get_running_loop()
         start = call.first_audio_at  # where the client's estimate of ACS's playback starts

@@ -14,7 +14,8 @@ from semantic_kernel.contents.realtime_events import RealtimeEvent, RealtimeText
 from semantic_kernel_realtime import RealtimeExecutionSettings, StopPlaybackEvent, g711
 from semantic_kernel_realtime.server import LocalRealtimeServer
 from semantic_kernel_realtime.telephony import TwilioMediaStreamBridge
-from tests.telephony.peers import ANSWER_MS, Answer, Call, TwilioPeer, Weather, bridge_app, caller_speech_mulaw, reached
+from tests.server.test_app import wait_until
+from tests.telephony.peers import ANSWER_MS, Answer, Call, TwilioPeer, Weather, bridge_app, caller_speech_mulaw
 
 PCMU = {"type": "audio/pcmu"}
 
@@ -61,7 +62,7 @@ async def test_a_caller_interrupting_gets_a_clear_and_the_item_is_truncated_at_t
         await call.client.send(RealtimeEvent(service_type="response.create"))
         await call.until(lambda: call.of_type("response.done"))
         item_id = call.of_type("response.output_audio_transcript.done")[0].service_event["item_id"]
-        await reached(lambda: abs(len(twilio.audio) / 8 - ANSWER_MS) <= 20)  # the last frames reach the caller
+        await wait_until(lambda: abs(len(twilio.audio) / 8 - ANSWER_MS) <= 20)  # the last frames reach the caller
         assert abs(len(twilio.audio) / 8 - ANSWER_MS) <= 20  # the whole answer is at Twilio, none played yet
         await twilio.play(600)
         marked_ms = _marked_ms(twilio)
